@@ -1,0 +1,16 @@
+# The README names two targets: `make run` and `make test`.
+.PHONY: run test lint setup lock
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	.venv/bin/patentval serve --host 127.0.0.1 --port 8000
+
+test:
+	@bash scripts/setup.sh
+	@bash scripts/test.sh
+
+lock:
+	python3.11 -m venv /tmp/patentval-lock && /tmp/patentval-lock/bin/pip install -q -e '.[dev]' \
+	  && /tmp/patentval-lock/bin/pip freeze --exclude-editable | sort -f > requirements.lock
