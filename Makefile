@@ -12,5 +12,7 @@ test:
 	@bash scripts/test.sh
 
 lock:
-	python3.11 -m venv /tmp/patentval-lock && /tmp/patentval-lock/bin/pip install -q -e '.[dev]' \
-	  && /tmp/patentval-lock/bin/pip freeze --exclude-editable | sort -f > requirements.lock
+	rm -rf /tmp/patentval-lock && python3.11 -m venv /tmp/patentval-lock
+	/tmp/patentval-lock/bin/pip install -q setuptools -e '.[dev]'
+	{ sed -n '1,2p' requirements.lock; /tmp/patentval-lock/bin/pip freeze --all --exclude-editable \
+	  | grep -v '^pip==' | sort -f; } > requirements.lock.new && mv requirements.lock.new requirements.lock

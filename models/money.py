@@ -10,8 +10,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationInfo
-from pydantic import field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    field_validator,
+)
 
 # Minor-unit exponents (ISO 4217). A currency not listed here is refused rather than guessed.
 _MINOR_UNITS: dict[str, int] = {
@@ -33,7 +39,7 @@ class CurrencyMismatchError(ValueError):
 def to_decimal(value: object) -> Decimal:
     """Convert an int, str or Decimal to a finite Decimal; refuse floats and booleans."""
     if isinstance(value, bool):
-        raise ValueError("a boolean is not a number")  # noqa: TRY004 - pydantic wants ValueError
+        raise ValueError("a boolean is not a number")
     if isinstance(value, float):
         raise ValueError(
             f"float {value!r} is not accepted: pass the number as a string or Decimal "

@@ -209,8 +209,8 @@ class Patent(BaseModel):
     def _has_term(self) -> Patent:
         if self.expiry_date_given is None and self.term_rule is None:
             raise ValueError(
-                f"expiry_date_given is required for a {self.jurisdiction} {self.patent_type.value}: "
-                "no statutory term rule applies"
+                "expiry_date_given is required for a "
+                f"{self.jurisdiction} {self.patent_type.value}: no statutory term rule applies"
             )
         if self.legal_status is LegalStatus.IN_FORCE and self.grant_date is None:
             raise ValueError("grant_date is required when legal_status is in_force")
@@ -259,7 +259,9 @@ class Patent(BaseModel):
 
     def annual_fee(self, year: int, reduction: FeeReduction | None = None) -> Money:
         """The annual fee for patent year ``year``, after ``reduction`` (default: the patent's)."""
-        return annual_fee(self.patent_type, year, reduction or self.fee_reduction, self.jurisdiction)
+        return annual_fee(
+            self.patent_type, year, reduction or self.fee_reduction, self.jurisdiction
+        )
 
 
 def annual_fee(

@@ -32,7 +32,7 @@ TYPE_DIGITS: dict[int, tuple[PatentType, bool]] = {
 }
 
 _CN_BODY = re.compile(r"^(?:ZL|CN)*(?P<digits>\d{12}|\d{8})\.?(?P<check>[0-9X])?$")
-_FOREIGN = re.compile(r"^(?P<cc>[A-Z]{2})(?P<rest>[A-Z0-9./-]+)$")
+_FOREIGN = re.compile(r"^(?P<cc>[A-Z]{2})(?P<rest>(?=[A-Z./-]*\d)[A-Z0-9./-]+)$")
 
 
 class InvalidPatentNumberError(ValueError):

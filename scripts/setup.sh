@@ -31,6 +31,6 @@ wanted=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     echo "setup: installing pinned Python packages"
     .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
-    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
     echo "$wanted" > "$stamp"
 fi

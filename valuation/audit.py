@@ -75,5 +75,7 @@ def _canonical(value: Any) -> Any:
 
 def input_hash(*inputs: Any) -> str:
     """SHA-256 of the inputs in canonical JSON (sorted keys, decimals as normalised strings)."""
-    payload = json.dumps(_canonical(list(inputs)), sort_keys=True, separators=(",", ":"), default=str)
+    payload = json.dumps(
+        _canonical(list(inputs)), sort_keys=True, separators=(",", ":"), default=str
+    )
     return "sha256:" + hashlib.sha256(payload.encode("utf-8")).hexdigest()

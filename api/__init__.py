@@ -1,0 +1,1 @@
+"""The HTTP service, its pages, and the command line."""

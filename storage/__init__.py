@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy engines for SQLite (default) and PostgreSQL."""

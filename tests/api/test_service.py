@@ -1,0 +1,70 @@
+"""The service answers its health check and home page, in process and as a real server."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import Settings
+
+
+def test_health_reports_version_and_database(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/service.db")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "sqlite"
+    assert (tmp_path / "service.db").exists()
+
+
+def test_home_page_is_bilingual_html(tmp_path: Path) -> None:
+    with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/s.db"))) as client:
+        response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "专利价值评估与质押融资" in response.text
+    assert "Patent valuation and patent-pledge financing" in response.text
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_patentval_serve_answers_on_its_port(tmp_path: Path) -> None:
+    port = _free_port()
+    command = Path(sys.executable).parent / "patentval"
+    env = {**os.environ, "PATENTVAL_DATABASE_URL": f"sqlite:///{tmp_path}/served.db"}
+    server = subprocess.Popen(
+        [str(command), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "server did not answer within 30 s"
+                time.sleep(0.2)
+        assert response.json()["status"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stdout:
+            server.stdout.close()
