@@ -30,7 +30,12 @@ stamp=.venv/.requirements.sha256
 wanted=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [[ ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
     echo "setup: installing pinned Python packages"
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
-    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
+    pip() {
+        # Keep pip's own error output, without its notes about absent local index folders.
+        .venv/bin/python -m pip "$@" --quiet --disable-pip-version-check 2>&1 \
+            | { grep -v "is neither a file nor a directory" || true; }
+    }
+    pip install -r requirements.lock
+    pip install --no-deps --no-build-isolation --config-settings editable_mode=compat -e .
     echo "$wanted" > "$stamp"
 fi
