@@ -132,7 +132,8 @@ def simulate(
     Parameters
     ----------
     revenue, growth, royalty, tax, discount : array_like
-        Point inputs per patent (1-D or scalars), as for :func:`valuation.income_kernel.income_kernel`.
+        Point inputs per patent (1-D or scalars), as for
+        :func:`valuation.income_kernel.income_kernel`.
     life, legal_term : array_like
         Economic life L₀ (``np.inf`` when only the legal term limits) and remaining legal term.
     seed : int
