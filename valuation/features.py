@@ -1,0 +1,444 @@
+"""The design matrix of the market approach: bibliographic batch columns → model features.
+
+Both market models (:mod:`valuation.market`, the hedonic regression on prices, and
+:mod:`valuation.renewal`, the ordered model of renewals paid) read their inputs through a
+:class:`DesignBuilder`, so a model fitted on one batch sees another batch's features built the
+same way. Features come in *groups*, each read from bibliographic columns only:
+
+================== ==================== ==========================================================
+group              input columns        features (float64)
+================== ==================== ==========================================================
+a count group      the count column     ``log1p_<group>`` = ln(1 + count)
+ipc_sections       ``ipc``              ``ipc_B`` … ``ipc_H``: 1 if a code of the patent is in
+                                        that IPC section (section A is the base)
+patent_type        ``patent_type``      ``type_utility_model``, ``type_design`` (invention base)
+remaining_life     ``filing_date``,     years of term left at the base date, ≥ 0; the expiry is
+                   ``patent_type``,     ``expiry_date`` when given, else filing date + statutory
+                   ``jurisdiction``     term (:mod:`models.rules`; an empty jurisdiction is CN)
+================== ==================== ==========================================================
+
+The count groups are :data:`COUNT_GROUPS`. Only these columns (and ``expiry_date``,
+``as_of_date``) are ever read: renewal outcomes, legal status and prices
+(:data:`LEAKAGE_COLUMNS`) cannot enter a feature, so a value is never a restatement of the outcome
+it is validated against.
+
+Missing values are explicit. With ``missing="impute"`` a missing entry (a null, or the column
+absent) takes a value learnt at fit time — the training median for counts and remaining life, the
+training share for a dummy — and, if the training data had missing entries in that group, a
+``<group>_missing`` indicator (1 on imputed rows) enters the design, so its coefficient absorbs the
+level of the imputed rows. With ``missing="refuse"`` a missing entry raises :class:`FeatureError`
+naming the column.
+
+References
+----------
+.. [1] D. Harhoff, F. M. Scherer, K. Vopel, "Citations, family size, opposition and the value of
+   patent rights", *Research Policy* 32 (2003) 1343–1363.
+.. [2] J. O. Lanjouw, M. Schankerman, "Patent quality and research productivity: measuring
+   innovation with multiple indicators", *Economic Journal* 114 (2004) 441–465.
+.. [3] J. Bessen, "The value of U.S. patents by owner and patent characteristics",
+   *Research Policy* 37 (2008) 932–945.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from models import rules
+from models.enums import PatentType
+from valuation import ENGINE_VERSION
+
+FloatArray = NDArray[np.float64]
+MissingPolicy = Literal["impute", "refuse"]
+
+COUNT_GROUPS: tuple[str, ...] = (
+    "claims",
+    "independent_claims",
+    "forward_citations",
+    "backward_citations",
+    "npl_citations",
+    "family_size",
+    "inventors",
+)
+IPC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGH")
+"""IPC sections; the first is the base level of the section dummies."""
+TYPE_LEVELS: tuple[str, ...] = tuple(t.value for t in PatentType)
+"""Patent types; the first (invention) is the base level of the type dummies."""
+GROUPS: tuple[str, ...] = (*COUNT_GROUPS, "ipc_sections", "patent_type", "remaining_life")
+DEFAULT_JURISDICTION = "CN"
+"""Jurisdiction of a row that gives none (the batch schema's default)."""
+DAYS_PER_YEAR = 365.25
+"""Length of the Julian year in days: the unit in which remaining life and age are counted."""
+
+LEAKAGE_COLUMNS: frozenset[str] = frozenset(
+    {"renewals_paid", "renewals_censored", "legal_status", "fees_paid_through_year"}
+    | {"price", "payment_times", "paid_3p5yr", "paid_7p5yr", "paid_11p5yr"}
+)
+"""Outcome columns that no feature reads (they are targets, or consequences of value)."""
+
+_INPUTS: dict[str, tuple[str, ...]] = {
+    **{group: (group,) for group in COUNT_GROUPS},
+    "ipc_sections": ("ipc",),
+    "patent_type": ("patent_type",),
+    "remaining_life": ("filing_date", "patent_type", "jurisdiction", "expiry_date", "as_of_date"),
+}
+
+
+class FeatureError(ValueError):
+    """The batch cannot be turned into the model's features; the message names the column."""
+
+
+def input_columns(groups: Sequence[str]) -> frozenset[str]:
+    """The batch columns the feature ``groups`` read (never one of :data:`LEAKAGE_COLUMNS`)."""
+    return frozenset(column for group in groups for column in _INPUTS[group])
+
+
+def available_groups(frame: pl.DataFrame, groups: Sequence[str]) -> tuple[str, ...]:
+    """The ``groups`` whose main input column (the count, ``ipc``, ``filing_date``) is present."""
+    return tuple(g for g in _check_groups(groups) if _INPUTS[g][0] in frame.columns)
+
+
+def _check_groups(groups: Sequence[str]) -> tuple[str, ...]:
+    unknown = [g for g in groups if g not in _INPUTS]
+    if unknown or len(set(groups)) != len(groups):
+        raise FeatureError(f"feature groups {list(groups)} are unknown or repeat; known: {GROUPS}")
+    return tuple(groups)
+
+
+def _as_date(frame: pl.DataFrame, name: str) -> pl.Expr:
+    if name not in frame.columns:
+        return pl.lit(None, dtype=pl.Date)
+    if frame.schema[name] == pl.String:
+        return pl.col(name).str.to_date(strict=True)
+    return pl.col(name).cast(pl.Date)
+
+
+def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
+    if name not in frame.columns:
+        return pl.lit(None, dtype=pl.String)
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _expiry(frame: pl.DataFrame) -> pl.Expr:
+    """``expiry_date`` when given, else filing date + the first applicable term rule, else null.
+
+    A rule naming the jurisdiction wins over the catch-all ``*``, as in
+    :func:`models.rules.term_rule`.
+    """
+    filing = _as_date(frame, "filing_date")
+    jurisdiction = _text(frame, "jurisdiction").str.to_uppercase().fill_null(DEFAULT_JURISDICTION)
+    kind = _text(frame, "patent_type").str.to_lowercase()
+    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for rule in sorted(rules.term_rules(), key=lambda rule: rule.jurisdiction == "*"):
+        applies = kind == rule.patent_type.value
+        if rule.jurisdiction != "*":
+            applies = applies & (jurisdiction == rule.jurisdiction)
+        if rule.filed_from is not None:
+            applies = applies & (filing >= rule.filed_from)
+        if rule.filed_before is not None:
+            applies = applies & (filing < rule.filed_before)
+        term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
+    return pl.coalesce(_as_date(frame, "expiry_date"), filing.dt.offset_by(pl.format("{}y", term)))
+
+
+def years_since(frame: pl.DataFrame, column: str, as_of: date) -> pl.Series:
+    """Years from ``column`` (a date) to ``as_of``, never negative; null where the date is."""
+    days = (pl.lit(as_of) - _as_date(frame, column)).dt.total_days().cast(pl.Float64)
+    return frame.select((days / DAYS_PER_YEAR).clip(lower_bound=0.0).alias(column)).to_series()
+
+
+def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
+    """``frame.select(columns)`` with literals broadcast to the frame's height."""
+    return frame.select(pl.col("__row"), *columns).drop("__row")
+
+
+def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:
+    """The features of one ``group`` before imputation: float64 columns, null where missing.
+
+    Raises
+    ------
+    FeatureError
+        A count is negative, a patent type unknown, or remaining life lacks a base date.
+    """
+    present = [c for c in frame.columns if c in _INPUTS[group]]
+    frame = frame.with_row_index("__row").select("__row", *present)  # nothing else is read
+    if group in COUNT_GROUPS:
+        if group not in frame.columns:
+            return pl.DataFrame(
+                {f"log1p_{group}": pl.Series([None] * frame.height, dtype=pl.Float64)}
+            )
+        counts = frame.get_column(group).cast(pl.Float64)
+        if (counts < 0).any():
+            raise FeatureError(f"column {group!r} has negative counts")
+        return pl.DataFrame({f"log1p_{group}": counts.log1p()})
+    if group == "ipc_sections":
+        codes = _text(frame, "ipc")
+        return _select(
+            frame,
+            *(
+                codes.str.contains(rf"(?i)(?:^|;)\s*{s}").cast(pl.Float64).alias(f"ipc_{s}")
+                for s in IPC_SECTIONS[1:]
+            ),
+        )
+    if group == "patent_type":
+        kind = _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
+        unknown = sorted(set(kind.drop_nulls().unique().to_list()) - set(TYPE_LEVELS))
+        if unknown:
+            raise FeatureError(f"column 'patent_type' has unknown values {unknown}")
+        return pl.DataFrame({f"type_{t}": (kind == t).cast(pl.Float64) for t in TYPE_LEVELS[1:]})
+    base = pl.lit(as_of, dtype=pl.Date)
+    if "as_of_date" in frame.columns:
+        base = pl.coalesce(_as_date(frame, "as_of_date"), base)
+    if _select(frame, base.alias("base")).get_column("base").null_count():
+        raise FeatureError(
+            "remaining_life needs a base date: pass as_of= or give an 'as_of_date' column"
+        )
+    days = (_expiry(frame) - base).dt.total_days().cast(pl.Float64)
+    years = (days / DAYS_PER_YEAR).clip(lower_bound=0.0)
+    return _select(frame, years.alias("remaining_life_years"))
+
+
+@dataclass(frozen=True, slots=True)
+class Design:
+    """A design matrix with its column names and how many rows of each group were imputed."""
+
+    matrix: FloatArray
+    names: tuple[str, ...]
+    imputed: Mapping[str, int] = field(default_factory=dict)
+
+
+class DesignBuilder:
+    """Turns batch columns into the float design matrix of a market model.
+
+    Parameters
+    ----------
+    features : sequence of str
+        Feature groups (see the module docstring), in design order.
+    missing : {"impute", "refuse"}
+        What a missing entry does: imputation with a learnt value plus an indicator, or an error.
+
+    Attributes
+    ----------
+    fill_ : dict of str to float
+        The value each feature column takes where its group is missing.
+    indicators_ : tuple of str
+        Groups with missing training entries, which carry a ``<group>_missing`` column.
+    names_ : tuple of str
+        The design's columns, in order.
+    dropped_ : tuple of str
+        Columns constant in the training data, left out (their coefficient is not identified).
+    """
+
+    def __init__(
+        self, features: Sequence[str] = GROUPS, *, missing: MissingPolicy = "impute"
+    ) -> None:
+        self.features = features
+        self.missing = missing
+
+    def fit(self, frame: pl.DataFrame, as_of: date | None = None) -> Self:
+        """Learn imputation values, indicators and the column list from a training batch."""
+        groups = _check_groups(self.features)
+        absent = [_INPUTS[g][0] for g in groups if _INPUTS[g][0] not in frame.columns]
+        if absent or frame.height == 0:
+            raise FeatureError(
+                f"the training data has {frame.height} rows and lacks column(s) {absent}: supply "
+                "them or leave their feature groups out"
+            )
+        self.fill_: dict[str, float] = {}
+        indicators: list[str] = []
+        for group in groups:
+            raw = raw_features(frame, group, as_of)
+            count = raw.select(pl.any_horizontal(pl.all().is_null()).sum()).item()
+            if count == frame.height:
+                raise FeatureError(f"feature group {group!r}: every training row is missing")
+            if count:
+                self._refuse_if_strict(group, count)
+                indicators.append(group)
+            for name in raw.columns:
+                values = raw.get_column(name).drop_nulls().to_numpy().astype(np.float64)
+                dummy = name.startswith(("ipc_", "type_"))
+                self.fill_[name] = float(np.mean(values) if dummy else np.median(values))
+        self.indicators_ = tuple(indicators)
+        self.names_: tuple[str, ...] = ()
+        full = self._assemble(frame, as_of)
+        varies = full.matrix.max(axis=0) > full.matrix.min(axis=0)
+        self.names_ = tuple(n for n, v in zip(full.names, varies, strict=True) if v)
+        self.dropped_ = tuple(n for n, v in zip(full.names, varies, strict=True) if not v)
+        if not self.names_:
+            raise FeatureError("no feature varies in the training data")
+        return self
+
+    def _refuse_if_strict(self, group: str, count: int) -> None:
+        if self.missing == "refuse":
+            raise FeatureError(
+                f"{count} row(s) lack {'/'.join(_INPUTS[group][:3])} (feature group {group!r}) "
+                "and missing values are refused"
+            )
+
+    def _assemble(self, frame: pl.DataFrame, as_of: date | None) -> Design:
+        columns: dict[str, pl.Series] = {}
+        imputed: dict[str, int] = {}
+        for group in self.features:
+            raw = raw_features(frame, group, as_of)
+            is_missing = raw.select(pl.any_horizontal(pl.all().is_null())).to_series()
+            if count := int(is_missing.sum()):
+                self._refuse_if_strict(group, count)
+                imputed[group] = count
+            for name in raw.columns:
+                columns[name] = raw.get_column(name).fill_null(self.fill_[name])
+            if group in self.indicators_:
+                columns[f"{group}_missing"] = is_missing.cast(pl.Float64)
+        names = self.names_ or tuple(columns)
+        matrix = np.column_stack([columns[n].to_numpy().astype(np.float64) for n in names])
+        return Design(matrix.reshape(frame.height, len(names)), names, imputed)
+
+    def transform(self, frame: pl.DataFrame, as_of: date | None = None) -> Design:
+        """The design matrix of ``frame`` (rows in frame order, columns :attr:`names_`)."""
+        if not hasattr(self, "names_"):
+            raise FeatureError("the design builder is not fitted")
+        return self._assemble(frame, as_of)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted builder as JSON-ready data."""
+        return {
+            "features": list(self.features),
+            "missing": self.missing,
+            "fill": self.fill_,
+            "indicators": list(self.indicators_),
+            "names": list(self.names_),
+            "dropped": list(self.dropped_),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DesignBuilder:
+        """A fitted builder from :meth:`to_dict` output."""
+        builder = cls(_check_groups(data["features"]), missing=data["missing"])
+        builder.fill_ = {str(k): float(v) for k, v in data["fill"].items()}
+        builder.indicators_ = tuple(data["indicators"])
+        builder.names_ = tuple(data["names"])
+        builder.dropped_ = tuple(data["dropped"])
+        return builder
+
+
+# Shared by both market models ------------------------------------------------------------------
+
+P10, P90 = 0.10, 0.90
+"""Probability levels of the ``market_p10`` and ``market_p90`` columns: the 80 % interval."""
+VALUE_COLUMNS: tuple[str, ...] = ("patent_id", "market_value", "market_p10", "market_p90")
+POINTS: tuple[str, ...] = ("median", "mean")
+"""Statistics a model may report as ``market_value``."""
+Point = Literal["median", "mean"]
+MODEL_FORMAT = "patentval-market-model"
+"""The ``format`` field of a saved model's JSON."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSummary:
+    """A fitted model's statsmodels summary, as text and as HTML, for a report to print."""
+
+    text: str
+    html: str
+
+    def __str__(self) -> str:
+        return self.text
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def patent_ids(frame: pl.DataFrame) -> pl.Series:
+    """The ``patent_id`` column, which every valued batch must carry."""
+    if "patent_id" not in frame.columns:
+        raise FeatureError("column 'patent_id' is required to value a batch")
+    return frame.get_column("patent_id")
+
+
+def base_date(as_of: date | None) -> date:
+    """The base date of a valuation: ``as_of``, or today (UTC) when none is given."""
+    return as_of or datetime.now(UTC).date()
+
+
+def lognormal_frame(
+    ids: pl.Series, m: FloatArray, s: FloatArray, z10: float, z90: float, **extra: FloatArray
+) -> pl.DataFrame:
+    """Median ``e^m``, mean ``e^{m+s²/2}`` and P10/P90 ``e^{m+z·s}`` of lognormal values."""
+    return pl.DataFrame(
+        {
+            "patent_id": ids,
+            **extra,
+            "log_value": m,
+            "median": np.exp(m),
+            "mean": np.exp(m + s**2 / 2),
+            "p10": np.exp(m + z10 * s),
+            "p90": np.exp(m + z90 * s),
+        }
+    )
+
+
+class FittedModel(ABC):
+    """What both market models share: the value frame, the summary, JSON persistence.
+
+    Subclasses set ``kind``, ``point``, ``summary_`` and ``fit_`` and implement
+    :meth:`predict` (columns ``patent_id, median, mean, p10, p90`` in CNY) and :meth:`to_dict`.
+    """
+
+    kind: ClassVar[str]
+    point: Point
+    summary_: ModelSummary
+    fit_: dict[str, Any]
+
+    @abstractmethod
+    def predict(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame: ...
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def value(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
+        """``patent_id, market_value, market_p10, market_p90`` in CNY (floats) at ``as_of``.
+
+        ``market_value`` is the predictive median (or mean, by ``point``); ``as_of`` is the base
+        date, today (UTC) when omitted.
+        """
+        if self.point not in POINTS:
+            raise FeatureError(f"point must be one of {POINTS}, not {self.point!r}")
+        return self.predict(frame, as_of).select(
+            pl.col("patent_id"),
+            pl.col(self.point).alias("market_value"),
+            pl.col("p10").alias("market_p10"),
+            pl.col("p90").alias("market_p90"),
+        )
+
+    def summary(self) -> ModelSummary:
+        """The statsmodels summary of the fit, as text and HTML."""
+        return self.summary_
+
+    def envelope(self) -> dict[str, Any]:
+        """The JSON fields every saved model starts with."""
+        return {"format": MODEL_FORMAT, "format_version": 1, "kind": self.kind, "point": self.point}
+
+    def save(self, path: Path) -> None:
+        """Write the model as JSON (never pickle): parameters, covariance, provenance, summary."""
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+def fit_metadata(n: int, description: str, **statistics: float | int | str) -> dict[str, Any]:
+    """Provenance of a fit: rows, data description, statistics, time (UTC) and versions."""
+    return {
+        "n": n,
+        "data": description,
+        **statistics,
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "engine_version": ENGINE_VERSION,
+        "statsmodels_version": version("statsmodels"),
+    }

@@ -1,0 +1,268 @@
+"""Batch frames: reading the column schema (``valuation.schema``) into typed, checked columns.
+
+:func:`normalise` turns a frame of text cells (as read from CSV, or typed as read from Parquet) into
+the schema's types, derives what the schema lets a row leave out (the patent type from a Chinese
+number, the jurisdiction, the legal status), and writes every problem of a row into its ``error``
+column — the field and the reason — so that one bad row never costs the batch. Everything is a
+polars expression: no per-row Python.
+
+The date arithmetic follows ``models.patent``: anniversaries fall back from 29 February to
+28 February, and remaining terms count whole anniversaries plus the last part-year by days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import polars as pl
+
+from models import rules
+from models.enums import LegalStatus, PatentType
+from models.patent_number import TYPE_DIGITS
+from valuation.schema import BY_NAME, COLUMNS
+
+HOME_JURISDICTION = "CN"
+_NUMERIC = (pl.Int64, pl.Float64)
+_CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"
+_WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+_WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
+_TYPES = tuple(t.value for t in PatentType)
+_STATUSES = tuple(s.value for s in LegalStatus)
+
+# Bounds each numeric column must respect: (lowest, highest, inclusive low, reason).
+_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
+    "claims": (0, None, True),
+    "independent_claims": (0, None, True),
+    "forward_citations": (0, None, True),
+    "backward_citations": (0, None, True),
+    "npl_citations": (0, None, True),
+    "family_size": (1, None, True),
+    "inventors": (0, None, True),
+    "revenue": (0, None, True),
+    "revenue_growth": (-1, None, False),
+    "operating_margin": (0, 1, True),
+    "royalty_rate": (0, 1, True),
+    "royalty_decay": (0, 1, True),
+    "discount_rate": (-1, None, False),
+    "tax_rate": (0, 1, True),
+    "economic_life": (0, None, True),
+    "rd_cost": (0, None, True),
+    "price": (0, None, False),
+    "renewals_paid": (0, None, True),
+}
+
+
+def _join(errors: Sequence[pl.Expr]) -> pl.Expr:
+    """The non-null messages joined with '; ', or null when there is none."""
+    joined = pl.concat_str(errors, separator="; ", ignore_nulls=True)
+    return pl.when(joined.str.len_chars() > 0).then(joined)
+
+
+def _text(name: str) -> pl.Expr:
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _parse(name: str, schema: pl.Schema) -> pl.Expr:
+    """The column as its schema type; a cell that does not parse becomes null."""
+    column = BY_NAME[name]
+    if name not in schema:
+        return pl.lit(None, dtype=_kernel_dtype(column.dtype)).alias(name)
+    if column.dtype == pl.Date:
+        if schema[name] == pl.Date:
+            return pl.col(name)
+        return _text(name).str.to_date("%Y-%m-%d", strict=False).alias(name)
+    if column.dtype == pl.String:
+        return _text(name).alias(name)
+    dtype = _kernel_dtype(column.dtype)
+    if schema[name] == pl.String:
+        cleaned = _text(name).str.replace_all(",", "")
+        return cleaned.cast(pl.Float64, strict=False).cast(dtype, strict=False).alias(name)
+    return pl.col(name).cast(dtype, strict=False).alias(name)
+
+
+def _kernel_dtype(dtype: pl.DataType | type[pl.DataType]) -> pl.DataType | type[pl.DataType]:
+    # Money and rates are read into float64 for the kernels (converted back once, at the end).
+    return pl.Float64 if isinstance(dtype, pl.Decimal) else dtype
+
+
+def _unparsed(name: str, schema: pl.Schema) -> pl.Expr:
+    """An error where a cell was given but did not parse."""
+    if name not in schema or BY_NAME[name].dtype == pl.String:
+        return pl.lit(None, dtype=pl.String)
+    given = _text(name).is_not_null() if schema[name] == pl.String else pl.col(name).is_not_null()
+    what = "a date (YYYY-MM-DD)" if BY_NAME[name].dtype == pl.Date else "a number"
+    if BY_NAME[name].dtype == pl.Int64:
+        what = "a whole number"
+    return pl.when(given & _parse(name, schema).is_null()).then(
+        pl.format(f"{name}: '{{}}' is not {what}", _text(name))
+    )
+
+
+def _out_of_bounds(name: str) -> pl.Expr:
+    low, high, inclusive = _BOUNDS[name]
+    value = pl.col(name)
+    errors = []
+    if low is not None:
+        bad = value < low if inclusive else value <= low
+        relation = "below" if inclusive else "at or below"
+        errors.append(pl.when(bad).then(pl.format(f"{name}: {{}} is {relation} {low}", value)))
+    if high is not None:
+        errors.append(pl.when(value > high).then(pl.format(f"{name}: {{}} is above {high}", value)))
+    return _join(errors)
+
+
+def _check_character(digits: pl.Expr, weights: Iterable[int]) -> pl.Expr:
+    total = pl.sum_horizontal(
+        digits.str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(weights)
+    )
+    remainder = total % 11
+    return pl.when(remainder == 10).then(pl.lit("X")).otherwise(remainder.cast(pl.String))
+
+
+def _number_checks() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(normalised patent id, its type from the number, an error) for CN rows."""
+    cleaned = (
+        pl.col("patent_id")
+        .str.replace_all(r"[\s\-_]", "")
+        .str.to_uppercase()
+        .str.strip_prefix("ZL")
+    )
+    digits = cleaned.str.extract(_CN_NUMBER, 1)
+    check = cleaned.str.extract(_CN_NUMBER, 2)
+    long = digits.str.len_chars() == 12
+    expected = (
+        pl.when(long)
+        .then(_check_character(digits, _WEIGHTS_12))
+        .otherwise(_check_character(digits, _WEIGHTS_8))
+    )
+    type_digit = pl.when(long).then(digits.str.slice(4, 1)).otherwise(digits.str.slice(2, 1))
+    digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
+    kind = type_digit.replace_strict(digit_types, default=None, return_dtype=pl.String)
+    error = (
+        pl.when(digits.is_null())
+        .then(pl.format("patent_id: '{}' is not a Chinese patent number", pl.col("patent_id")))
+        .when(check != expected)
+        .then(
+            pl.format(
+                "patent_id: '{}' has check character '{}', expected '{}'",
+                pl.col("patent_id"),
+                check,
+                expected,
+            )
+        )
+        .when(kind.is_null())
+        .then(pl.format("patent_id: '{}' has an unknown type digit", pl.col("patent_id")))
+    )
+    normalised = pl.concat_str([pl.lit("ZL"), digits, pl.lit("."), check])
+    return normalised, kind, error
+
+
+def add_years(start: pl.Expr, years: pl.Expr) -> pl.Expr:
+    """The anniversary ``years`` after ``start`` (29 February falls back to 28 February)."""
+    return start.dt.offset_by(pl.format("{}y", years))
+
+
+def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
+    """Vectorised ``models.patent.years_between`` (Float64; negative when ``end`` < ``start``)."""
+    low, high = pl.min_horizontal(start, end), pl.max_horizontal(start, end)
+    guess = high.dt.year().cast(pl.Int64) - low.dt.year().cast(pl.Int64)
+    whole = guess - (add_years(low, guess) > high).cast(pl.Int64)
+    anniversary, following = add_years(low, whole), add_years(low, whole + 1)
+    part = (high - anniversary).dt.total_days() / (following - anniversary).dt.total_days()
+    years = whole.cast(pl.Float64) + part
+    return pl.when(end < start).then(-years).otherwise(years)
+
+
+def expiry_date() -> pl.Expr:
+    """Vectorised ``Patent.expiry_date`` on a normalised frame (null where no rule applies)."""
+    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for rule in sorted(rules.term_rules(), key=lambda r: r.jurisdiction == "*"):
+        applies = pl.col("patent_type") == rule.patent_type.value
+        if rule.jurisdiction != "*":
+            applies &= pl.col("jurisdiction") == rule.jurisdiction
+        if rule.filed_from is not None:
+            applies &= pl.col("filing_date") >= rule.filed_from
+        if rule.filed_before is not None:
+            applies &= pl.col("filing_date") < rule.filed_before
+        term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
+    return add_years(pl.col("filing_date"), term)
+
+
+def remaining_term(at: date) -> pl.Expr:
+    """Years of legal term left at ``at``, 0 at or after expiry (``Patent.remaining_term``)."""
+    return years_between(pl.lit(at), pl.col("expiry_date")).clip(lower_bound=0.0)
+
+
+def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.LazyFrame:
+    """Typed, derived and checked batch columns plus ``error`` (null on a good row).
+
+    Adds ``expiry_date`` and ``remaining_term`` (years at ``at``). Columns outside the schema are
+    kept as they are.
+    """
+    lazy = frame.lazy()
+    schema = lazy.collect_schema()
+    if "patent_id" not in schema or "filing_date" not in schema:
+        missing = [c for c in ("patent_id", "filing_date") if c not in schema]
+        raise ValueError(f"input lacks the required column(s) {', '.join(missing)}")
+    given = [pl.col(c) for c in schema if c not in BY_NAME]
+    errors = [_unparsed(c.name, schema) for c in COLUMNS]
+    typed = lazy.select(
+        *given,
+        *(_parse(c.name, schema) for c in COLUMNS),
+        _join(errors).alias("_parse_error"),
+    )
+    jurisdiction = pl.col("jurisdiction").str.to_uppercase().fill_null(HOME_JURISDICTION)
+    normalised, number_type, number_error = _number_checks()
+    is_cn = jurisdiction == HOME_JURISDICTION
+    typed = typed.with_columns(
+        jurisdiction.alias("jurisdiction"),
+        pl.col("patent_type").str.to_lowercase().alias("_given_type"),
+        pl.col("legal_status").str.to_lowercase().fill_null(LegalStatus.IN_FORCE.value),
+        pl.when(is_cn).then(number_type).alias("_number_type"),
+        pl.when(is_cn).then(number_error).alias("_number_error"),
+        pl.when(is_cn & number_error.is_null())
+        .then(normalised)
+        .otherwise(pl.col("patent_id").str.replace_all(r"\s", "").str.to_uppercase())
+        .alias("patent_id"),
+    ).with_columns(pl.coalesce("_given_type", "_number_type").alias("patent_type"))
+    type_error = (
+        pl.when(pl.col("_given_type").is_not_null() & ~pl.col("_given_type").is_in(_TYPES))
+        .then(pl.format("patent_type: '{}' is not one of " + ", ".join(_TYPES), "_given_type"))
+        .when(pl.col("patent_type").is_null())
+        .then(pl.lit("patent_type: required when the number does not encode it"))
+        .when(
+            pl.col("_number_type").is_not_null() & (pl.col("_given_type") != pl.col("_number_type"))
+        )
+        .then(pl.format("patent_type: '{}' contradicts the number's type digit", "_given_type"))
+    )
+    checks = [
+        pl.col("_parse_error"),
+        pl.when(pl.col("patent_id").is_null()).then(pl.lit("patent_id: required")),
+        pl.col("_number_error"),
+        type_error,
+        pl.when(pl.col("filing_date").is_null() & pl.col("_parse_error").is_null()).then(
+            pl.lit("filing_date: required")
+        ),
+        pl.when(pl.col("grant_date") < pl.col("filing_date")).then(
+            pl.format("grant_date: {} is before filing date {}", "grant_date", "filing_date")
+        ),
+        pl.when(~pl.col("legal_status").is_in(_STATUSES)).then(
+            pl.format("legal_status: '{}' is not one of " + ", ".join(_STATUSES), "legal_status")
+        ),
+        pl.when(pl.col("independent_claims") > pl.col("claims")).then(
+            pl.lit("independent_claims: more than claims")
+        ),
+        *(_out_of_bounds(name) for name in _BOUNDS),
+    ]
+    checked = typed.with_columns(_join(checks).alias("error")).with_columns(
+        expiry_date().alias("expiry_date")
+    )
+    return checked.with_columns(
+        pl.when(pl.col("error").is_null() & pl.col("expiry_date").is_null())
+        .then(pl.lit("expiry_date: no statutory term applies to this jurisdiction and type"))
+        .otherwise(pl.col("error"))
+        .alias("error"),
+        remaining_term(at).alias("remaining_term"),
+    ).drop("_parse_error", "_given_type", "_number_type", "_number_error")
