@@ -165,9 +165,6 @@ class Money(BaseModel):
         self._same(other)
         return self.amount >= other.amount
 
-    def __bool__(self) -> bool:
-        return bool(self.amount)
-
     def __str__(self) -> str:
         return f"{self.currency} {self.amount:,.{_MINOR_UNITS[self.currency]}f}"
 

@@ -419,6 +419,12 @@ class FittedModel(ABC):
             pl.col("p90").alias("market_p90"),
         )
 
+    @property
+    def label(self) -> str:
+        """A one-line description: the kind of model and what it was fitted on."""
+        fitted = str(self.fit_.get("fitted_at", ""))[:10]
+        return f"{self.kind} model fitted on {self.fit_.get('n')} patents ({fitted})"
+
     def summary(self) -> ModelSummary:
         """The statsmodels summary of the fit, as text and HTML."""
         return self.summary_

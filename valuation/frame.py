@@ -12,7 +12,7 @@ The date arithmetic follows ``models.patent``: anniversaries fall back from 29 F
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -87,80 +87,100 @@ def _kernel_dtype(dtype: pl.DataType | type[pl.DataType]) -> pl.DataType | type[
     return pl.Float64 if isinstance(dtype, pl.Decimal) else dtype
 
 
-def _unparsed(name: str, schema: pl.Schema) -> pl.Expr:
-    """An error where a cell was given but did not parse."""
-    if name not in schema or BY_NAME[name].dtype == pl.String:
-        return pl.lit(None, dtype=pl.String)
-    given = _text(name).is_not_null() if schema[name] == pl.String else pl.col(name).is_not_null()
+Check = tuple[pl.Expr, pl.Expr]
+"""A row check: the condition that flags a row, and the message (field: reason) it then gets."""
+
+
+def _raw(name: str) -> str:
+    return f"_raw_{name}"
+
+
+def _unparsed(name: str, schema: pl.Schema) -> list[Check]:
+    """A cell given as text that did not parse as its column's type."""
+    if name not in schema or BY_NAME[name].dtype == pl.String or schema[name] != pl.String:
+        return []
     what = "a date (YYYY-MM-DD)" if BY_NAME[name].dtype == pl.Date else "a number"
     if BY_NAME[name].dtype == pl.Int64:
         what = "a whole number"
-    return pl.when(given & _parse(name, schema).is_null()).then(
-        pl.format(f"{name}: '{{}}' is not {what}", _text(name))
-    )
+    flag = pl.col(_raw(name)).is_not_null() & pl.col(name).is_null()
+    return [(flag, pl.format(f"{name}: '{{}}' is not {what}", _raw(name)))]
 
 
-def _out_of_bounds(name: str) -> pl.Expr:
+def _out_of_bounds(name: str) -> list[Check]:
     low, high, inclusive = _BOUNDS[name]
     value = pl.col(name)
-    errors = []
+    checks = []
     if low is not None:
-        bad = value < low if inclusive else value <= low
         relation = "below" if inclusive else "at or below"
-        errors.append(pl.when(bad).then(pl.format(f"{name}: {{}} is {relation} {low}", value)))
+        flag = value < low if inclusive else value <= low
+        checks.append((flag, pl.format(f"{name}: {{}} is {relation} {low}", value)))
     if high is not None:
-        errors.append(pl.when(value > high).then(pl.format(f"{name}: {{}} is above {high}", value)))
-    return _join(errors)
+        checks.append((value > high, pl.format(f"{name}: {{}} is above {high}", value)))
+    return checks
 
 
-def _check_character(digits: pl.Expr, weights: Iterable[int]) -> pl.Expr:
-    total = pl.sum_horizontal(
-        digits.str.slice(i, 1).cast(pl.Int64) * w for i, w in enumerate(weights)
-    )
-    remainder = total % 11
+def _check_character(digits: pl.Expr) -> pl.Expr:
+    """The check character of 12- or 8-digit numbers, by integer arithmetic on the digits."""
+    value, length = digits.cast(pl.Int64), digits.str.len_bytes()
+    long = sum(((value // 10 ** (11 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_12))
+    short = sum(((value // 10 ** (7 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_8))
+    remainder = pl.when(length == 12).then(long).otherwise(short) % 11
     return pl.when(remainder == 10).then(pl.lit("X")).otherwise(remainder.cast(pl.String))
 
 
-def _number_checks() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(normalised patent id, its type from the number, an error) for CN rows."""
+def _number_parts(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds ``_digits``, ``_check``, ``_expected`` and ``_number_type`` for CN numbers."""
     cleaned = (
         pl.col("patent_id")
         .str.replace_all(r"[\s\-_]", "")
         .str.to_uppercase()
         .str.strip_prefix("ZL")
     )
-    digits = cleaned.str.extract(_CN_NUMBER, 1)
-    check = cleaned.str.extract(_CN_NUMBER, 2)
-    long = digits.str.len_chars() == 12
-    expected = (
-        pl.when(long)
-        .then(_check_character(digits, _WEIGHTS_12))
-        .otherwise(_check_character(digits, _WEIGHTS_8))
-    )
-    type_digit = pl.when(long).then(digits.str.slice(4, 1)).otherwise(digits.str.slice(2, 1))
+    parts = cleaned.str.extract_groups(_CN_NUMBER)
     digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
-    kind = type_digit.replace_strict(digit_types, default=None, return_dtype=pl.String)
-    error = (
-        pl.when(digits.is_null())
-        .then(pl.format("patent_id: '{}' is not a Chinese patent number", pl.col("patent_id")))
-        .when(check != expected)
-        .then(
+    staged = frame.with_columns(
+        parts.struct.field("1").alias("_digits"), parts.struct.field("2").alias("_check")
+    )
+    type_digit = (
+        pl.when(pl.col("_digits").str.len_bytes() == 12)
+        .then(pl.col("_digits").str.slice(4, 1))
+        .otherwise(pl.col("_digits").str.slice(2, 1))
+    )
+    return staged.with_columns(
+        _check_character(pl.col("_digits")).alias("_expected"),
+        type_digit.replace_strict(digit_types, default=None, return_dtype=pl.String).alias(
+            "_number_type"
+        ),
+    )
+
+
+def _number_checks(is_cn: pl.Expr) -> list[Check]:
+    patent_id = pl.col("patent_id")
+    return [
+        (
+            is_cn & pl.col("_digits").is_null(),
+            pl.format("patent_id: '{}' is not a Chinese patent number", patent_id),
+        ),
+        (
+            is_cn & (pl.col("_check") != pl.col("_expected")),
             pl.format(
                 "patent_id: '{}' has check character '{}', expected '{}'",
-                pl.col("patent_id"),
-                check,
-                expected,
-            )
-        )
-        .when(kind.is_null())
-        .then(pl.format("patent_id: '{}' has an unknown type digit", pl.col("patent_id")))
-    )
-    normalised = pl.concat_str([pl.lit("ZL"), digits, pl.lit("."), check])
-    return normalised, kind, error
+                patent_id,
+                "_check",
+                "_expected",
+            ),
+        ),
+        (
+            is_cn & pl.col("_digits").is_not_null() & pl.col("_number_type").is_null(),
+            pl.format("patent_id: '{}' has an unknown type digit", patent_id),
+        ),
+    ]
 
 
-def add_years(start: pl.Expr, years: pl.Expr) -> pl.Expr:
+def add_years(start: pl.Expr, years: pl.Expr | int) -> pl.Expr:
     """The anniversary ``years`` after ``start`` (29 February falls back to 28 February)."""
+    if isinstance(years, int):
+        return start.dt.offset_by(f"{years}y")
     return start.dt.offset_by(pl.format("{}y", years))
 
 
@@ -191,8 +211,12 @@ def expiry_date() -> pl.Expr:
 
 
 def remaining_term(at: date) -> pl.Expr:
-    """Years of legal term left at ``at``, 0 at or after expiry (``Patent.remaining_term``)."""
-    return years_between(pl.lit(at), pl.col("expiry_date")).clip(lower_bound=0.0)
+    """Years of legal term left at ``at``, 0 at or after expiry, to four decimals.
+
+    As ``Patent.remaining_term``.
+    """
+    years = years_between(pl.lit(at), pl.col("expiry_date")).clip(lower_bound=0.0)
+    return years.round(4)
 
 
 def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.LazyFrame:
@@ -207,62 +231,88 @@ def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.LazyFrame:
         missing = [c for c in ("patent_id", "filing_date") if c not in schema]
         raise ValueError(f"input lacks the required column(s) {', '.join(missing)}")
     given = [pl.col(c) for c in schema if c not in BY_NAME]
-    errors = [_unparsed(c.name, schema) for c in COLUMNS]
-    typed = lazy.select(
-        *given,
-        *(_parse(c.name, schema) for c in COLUMNS),
-        _join(errors).alias("_parse_error"),
-    )
-    jurisdiction = pl.col("jurisdiction").str.to_uppercase().fill_null(HOME_JURISDICTION)
-    normalised, number_type, number_error = _number_checks()
-    is_cn = jurisdiction == HOME_JURISDICTION
-    typed = typed.with_columns(
-        jurisdiction.alias("jurisdiction"),
-        pl.col("patent_type").str.to_lowercase().alias("_given_type"),
-        pl.col("legal_status").str.to_lowercase().fill_null(LegalStatus.IN_FORCE.value),
-        pl.when(is_cn).then(number_type).alias("_number_type"),
-        pl.when(is_cn).then(number_error).alias("_number_error"),
-        pl.when(is_cn & number_error.is_null())
-        .then(normalised)
-        .otherwise(pl.col("patent_id").str.replace_all(r"\s", "").str.to_uppercase())
-        .alias("patent_id"),
-    ).with_columns(pl.coalesce("_given_type", "_number_type").alias("patent_type"))
-    type_error = (
-        pl.when(pl.col("_given_type").is_not_null() & ~pl.col("_given_type").is_in(_TYPES))
-        .then(pl.format("patent_type: '{}' is not one of " + ", ".join(_TYPES), "_given_type"))
-        .when(pl.col("patent_type").is_null())
-        .then(pl.lit("patent_type: required when the number does not encode it"))
-        .when(
-            pl.col("_number_type").is_not_null() & (pl.col("_given_type") != pl.col("_number_type"))
-        )
-        .then(pl.format("patent_type: '{}' contradicts the number's type digit", "_given_type"))
-    )
-    checks = [
-        pl.col("_parse_error"),
-        pl.when(pl.col("patent_id").is_null()).then(pl.lit("patent_id: required")),
-        pl.col("_number_error"),
-        type_error,
-        pl.when(pl.col("filing_date").is_null() & pl.col("_parse_error").is_null()).then(
-            pl.lit("filing_date: required")
-        ),
-        pl.when(pl.col("grant_date") < pl.col("filing_date")).then(
-            pl.format("grant_date: {} is before filing date {}", "grant_date", "filing_date")
-        ),
-        pl.when(~pl.col("legal_status").is_in(_STATUSES)).then(
-            pl.format("legal_status: '{}' is not one of " + ", ".join(_STATUSES), "legal_status")
-        ),
-        pl.when(pl.col("independent_claims") > pl.col("claims")).then(
-            pl.lit("independent_claims: more than claims")
-        ),
-        *(_out_of_bounds(name) for name in _BOUNDS),
+    raws = [
+        _text(c.name).alias(_raw(c.name))
+        for c in COLUMNS
+        if c.name in schema and schema[c.name] == pl.String and c.dtype != pl.String
     ]
-    checked = typed.with_columns(_join(checks).alias("error")).with_columns(
-        expiry_date().alias("expiry_date")
+    typed = lazy.select(*given, *(_parse(c.name, schema) for c in COLUMNS), *raws)
+    jurisdiction = pl.col("jurisdiction").str.to_uppercase().fill_null(HOME_JURISDICTION)
+    is_cn = pl.col("jurisdiction") == HOME_JURISDICTION
+    typed = _number_parts(typed.with_columns(jurisdiction.alias("jurisdiction")))
+    given_type = pl.col("patent_type").str.to_lowercase()
+    number_type = pl.when(is_cn).then(pl.col("_number_type"))
+    typed = typed.with_columns(
+        given_type.alias("_given_type"),
+        number_type.alias("_number_type"),
+        pl.col("legal_status").str.to_lowercase().fill_null(LegalStatus.IN_FORCE.value),
+        pl.coalesce(given_type, number_type).alias("patent_type"),
+    ).with_columns(expiry_date().alias("expiry_date"))
+    raw_names = [raw.meta.output_name() for raw in raws]
+    filing_missing = pl.col("filing_date").is_null()
+    if _raw("filing_date") in raw_names:  # an unreadable date is reported as such
+        filing_missing &= pl.col(_raw("filing_date")).is_null()
+    checks: list[Check] = [
+        *(check for c in COLUMNS for check in _unparsed(c.name, schema)),
+        (pl.col("patent_id").is_null(), pl.lit("patent_id: required")),
+        *_number_checks(is_cn),
+        (
+            pl.col("_given_type").is_not_null() & ~pl.col("_given_type").is_in(_TYPES),
+            pl.format("patent_type: '{}' is not one of " + ", ".join(_TYPES), "_given_type"),
+        ),
+        (
+            pl.col("patent_type").is_null(),
+            pl.lit("patent_type: required when the number does not encode it"),
+        ),
+        (
+            pl.col("_number_type").is_not_null()
+            & pl.col("_given_type").is_in(_TYPES)
+            & (pl.col("_given_type") != pl.col("_number_type")),
+            pl.format("patent_type: '{}' contradicts the number's type digit", "_given_type"),
+        ),
+        (filing_missing, pl.lit("filing_date: required")),
+        (
+            pl.col("grant_date") < pl.col("filing_date"),
+            pl.format("grant_date: {} is before filing date {}", "grant_date", "filing_date"),
+        ),
+        (
+            ~pl.col("legal_status").is_in(_STATUSES),
+            pl.format("legal_status: '{}' is not one of " + ", ".join(_STATUSES), "legal_status"),
+        ),
+        (
+            pl.col("independent_claims") > pl.col("claims"),
+            pl.lit("independent_claims: more than claims"),
+        ),
+        *(check for name in _BOUNDS for check in _out_of_bounds(name)),
+        (
+            pl.col("expiry_date").is_null() & pl.col("patent_type").is_in(_TYPES),
+            pl.lit("expiry_date: no statutory term applies to this jurisdiction and type"),
+        ),
+    ]
+    typed = typed.with_row_index("_idx").with_columns(
+        pl.any_horizontal(flag.fill_null(False) for flag, _ in checks).alias("_bad")
     )
-    return checked.with_columns(
-        pl.when(pl.col("error").is_null() & pl.col("expiry_date").is_null())
-        .then(pl.lit("expiry_date: no statutory term applies to this jurisdiction and type"))
-        .otherwise(pl.col("error"))
-        .alias("error"),
-        remaining_term(at).alias("remaining_term"),
-    ).drop("_parse_error", "_given_type", "_number_type", "_number_error")
+    # Messages are formatted for the flagged rows only.
+    messages = typed.filter("_bad").select(
+        "_idx", _join([pl.when(flag).then(message) for flag, message in checks]).alias("error")
+    )
+    checked = typed.join(messages, on="_idx", how="left", maintain_order="left")
+    valid_cn = (
+        is_cn & (pl.col("_check") == pl.col("_expected")) & pl.col("_number_type").is_not_null()
+    )
+    checked = checked.with_columns(
+        pl.when(valid_cn)
+        .then(pl.concat_str([pl.lit("ZL"), "_digits", pl.lit("."), "_check"]))
+        .otherwise(pl.col("patent_id").str.replace_all(r"\s", "").str.to_uppercase())
+        .alias("patent_id")
+    )
+    return checked.with_columns(remaining_term(at).alias("remaining_term")).drop(
+        "_idx",
+        "_bad",
+        *raw_names,
+        "_given_type",
+        "_number_type",
+        "_digits",
+        "_check",
+        "_expected",
+    )

@@ -29,6 +29,8 @@ from pydantic import BaseModel, ConfigDict
 from models.money import Money
 from valuation.constants import read_table
 
+_FEN_DECIMALS = 2
+
 
 class Approach(StrEnum):
     INCOME = "income"
@@ -133,16 +135,19 @@ def reconcile_arrays(
     weights: dict[Approach, Decimal] | None = None,
     scenario: str = "pledge",
 ) -> npt.NDArray[np.float64]:
-    """Vectorised :func:`reconcile`: NaN marks an approach not applied; NaN out when none was."""
+    """Vectorised :func:`reconcile`: NaN marks an approach not applied; NaN out when none was.
+
+    As the scalar form, each weighted part is rounded half-even to the fen before the sum.
+    """
     chosen = {**default_weights(scenario), **(weights or {})}
     stacked = np.stack([income, market, cost])
     w = np.array([float(chosen.get(a, Decimal(0))) for a in Approach])[:, None]
     applied = ~np.isnan(stacked)
     wa = np.where(applied, w, 0.0)
     total_w = wa.sum(axis=0)
-    weighted = np.where(applied, stacked, 0.0) * wa
     with np.errstate(invalid="ignore", divide="ignore"):
-        value = weighted.sum(axis=0) / total_w
+        parts = np.round(np.where(applied, stacked, 0.0) * (wa / total_w), _FEN_DECIMALS)
+        value = parts.sum(axis=0)
     # Cost alone when it is the only approach with a value and carries no weight.
     only_cost = (total_w == 0) & applied[2]
     value = np.where(only_cost, cost, value)

@@ -29,7 +29,7 @@ COLUMNS: tuple[Column, ...] = (
         pl.String,
         "",
         False,
-        "invention | utility_model | design (CN: from the number)",
+        "invention, utility_model or design (CN: read from the number)",
     ),
     Column("filing_date", pl.Date, "date", True, "filing date"),
     Column("grant_date", pl.Date, "date", False, "grant date; empty for an application"),
@@ -52,7 +52,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("inventors", pl.Int64, "count", False, "number of inventors"),
     Column(
-        "industry", pl.String, "", False, "industry of the products using the patent (royalty band)"
+        "industry",
+        pl.String,
+        "",
+        False,
+        "industry of the products using the patent: a key of royalty_bands.csv "
+        "(e.g. electrical) or its Chinese name",
     ),
     Column(
         "revenue",
@@ -75,7 +80,7 @@ COLUMNS: tuple[Column, ...] = (
         False,
         "operating margin; given with royalty_basis=profit",
     ),
-    Column("royalty_basis", pl.String, "", False, "revenue (default) | profit"),
+    Column("royalty_basis", pl.String, "", False, "revenue (default) or profit"),
     Column(
         "royalty_rate",
         pl.Decimal(12, 6),
