@@ -25,7 +25,6 @@ References
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Literal
@@ -35,13 +34,12 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from models import rules
-from models.enums import LegalStatus
 from models.money import DEFAULT_CURRENCY, Money, minor_unit, to_decimal
-from models.patent import Patent, years_between
-from models.patent_number import TYPE_DIGITS
+from models.patent import Patent
+from models.patent import years_between as years_between_dates
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter
+from valuation.frame import normalised, years_between
 
 METHOD = "cost approach: R&D cost × (1 + developer's profit) × (1 − obsolescence)"
 NOT_APPLIED = "no R&D cost: cost approach not applied"
@@ -50,10 +48,6 @@ FLOOR_NOTE = (
     "measure what the patent earns, so it is not reconciled as a primary value."
 )
 _PROFIT = "cost_developer_profit_rate"
-HOME_JURISDICTION = "CN"
-_CN_NUMBER = r"^(?:ZL|CN)?(?:\d{4}(?<since2003>\d)\d{7}|\d{2}(?<before>\d)\d{5})\.?[0-9X]?$"
-TERM_COLUMNS = ("__term_patent_type", "__term_filing_date", "__term_expiry_date")
-"""Helper columns of :func:`with_term_columns`: patent type, filing date, expiry date."""
 _ZERO, _ONE = Decimal(0), Decimal(1)
 # Batch amounts are in the default currency (CNY), rounded half-even to its minor unit (the fen).
 FEN_DECIMALS = int(-minor_unit(DEFAULT_CURRENCY).log10())
@@ -189,11 +183,11 @@ def cost_approach_for_patent(
     :math:`L_{total} = L_{elapsed} + L_{left}`, so that without an economic life the obsolescence
     is the share of the legal term used up.
     """
-    elapsed = max(years_between(patent.filing_date, at), _ZERO)
+    elapsed = max(years_between_dates(patent.filing_date, at), _ZERO)
     left = (
         to_decimal(economic_life)
         if economic_life is not None
-        else max(years_between(at, patent.expiry_date), _ZERO)
+        else max(years_between_dates(at, patent.expiry_date), _ZERO)
     )
     return cost_approach(
         rd_cost,
@@ -236,116 +230,6 @@ def replacement_cost_array(
     return result
 
 
-def date_expr(schema: Mapping[str, pl.DataType], name: str) -> pl.Expr:
-    """A date column of the batch (ISO text is parsed); a null literal when the column is absent."""
-    if name not in schema:
-        return pl.lit(None, dtype=pl.Date)
-    if schema[name] == pl.String:
-        return pl.col(name).str.to_date(strict=True)
-    return pl.col(name).cast(pl.Date)
-
-
-def patent_type_expr(schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    """``patent_type`` (lower-cased), else the type digit of a CN ``patent_id``, else null."""
-    from_number = pl.lit(None, dtype=pl.String)
-    if "patent_id" in schema:
-        cleaned = pl.col("patent_id").cast(pl.String).str.replace_all(" ", "", literal=True)
-        digits = cleaned.str.to_uppercase().str.extract_groups(_CN_NUMBER)
-        digit = pl.coalesce(digits.struct.field("since2003"), digits.struct.field("before"))
-        types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
-        from_number = digit.replace_strict(types, default=None, return_dtype=pl.String)
-    if "patent_type" not in schema:
-        return from_number
-    return pl.coalesce(pl.col("patent_type").cast(pl.String).str.to_lowercase(), from_number)
-
-
-def legal_status_expr(schema: Mapping[str, pl.DataType]) -> pl.Expr:
-    """``legal_status`` with an empty cell read as ``in_force`` (the schema's default)."""
-    if "legal_status" not in schema:
-        return pl.lit(LegalStatus.IN_FORCE.value)
-    return pl.col("legal_status").cast(pl.String).fill_null(LegalStatus.IN_FORCE.value)
-
-
-def _add_years(start: pl.Expr, years: pl.Expr) -> pl.Expr:
-    # The same day ``years`` later, 29 February falling back to the month's last day (the 28th),
-    # as models.patent.add_years.
-    first = pl.date(start.dt.year().cast(pl.Int32) + years, start.dt.month(), 1)
-    return pl.min_horizontal(first + pl.duration(days=start.dt.day() - 1), first.dt.month_end())
-
-
-def years_between_expr(start: pl.Expr, end: pl.Expr) -> pl.Expr:
-    """Vectorised ``models.patent.years_between``: whole anniversaries plus the part year by days.
-
-    Returns a Float64 expression, negative when ``end`` is before ``start``.
-    """
-    low, high = pl.min_horizontal(start, end), pl.max_horizontal(start, end)
-    guess = high.dt.year().cast(pl.Int32) - low.dt.year().cast(pl.Int32)
-    candidate = _add_years(low, guess)
-    early = candidate > high  # the anniversary in the later year is still to come
-    whole = guess - early.cast(pl.Int32)
-    anniversary = pl.when(early).then(_add_years(low, guess - 1)).otherwise(candidate)
-    following = pl.when(early).then(candidate).otherwise(_add_years(low, guess + 1))
-    part = (high - anniversary).dt.total_days() / (following - anniversary).dt.total_days()
-    years = whole.cast(pl.Float64) + part
-    return pl.when(end < start).then(-years).otherwise(years)
-
-
-def expiry_expr(
-    schema: Mapping[str, pl.DataType],
-    *,
-    kind: pl.Expr | None = None,
-    filing: pl.Expr | None = None,
-) -> pl.Expr:
-    """Vectorised ``Patent.expiry_date``: filing date + statutory term (+ adjustment), or as given.
-
-    The term rules are those of ``models/rules/patent_terms.csv``; a rule naming the
-    ``jurisdiction`` (CN when the column is absent or empty) wins over the catch-all ``*``.
-    ``term_adjustment_days`` is added when that column exists, and an ``expiry_date`` cell wins
-    where it is not null (as ``Patent.expiry_date_given``). No applicable rule gives a null.
-    ``kind`` and ``filing`` default to :func:`patent_type_expr` and the ``filing_date`` column.
-    """
-    kind = patent_type_expr(schema) if kind is None else kind
-    filing = date_expr(schema, "filing_date") if filing is None else filing
-    jurisdiction = (
-        pl.col("jurisdiction").cast(pl.String).str.to_uppercase().fill_null(HOME_JURISDICTION)
-        if "jurisdiction" in schema
-        else pl.lit(HOME_JURISDICTION)
-    )
-    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
-    # Lowest priority first, each rule wrapping the last, so the expression grows linearly.
-    for rule in sorted(rules.term_rules(), key=lambda r: r.jurisdiction != "*"):
-        applies = kind == rule.patent_type.value
-        if rule.jurisdiction != "*":
-            applies &= jurisdiction == rule.jurisdiction
-        if rule.filed_from is not None:
-            applies &= filing >= rule.filed_from
-        if rule.filed_before is not None:
-            applies &= filing < rule.filed_before
-        term = pl.when(applies).then(pl.lit(rule.term_years)).otherwise(term)
-    expiry = _add_years(filing, term)
-    if "term_adjustment_days" in schema:
-        expiry = expiry + pl.duration(days=pl.col("term_adjustment_days").fill_null(0))
-    if "expiry_date" in schema:
-        expiry = pl.coalesce(date_expr(schema, "expiry_date"), expiry)
-    return expiry
-
-
-def with_term_columns(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` plus the patent type, filing date and expiry, computed once for a batch.
-
-    The helper columns are named in :data:`TERM_COLUMNS` (type, filing, expiry); drop them when
-    done. Expressions that read the expiry several times stay cheap this way.
-    """
-    schema = frame.collect_schema()
-    kind, filing, expiry = TERM_COLUMNS
-    staged = frame.with_columns(
-        patent_type_expr(schema).alias(kind), date_expr(schema, "filing_date").alias(filing)
-    )
-    return staged.with_columns(
-        expiry_expr(schema, kind=pl.col(kind), filing=pl.col(filing)).alias(expiry)
-    )
-
-
 def cost_batch(
     frame: pl.DataFrame,
     *,
@@ -354,32 +238,24 @@ def cost_batch(
 ) -> pl.DataFrame:
     """Vectorised cost approach over a batch frame (float kernel, one rounding at the end).
 
-    Reads ``rd_cost`` (CNY, empty: not applied), ``filing_date``, ``patent_type`` (or the type
-    from ``patent_id``) and, when present, ``economic_life`` (years left from the base date),
-    ``jurisdiction``, ``expiry_date`` and ``term_adjustment_days``. Adds
+    Reads, from the batch as :func:`valuation.frame.normalise` types it, ``rd_cost`` (CNY, empty:
+    not applied), ``filing_date``, ``expiry_date`` and ``economic_life`` (years left from the
+    base date; empty: the legal term left). Adds
     ``cost_elapsed_years``, ``cost_total_years``, ``cost_obsolescence`` and ``cost_value``
     (rounded half-even to the fen; null where the R&D cost is null).
     """
-    schema = frame.schema
+    rows = normalised(frame).collect()
     profit = parameter(_PROFIT).value if developer_profit_rate is None else developer_profit_rate
-    _kind, filing, expiry = TERM_COLUMNS
     day = pl.lit(at, dtype=pl.Date)
-    elapsed = years_between_expr(pl.col(filing), day).clip(lower_bound=0.0)
-    left = years_between_expr(day, pl.col(expiry)).clip(lower_bound=0.0)
-    if "economic_life" in schema:
-        left = pl.coalesce(pl.col("economic_life").cast(pl.Float64), left)
+    elapsed = years_between(pl.col("filing_date"), day).clip(lower_bound=0.0)
+    left = years_between(day, pl.col("expiry_date")).clip(lower_bound=0.0)
+    left = pl.coalesce(pl.col("economic_life").cast(pl.Float64), left)
     staged = (
-        with_term_columns(frame.lazy())
-        .with_columns(cost_elapsed_years=elapsed, cost_left=left)
+        rows.with_columns(cost_elapsed_years=elapsed, cost_left=left)
         .with_columns(cost_total_years=pl.col("cost_elapsed_years") + pl.col("cost_left"))
-        .drop("cost_left", *TERM_COLUMNS)
-        .collect()
+        .drop("cost_left")
     )
-    rd_cost = (
-        staged["rd_cost"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-        if "rd_cost" in schema
-        else np.full(staged.height, np.nan)
-    )
+    rd_cost = staged["rd_cost"].cast(pl.Float64).fill_null(np.nan).to_numpy()
     value = replacement_cost_array(
         rd_cost,
         staged["cost_elapsed_years"].to_numpy(),

@@ -54,9 +54,9 @@ import numpy as np
 import polars as pl
 from numpy.typing import NDArray
 
-from models import rules
 from models.enums import PatentType
 from valuation import ENGINE_VERSION
+from valuation.frame import expiry_date
 
 FloatArray = NDArray[np.float64]
 MissingPolicy = Literal["impute", "refuse"]
@@ -130,26 +130,27 @@ def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
-def _expiry(frame: pl.DataFrame) -> pl.Expr:
-    """``expiry_date`` when given, else filing date + the first applicable term rule, else null.
-
-    A rule naming the jurisdiction wins over the catch-all ``*``, as in
-    :func:`models.rules.term_rule`.
-    """
-    filing = _as_date(frame, "filing_date")
-    jurisdiction = _text(frame, "jurisdiction").str.to_uppercase().fill_null(DEFAULT_JURISDICTION)
-    kind = _text(frame, "patent_type").str.to_lowercase()
-    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
-    for rule in sorted(rules.term_rules(), key=lambda rule: rule.jurisdiction == "*"):
-        applies = kind == rule.patent_type.value
-        if rule.jurisdiction != "*":
-            applies = applies & (jurisdiction == rule.jurisdiction)
-        if rule.filed_from is not None:
-            applies = applies & (filing >= rule.filed_from)
-        if rule.filed_before is not None:
-            applies = applies & (filing < rule.filed_before)
-        term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
-    return pl.coalesce(_as_date(frame, "expiry_date"), filing.dt.offset_by(pl.format("{}y", term)))
+def _expiry(frame: pl.DataFrame) -> pl.Series:
+    """Each row's expiry (:func:`valuation.frame.expiry_date`): as given, else filing date +
+    statutory term; read as is from a frame that :func:`valuation.frame.normalise` made."""
+    if "error" in frame.columns and frame.schema.get("expiry_date") == pl.Date:
+        return frame.get_column("expiry_date")
+    adjustment = (
+        pl.col("term_adjustment_days").cast(pl.Int64)
+        if "term_adjustment_days" in frame.columns
+        else pl.lit(None, dtype=pl.Int64)
+    )
+    staged = frame.select(
+        _as_date(frame, "filing_date").alias("filing_date"),
+        _text(frame, "patent_type").str.to_lowercase().alias("patent_type"),
+        _text(frame, "jurisdiction")
+        .str.to_uppercase()
+        .fill_null(DEFAULT_JURISDICTION)
+        .alias("jurisdiction"),
+        _as_date(frame, "expiry_date").alias("expiry_date"),
+        adjustment.alias("term_adjustment_days"),
+    )
+    return staged.select(expiry_date()).to_series()
 
 
 def years_since(frame: pl.DataFrame, column: str, as_of: date) -> pl.Series:
@@ -171,6 +172,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
     FeatureError
         A count is negative, a patent type unknown, or remaining life lacks a base date.
     """
+    expiry = _expiry(frame) if group == "remaining_life" else None
     present = [c for c in frame.columns if c in _INPUTS[group]]
     frame = frame.with_row_index("__row").select("__row", *present)  # nothing else is read
     if group in COUNT_GROUPS:
@@ -204,7 +206,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
         raise FeatureError(
             "remaining_life needs a base date: pass as_of= or give an 'as_of_date' column"
         )
-    days = (_expiry(frame) - base).dt.total_days().cast(pl.Float64)
+    days = (pl.lit(expiry) - base).dt.total_days().cast(pl.Float64)
     years = (days / DAYS_PER_YEAR).clip(lower_bound=0.0)
     return _select(frame, years.alias("remaining_life_years"))
 

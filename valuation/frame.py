@@ -50,6 +50,7 @@ _BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
     "rd_cost": (0, None, True),
     "price": (0, None, False),
     "renewals_paid": (0, None, True),
+    "term_adjustment_days": (0, None, True),
 }
 
 
@@ -196,7 +197,8 @@ def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
 
 
 def expiry_date() -> pl.Expr:
-    """Vectorised ``Patent.expiry_date`` on a normalised frame (null where no rule applies)."""
+    """Vectorised ``Patent.expiry_date``: the given expiry, else filing date + statutory term
+    (+ term adjustment); null where no rule applies."""
     term: pl.Expr = pl.lit(None, dtype=pl.Int64)
     for rule in sorted(rules.term_rules(), key=lambda r: r.jurisdiction == "*"):
         applies = pl.col("patent_type") == rule.patent_type.value
@@ -207,7 +209,10 @@ def expiry_date() -> pl.Expr:
         if rule.filed_before is not None:
             applies &= pl.col("filing_date") < rule.filed_before
         term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
-    return add_years(pl.col("filing_date"), term)
+    statutory = add_years(pl.col("filing_date"), term) + pl.duration(
+        days=pl.col("term_adjustment_days").fill_null(0)
+    )
+    return pl.coalesce(pl.col("expiry_date"), statutory)
 
 
 def remaining_term(at: date) -> pl.Expr:
@@ -219,11 +224,21 @@ def remaining_term(at: date) -> pl.Expr:
     return years.round(4)
 
 
-def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.LazyFrame:
+def normalised(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` as :func:`normalise` returns it (as it is, if it already came from there)."""
+    lazy = frame.lazy()
+    schema = lazy.collect_schema()
+    if "error" in schema and schema.get("expiry_date") == pl.Date:
+        return lazy
+    return normalise(lazy)
+
+
+def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.LazyFrame:
     """Typed, derived and checked batch columns plus ``error`` (null on a good row).
 
-    Adds ``expiry_date`` and ``remaining_term`` (years at ``at``). Columns outside the schema are
-    kept as they are.
+    Derives ``patent_type`` from Chinese numbers, ``jurisdiction`` (CN when empty),
+    ``legal_status`` (in_force when empty) and ``expiry_date``; with ``at``, also
+    ``remaining_term`` (years at ``at``). Columns outside the schema are kept as they are.
     """
     lazy = frame.lazy()
     schema = lazy.collect_schema()
@@ -306,7 +321,9 @@ def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.LazyFrame:
         .otherwise(pl.col("patent_id").str.replace_all(r"\s", "").str.to_uppercase())
         .alias("patent_id")
     )
-    return checked.with_columns(remaining_term(at).alias("remaining_term")).drop(
+    if at is not None:
+        checked = checked.with_columns(remaining_term(at).alias("remaining_term"))
+    return checked.drop(
         "_idx",
         "_bad",
         *raw_names,

@@ -46,7 +46,7 @@ from models.money import Money
 from models.patent import Patent, add_years
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter, read_table
-from valuation.cost import TERM_COLUMNS, date_expr, legal_status_expr, with_term_columns
+from valuation.frame import normalised
 
 METHOD = "CNIPA high-value invention patent criteria (any one of five)"
 HOME_COUNTRY = "CN"
@@ -321,15 +321,15 @@ def classify_high_value_batch(
     criterion (``hv_<criterion>``), ``hv_eligible``, ``hv_is_high_value`` and ``hv_criteria``
     (the list of criteria met).
     """
-    schema = frame.schema
-    columns = schema.names()
+    rows = normalised(frame)
+    columns = rows.collect_schema().names()
     years = int(parameter(_YEARS).value)
     threshold = float(parameter(_THRESHOLD).value)
-    kind, filing, expiry = (pl.col(c) for c in TERM_COLUMNS)
+    kind, filing, expiry = pl.col("patent_type"), pl.col("filing_date"), pl.col("expiry_date")
     day = pl.lit(at, dtype=pl.Date)
     in_force = (
-        (legal_status_expr(schema) == LegalStatus.IN_FORCE.value)
-        & (date_expr(schema, "grant_date") <= day)
+        (pl.col("legal_status") == LegalStatus.IN_FORCE.value)
+        & (pl.col("grant_date") <= day)
         & (day < expiry)
     ).fill_null(value=False)
     met: dict[Criterion, pl.Expr] = {
@@ -349,15 +349,11 @@ def classify_high_value_batch(
     }
     flags = {f"hv_{c.value}": e.fill_null(value=False) for c, e in met.items()}
     eligible = in_force & (kind == PatentType.INVENTION.value).fill_null(value=False)
-    staged = with_term_columns(frame.lazy()).with_columns(hv_eligible=eligible, **flags)
+    staged = rows.with_columns(hv_eligible=eligible, **flags)
     names = list(flags)
     listed = pl.concat_list(
         [pl.when(pl.col(n)).then(pl.lit(n.removeprefix("hv_"))) for n in names]
     ).list.drop_nulls()
-    return (
-        staged.with_columns(
-            hv_is_high_value=pl.col("hv_eligible") & pl.any_horizontal(names), hv_criteria=listed
-        )
-        .drop(TERM_COLUMNS)
-        .collect()
-    )
+    return staged.with_columns(
+        hv_is_high_value=pl.col("hv_eligible") & pl.any_horizontal(names), hv_criteria=listed
+    ).collect()

@@ -33,7 +33,8 @@ from models.enums import PatentType
 from models.money import Money, to_decimal
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import Constant, read_table
-from valuation.cost import FEN_DECIMALS, patent_type_expr
+from valuation.cost import FEN_DECIMALS
+from valuation.frame import normalised
 from valuation.scoring import SCORE_MAX, place_in_band
 
 METHOD = "pledge outputs: realisable = market × (1 − haircut); max loan = realisable × LTV cap"
@@ -197,12 +198,16 @@ def pledge_value_batch(
 ) -> pl.DataFrame:
     """Vectorised :func:`pledge_value` over a batch frame (amounts in CNY).
 
-    Reads ``patent_type`` (or the type from ``patent_id``), the market value and, when present,
+    Reads ``patent_type`` (without that column, the frame is normalised by
+    :func:`valuation.frame.normalise` to read it from the number), the market value and, when
+    present,
     the score column (null: no score; clipped to 0..100). Adds ``haircut``,
     ``realisable_value``, ``ltv_cap`` and ``max_loan``, the amounts rounded half-even to the fen
     from the unrounded realisable value.
     """
-    kind = patent_type_expr(frame.schema)
+    if "patent_type" not in frame.columns:
+        frame = normalised(frame).collect()
+    kind = pl.col("patent_type").str.to_lowercase()
     bands, caps = haircut_bands(), ltv_caps()
     low = kind.replace_strict({k.value: float(b.low.value) for k, b in bands.items()}, default=None)
     high = kind.replace_strict(

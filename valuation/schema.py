@@ -34,6 +34,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("filing_date", pl.Date, "date", True, "filing date"),
     Column("grant_date", pl.Date, "date", False, "grant date; empty for an application"),
     Column(
+        "expiry_date",
+        pl.Date,
+        "date",
+        False,
+        "expiry, when no statutory term applies (other jurisdictions); default from the law",
+    ),
+    Column(
+        "term_adjustment_days",
+        pl.Int64,
+        "days",
+        False,
+        "term compensation or new-drug extension added to the statutory term",
+    ),
+    Column(
         "legal_status",
         pl.String,
         "",

@@ -49,7 +49,7 @@ from models.money import to_decimal
 from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import Constant, parameter, read_table, sources
-from valuation.cost import TERM_COLUMNS, legal_status_expr, with_term_columns
+from valuation.frame import normalised
 from valuation.high_value import split_codes, strategic_industry_expr, strategic_match
 
 SCORE_MAX = Decimal(100)
@@ -450,7 +450,7 @@ def score_patent(
 def _measure_expr(proxy: str, schema: Mapping[str, pl.DataType], at: date) -> pl.Expr:
     """The proxy as a Float64 expression over the batch schema, null when not observed.
 
-    Reads the helper columns of :func:`valuation.cost.with_term_columns` for the term.
+    Reads the columns of a frame as :func:`valuation.frame.normalise` types it.
     """
     missing = pl.lit(None, dtype=pl.Float64)
     if proxy in _COUNTS:
@@ -464,10 +464,10 @@ def _measure_expr(proxy: str, schema: Mapping[str, pl.DataType], at: date) -> pl
         count = items.list.unique().list.len().cast(pl.Float64)
         return pl.when(count > 0).then(count).otherwise(missing)
     if proxy == "remaining_term":
-        _kind, filing, expiry = (pl.col(c) for c in TERM_COLUMNS)
+        filing, expiry = pl.col("filing_date"), pl.col("expiry_date")
         whole = (expiry - filing).dt.total_days()
         left = (expiry - pl.lit(at, dtype=pl.Date)).dt.total_days()
-        alive = legal_status_expr(schema).is_in([s.value for s in ALIVE])
+        alive = pl.col("legal_status").is_in([s.value for s in ALIVE])
         ratio = pl.when(alive).then(left / whole).otherwise(0.0)
         return pl.when(whole > 0).then(ratio).otherwise(missing)
     return strategic_industry_expr(list(schema)).cast(pl.Float64)  # proxy "industry"
@@ -477,6 +477,7 @@ def score_lazy(
     frame: pl.LazyFrame, *, at: date, scenario: Scenario = Scenario.PLEDGE
 ) -> pl.LazyFrame:
     """Vectorised :func:`score_patent` as a lazy query (see :func:`score_batch`)."""
+    frame = normalised(frame)
     schema = frame.collect_schema()
     tree, profile = indicator_tree(), weight_profile(scenario)
     neutral = float(parameter("scoring_neutral_score").value)
@@ -501,10 +502,9 @@ def score_lazy(
 
     outputs = {"score": node(None), **{f"score_{c}": node(c) for c in tree.children[None]}}
     return (
-        with_term_columns(frame)
-        .with_columns(**leaf_columns, score_assessed_weight=pl.sum_horizontal(assessed))
+        frame.with_columns(**leaf_columns, score_assessed_weight=pl.sum_horizontal(assessed))
         .with_columns(**{name: e.round(decimals) for name, e in outputs.items()})
-        .drop(*leaf_columns, *TERM_COLUMNS)
+        .drop(*leaf_columns)
     )
 
 

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import Money, Patent
-from models.patent import years_between
 from models.patent_number import check_character
 from valuation.constants import parameter
 from valuation.cost import (
@@ -20,10 +19,8 @@ from valuation.cost import (
     cost_approach,
     cost_approach_for_patent,
     cost_batch,
-    expiry_expr,
     obsolescence,
     replacement_cost_array,
-    years_between_expr,
 )
 
 TYPE_DIGIT = {"invention": 1, "utility_model": 2, "design": 3}
@@ -218,54 +215,6 @@ def test_batch_reads_economic_life_and_string_dates() -> None:
         developer_profit_rate=Decimal("0.15"),
     )
     assert batch["cost_value"][0] == 766_666.67  # as the single reference above
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.dates(date(1990, 1, 1), date(2060, 12, 31)), st.dates(date(1990, 1, 1), date(2060, 12, 31))
-)
-def test_years_between_expr_matches_the_model(start: date, end: date) -> None:
-    got = pl.select(years_between_expr(pl.lit(start), pl.lit(end))).item()
-    assert got == pytest.approx(float(years_between(start, end)), abs=1e-12)
-
-
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        (date(2004, 2, 29), date(2005, 2, 28)),
-        (date(2004, 2, 29), date(2005, 3, 1)),
-        (date(2004, 2, 29), date(2008, 2, 29)),
-        (date(2003, 2, 28), date(2004, 2, 29)),
-        (date(2025, 3, 1), date(2015, 3, 1)),
-    ],
-)
-def test_years_between_expr_on_leap_days(start: date, end: date) -> None:
-    got = pl.select(years_between_expr(pl.lit(start), pl.lit(end))).item()
-    assert got == pytest.approx(float(years_between(start, end)), abs=1e-12)
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(patents(), min_size=1, max_size=8), st.booleans())
-def test_expiry_expr_matches_the_model(items: list[Patent], typed: bool) -> None:
-    data = frame(items, [None] * len(items), typed=typed)
-    expiries = data.select(expiry_expr(data.schema)).to_series().to_list()
-    assert expiries == [p.expiry_date for p in items]
-
-
-def test_expiry_expr_prefers_a_given_expiry_and_knows_the_2021_design_rule() -> None:
-    data = pl.DataFrame(
-        {
-            "patent_id": ["x", "y", "z"],
-            "patent_type": ["design", "design", "invention"],
-            "filing_date": [date(2021, 5, 31), date(2021, 6, 1), date(2004, 2, 29)],
-            "expiry_date": [None, None, date(2030, 1, 1)],
-        }
-    )
-    assert data.select(expiry_expr(data.schema)).to_series().to_list() == [
-        date(2031, 5, 31),
-        date(2036, 6, 1),
-        date(2030, 1, 1),
-    ]
 
 
 # -- properties ---------------------------------------------------------------------------------

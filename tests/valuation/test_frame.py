@@ -4,12 +4,13 @@ from datetime import date
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import Patent
+from models.patent import years_between as years_between_dates
 from models.patent_number import check_character
-from valuation.frame import normalise
+from valuation.frame import normalise, years_between
 
 AT = date(2025, 3, 1)
 
@@ -94,3 +95,54 @@ def test_expiry_and_remaining_term_agree_with_the_patent_model(
     ).collect()
     assert out["expiry_date"][0] == patent.expiry_date
     assert out["remaining_term"][0] == pytest.approx(float(patent.remaining_term(at)), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(date(1990, 1, 1), date(2060, 12, 31)), st.dates(date(1990, 1, 1), date(2060, 12, 31))
+)
+def test_years_between_matches_the_model(start: date, end: date) -> None:
+    got = pl.select(years_between(pl.lit(start), pl.lit(end))).item()
+    assert got == pytest.approx(float(years_between_dates(start, end)), abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2004, 2, 29), date(2005, 2, 28)),
+        (date(2004, 2, 29), date(2005, 3, 1)),
+        (date(2004, 2, 29), date(2008, 2, 29)),
+        (date(2003, 2, 28), date(2004, 2, 29)),
+        (date(2025, 3, 1), date(2015, 3, 1)),
+    ],
+)
+def test_years_between_on_leap_days(start: date, end: date) -> None:
+    got = pl.select(years_between(pl.lit(start), pl.lit(end))).item()
+    assert got == pytest.approx(float(years_between_dates(start, end)), abs=1e-12)
+
+
+def test_expiry_prefers_a_given_date_adds_adjustments_and_knows_the_2021_design_rule() -> None:
+    rows = [
+        {"patent_id": "x", "patent_type": "design", "filing_date": "2021-05-31"},
+        {"patent_id": "y", "patent_type": "design", "filing_date": "2021-06-01"},
+        {"patent_id": "z", "patent_type": "invention", "filing_date": "2004-02-29"},
+        {"patent_id": "w", "patent_type": "invention", "filing_date": "2004-02-29"},
+    ]
+    rows[2]["expiry_date"] = "2030-01-01"
+    rows[3]["term_adjustment_days"] = "365"
+    out = normalise(
+        pl.DataFrame(rows)
+        .with_columns(jurisdiction=pl.lit("US"))
+        .with_columns(
+            pl.when(pl.col("patent_type") == "design")
+            .then(pl.lit("CN"))
+            .otherwise("jurisdiction")
+            .alias("jurisdiction")
+        )
+    ).collect()
+    assert out["expiry_date"].to_list() == [
+        date(2031, 5, 31),
+        date(2036, 6, 1),
+        date(2030, 1, 1),
+        date(2025, 2, 28),
+    ]
