@@ -39,7 +39,7 @@ from models.patent import Patent
 from models.patent import years_between as years_between_dates
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter
-from valuation.frame import normalised, years_between
+from valuation.frame import normalised, remaining_term, years_between
 
 METHOD = "cost approach: R&D cost × (1 + developer's profit) × (1 − obsolescence)"
 NOT_APPLIED = "no R&D cost: cost approach not applied"
@@ -184,11 +184,7 @@ def cost_approach_for_patent(
     is the share of the legal term used up.
     """
     elapsed = max(years_between_dates(patent.filing_date, at), _ZERO)
-    left = (
-        to_decimal(economic_life)
-        if economic_life is not None
-        else max(years_between_dates(at, patent.expiry_date), _ZERO)
-    )
+    left = to_decimal(economic_life) if economic_life is not None else patent.remaining_term(at)
     return cost_approach(
         rd_cost,
         elapsed_life_years=elapsed,
@@ -248,8 +244,8 @@ def cost_batch(
     profit = parameter(_PROFIT).value if developer_profit_rate is None else developer_profit_rate
     day = pl.lit(at, dtype=pl.Date)
     elapsed = years_between(pl.col("filing_date"), day).clip(lower_bound=0.0)
-    left = years_between(day, pl.col("expiry_date")).clip(lower_bound=0.0)
-    left = pl.coalesce(pl.col("economic_life").cast(pl.Float64), left)
+    term = pl.col("remaining_term") if "remaining_term" in rows.columns else remaining_term(at)
+    left = pl.coalesce(pl.col("economic_life").cast(pl.Float64), term)
     staged = (
         rows.with_columns(cost_elapsed_years=elapsed, cost_left=left)
         .with_columns(cost_total_years=pl.col("cost_elapsed_years") + pl.col("cost_left"))
