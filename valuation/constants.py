@@ -15,12 +15,7 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    source_id: str
-    title: str
-    reference: str
+from models.rules import Source
 
 
 @dataclass(frozen=True, slots=True)

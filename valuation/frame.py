@@ -28,6 +28,7 @@ _CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
 _TYPES = tuple(t.value for t in PatentType)
+_BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _STATUSES = tuple(s.value for s in LegalStatus)
 
 # Bounds each numeric column must respect: (lowest, highest, inclusive low, reason).
@@ -51,6 +52,8 @@ _BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
     "price": (0, None, False),
     "renewals_paid": (0, None, True),
     "term_adjustment_days": (0, None, True),
+    "invalidations_survived": (0, None, True),
+    "licences": (0, None, True),
 }
 
 
@@ -76,11 +79,20 @@ def _parse(name: str, schema: pl.Schema) -> pl.Expr:
         return _text(name).str.to_date("%Y-%m-%d", strict=False).alias(name)
     if column.dtype == pl.String:
         return _text(name).alias(name)
+    if column.dtype == pl.Boolean:
+        if schema[name] == pl.Boolean:
+            return pl.col(name)
+        words = _text(name).cast(pl.String).str.to_lowercase()
+        return words.replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean).alias(
+            name
+        )
     dtype = _kernel_dtype(column.dtype)
+    number = pl.col(name).cast(pl.Float64, strict=False)
     if schema[name] == pl.String:
-        cleaned = _text(name).str.replace_all(",", "")
-        return cleaned.cast(pl.Float64, strict=False).cast(dtype, strict=False).alias(name)
-    return pl.col(name).cast(dtype, strict=False).alias(name)
+        number = _text(name).str.replace_all(",", "").cast(pl.Float64, strict=False)
+    if dtype == pl.Int64:  # a count: 3.7 is refused, not truncated
+        return pl.when(number == number.floor()).then(number.cast(pl.Int64)).alias(name)
+    return number.cast(dtype, strict=False).alias(name)
 
 
 def _kernel_dtype(dtype: pl.DataType | type[pl.DataType]) -> pl.DataType | type[pl.DataType]:
@@ -100,9 +112,14 @@ def _unparsed(name: str, schema: pl.Schema) -> list[Check]:
     """A cell given as text that did not parse as its column's type."""
     if name not in schema or BY_NAME[name].dtype == pl.String or schema[name] != pl.String:
         return []
-    what = "a date (YYYY-MM-DD)" if BY_NAME[name].dtype == pl.Date else "a number"
-    if BY_NAME[name].dtype == pl.Int64:
+    dtype = BY_NAME[name].dtype
+    what = "a number"
+    if dtype == pl.Date:
+        what = "a date (YYYY-MM-DD)"
+    elif dtype == pl.Int64:
         what = "a whole number"
+    elif dtype == pl.Boolean:
+        what = "true or false"
     flag = pl.col(_raw(name)).is_not_null() & pl.col(name).is_null()
     return [(flag, pl.format(f"{name}: '{{}}' is not {what}", _raw(name)))]
 

@@ -65,6 +65,11 @@ COLUMNS: tuple[Column, ...] = (
         "family_countries", pl.String, "", False, "family countries separated by ';', e.g. CN;US;EP"
     ),
     Column("inventors", pl.Int64, "count", False, "number of inventors"),
+    Column("invalidations_survived", pl.Int64, "count", False, "invalidation requests survived"),
+    Column(
+        "in_litigation", pl.Boolean, "", False, "in an infringement or ownership suit: true/false"
+    ),
+    Column("licences", pl.Int64, "count", False, "licences granted under the patent"),
     Column(
         "industry",
         pl.String,

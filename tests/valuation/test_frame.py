@@ -52,6 +52,8 @@ def test_good_rows_are_typed_and_derived() -> None:
         ({"grant_date": "2016-01-01"}, "grant_date: 2016-01-01 is before filing date 2017-07-24"),
         ({"claims": "-2"}, "claims: -2 is below 0"),
         ({"claims": "many"}, "claims: 'many' is not a whole number"),
+        ({"claims": "3.7"}, "claims: '3.7' is not a whole number"),
+        ({"in_litigation": "perhaps"}, "in_litigation: 'perhaps' is not true or false"),
         ({"royalty_rate": "5"}, "royalty_rate: 5.0 is above 1"),
         ({"discount_rate": "-1"}, "discount_rate: -1.0 is at or below -1"),
         ({"legal_status": "sleeping"}, "legal_status: 'sleeping' is not one of"),
