@@ -1,6 +1,7 @@
 """Valuation constants are data with sources; results cite them and hash their inputs."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +9,7 @@ from models import Money
 from valuation import ENGINE_VERSION
 from valuation.audit import AuditTrail, cite, input_hash
 from valuation.constants import UnknownConstantError, parameter, read_table, sources
+from valuation.schema import markdown_table
 
 
 def test_parameters_cite_known_sources() -> None:
@@ -40,3 +42,8 @@ def test_input_hash_is_canonical() -> None:
 def test_audit_trail_records_the_engine_version() -> None:
     trail = AuditTrail(input_hash=input_hash(1), method="test")
     assert trail.engine_version == ENGINE_VERSION
+
+
+def test_readme_lists_every_batch_column() -> None:
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    assert markdown_table() in readme.read_text(encoding="utf-8")
