@@ -180,6 +180,23 @@ def split_codes(column: str) -> pl.Expr:
     )
 
 
+def foreign_country_expr(column: str) -> pl.Expr:
+    """Whether a ';'-separated list of country codes holds one other than the home country."""
+    wrapped = pl.concat_str(
+        [
+            pl.lit(_SEPARATOR),
+            pl.col(column).str.to_uppercase().str.replace_all(r"\s+", ""),
+            pl.lit(_SEPARATOR),
+        ]
+    )
+    home = f"{_SEPARATOR}{HOME_COUNTRY}{_SEPARATOR}"
+    # Twice, since matches of ";CN;" do not overlap: ";CN;CN;" leaves ";CN;" after one pass.
+    others = wrapped.str.replace_all(home, _SEPARATOR, literal=True).str.replace_all(
+        home, _SEPARATOR, literal=True
+    )
+    return others.str.contains(r"[A-Z]")
+
+
 def strategic_industry_expr(columns: Collection[str], *, use_ipc: bool = True) -> pl.Expr:
     """Vectorised strategic-industry test: Boolean, null when neither industry nor IPC is known.
 
@@ -193,12 +210,13 @@ def strategic_industry_expr(columns: Collection[str], *, use_ipc: bool = True) -
         known |= pl.col("industry").is_not_null()
         match |= keys.is_in(list(_industry_lookup())).fill_null(value=False)
     if "ipc" in columns:
-        codes = split_codes("ipc").list.eval(pl.element().str.replace_all(r"\s+", ""))
-        known |= codes.list.len().fill_null(0) > 0
+        # Codes without spaces, so that a prefix can be matched after the start or a ';'.
+        codes = pl.col("ipc").str.to_uppercase().str.replace_all(r"\s+", "")
+        known |= codes.str.contains(r"[^;]").fill_null(value=False)
         if use_ipc and _prefixes():
-            pattern = "^(?:" + "|".join(re.escape(e.key) for e in _prefixes()) + ")"
-            hits = codes.list.eval(pl.element().str.contains(pattern)).list.any()
-            match |= hits.fill_null(value=False)
+            prefixes = "|".join(re.escape(e.key) for e in _prefixes())
+            pattern = f"(?:^|{_SEPARATOR})(?:{prefixes})"
+            match |= codes.str.contains(pattern).fill_null(value=False)
     return pl.when(known).then(match).otherwise(None)
 
 
@@ -335,7 +353,7 @@ def classify_high_value_batch(
     met: dict[Criterion, pl.Expr] = {
         Criterion.STRATEGIC_INDUSTRY: strategic_industry_expr(columns, use_ipc=use_ipc),
         Criterion.FOREIGN_FAMILY: (
-            split_codes("family_countries").list.eval(pl.element() != HOME_COUNTRY).list.any()
+            foreign_country_expr("family_countries")
             if "family_countries" in columns
             else pl.lit(value=False)
         ),
