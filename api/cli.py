@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,10 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.enums import PatentType
+from models.money import to_decimal
 from valuation.batch import value_file
 from valuation.features import FittedModel
 from valuation.frame import normalise
 from valuation.market import default_model, fit_model, load_model
+from valuation.reconcile import Approach
 from valuation.renewal import cn_annual_fees, us_maintenance_fees
 
 app = typer.Typer(no_args_is_help=True, help="Patent valuation and patent-pledge financing.")
@@ -91,6 +94,10 @@ def value(
         Path | None, typer.Option(help="Market model from `patentval calibrate`.")
     ] = None,
     chunk_rows: Annotated[int, typer.Option(min=1, help="Rows valued per chunk.")] = 250_000,
+    weights: Annotated[
+        str | None,
+        typer.Option(help="Reconciliation weights, e.g. income=0.7,market=0.3,cost=0."),
+    ] = None,
 ) -> None:
     """Value every patent of INPUT; write one row per patent to --out."""
     _readable(source)
@@ -103,6 +110,7 @@ def value(
     except ValueError:
         raise _fail(f"--base-date {base_date!r}: expected YYYY-MM-DD") from None
     market = _model(model)
+    chosen = _weights(weights)
     with Progress(
         TextColumn("valuing"),
         BarColumn(),
@@ -117,6 +125,7 @@ def value(
             out,
             base_date=at,
             model=market,
+            weights=chosen,
             draws=draws,
             seed=seed,
             chunk_rows=chunk_rows,
@@ -125,6 +134,27 @@ def value(
     errors = pl.scan_parquet(out) if out.suffix.lower() == ".parquet" else pl.scan_csv(out)
     bad = errors.select(pl.col("error").is_not_null().sum()).collect().item()
     err.print(f"valued {rows - bad} of {rows} patents at {at}; {bad} rows with errors → {out}")
+
+
+def _weights(text: str | None) -> dict[Approach, Decimal] | None:
+    """``income=0.7,market=0.3`` as reconciliation weights; a clear error otherwise."""
+    if not text:
+        return None
+    weights: dict[Approach, Decimal] = {}
+    known = ", ".join(a.value for a in Approach)
+    for part in text.split(","):
+        name, _, number = part.partition("=")
+        try:
+            approach = Approach(name.strip())
+            weight = to_decimal(number.strip())
+        except ValueError:
+            raise _fail(
+                f"--weights {part!r}: expected APPROACH=WEIGHT with APPROACH one of {known}"
+            ) from None
+        if weight < 0:
+            raise _fail(f"--weights {part!r}: a weight cannot be negative")
+        weights[approach] = weight
+    return weights
 
 
 def _row_count(path: Path) -> int | None:

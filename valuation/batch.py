@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from valuation import ENGINE_VERSION
 from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
@@ -143,7 +144,8 @@ def value_frame(
     """Value every row of ``frame`` at ``base_date``; one output row per input row.
 
     Returns :data:`OUTPUT_COLUMNS` (money as ``Decimal(20, 2)`` CNY, half-even to the fen), plus
-    :data:`RANGE_COLUMNS` when ``draws`` and ``seed`` are given, and ``error``.
+    :data:`RANGE_COLUMNS` when ``draws`` and ``seed`` are given, ``error``, and the provenance
+    of every row: ``base_date`` and ``method`` (engine version and market model).
     """
     model = model or default_model()
     checked = normalise(frame, base_date).with_row_index("_row").collect()
@@ -209,7 +211,12 @@ def value_frame(
         checked.select("_row", "patent_id", "error")
         .join(valued, on="_row", how="left")
         .sort("_row")
-        .select(*columns, "error")
+        .select(
+            *columns,
+            "error",
+            pl.lit(base_date).alias("base_date"),
+            pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
+        )
     )
 
 
@@ -228,6 +235,7 @@ def value_file(
     *,
     base_date: date,
     model: FittedModel | None = None,
+    weights: dict[Approach, Decimal] | None = None,
     draws: int | None = None,
     seed: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
@@ -246,7 +254,7 @@ def value_file(
         try:
             for chunk in _chunks(source, chunk_rows):
                 result = value_frame(
-                    chunk, base_date=base_date, model=model, draws=draws, seed=seed
+                    chunk, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
                 )
                 if parquet:
                     table = result.to_arrow()

@@ -133,3 +133,24 @@ def test_calibrate_needs_its_target_column(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "column price is needed" in result.output
+
+
+def test_weights_override_the_reconciliation_and_rows_carry_their_method(tmp_path: Path) -> None:
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    patents(5, seed=3).write_csv(source)
+    result = runner.invoke(
+        app,
+        [
+            *("value", str(source), "--out", str(out), "--base-date", "2025-06-30"),
+            *("--weights", "income=1,market=0"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    values = pl.read_csv(out)
+    assert values["value"].to_list() == values["income_value"].to_list()
+    assert values["base_date"].unique().to_list() == ["2025-06-30"]
+    assert values["method"][0].startswith("patentval ")
+    for bad in ("income", "income=-1", "goodwill=1"):
+        result = runner.invoke(app, ["value", str(source), "--out", str(out), "--weights", bad])
+        assert result.exit_code == 2
+        assert "--weights" in result.output
