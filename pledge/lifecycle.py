@@ -1,0 +1,403 @@
+"""Pledge registration and loan lifecycles as state machines: transitions as data, pure functions.
+
+Pledge registration (专利权质押登记)::
+
+    DRAFT ─precheck_passed→ READY ─submit→ SUBMITTED ─register→ REGISTERED
+    DRAFT ─precheck_failed→ PRECHECK_FAILED ─revise→ DRAFT;  READY ─revise→ DRAFT
+    SUBMITTED ─request_correction→ CORRECTION_REQUESTED ─submit→ SUBMITTED
+    SUBMITTED ─refuse→ REFUSED
+    REGISTERED ─request_release→ RELEASE_REQUESTED ─release→ CANCELLED
+    REGISTERED ─impair→ IMPAIRED ─enforce→ ENFORCING ─realise→ REALISED ─cancel→ CANCELLED
+
+``register`` records the registration number and date on the pledge; ``impair`` needs its reason
+(the patent invalidated, lapsed or seized). The loan follows Apache Fineract's states::
+
+    SUBMITTED ─approve→ APPROVED ─disburse→ ACTIVE ─close | write_off | reschedule→
+    CLOSED | WRITTEN_OFF | RESCHEDULED;  SUBMITTED ─reject | withdraw→ REJECTED | WITHDRAWN;
+    APPROVED ─undo_approval→ SUBMITTED
+
+``approve`` needs an approver other than the loan's maker; ``disburse`` needs the loan's pledge
+registered, a valid (unexpired) valuation of every pledged patent and the principal within the
+lender's LTV cap (:mod:`pledge.policy`). Each transition returns the new frozen record and an event
+record for the audit log; an event the current state does not allow raises
+:class:`IllegalTransitionError` naming the state and the events it allows.
+
+References
+----------
+.. [1] docs/DOMAIN.md §4 "Pledge financing" (CNIPA Measures for Patent Pledge Registration, 2021;
+   Civil Code Art. 444; the loan lifecycle of Apache Fineract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from models.enums import LoanStatus, PledgeStatus
+from models.lending import Loan, Pledge
+from models.money import Money
+from pledge.eligibility import PortfolioResult
+from pledge.findings import percent
+from pledge.policy import (
+    PatentValuation,
+    PolicyBook,
+    check_ltv,
+    policy_book,
+    valuation_valid_until,
+)
+
+_Record = TypeVar("_Record", bound=BaseModel)
+
+
+class PledgeEvent(StrEnum):
+    """What happens to a pledge registration."""
+
+    PRECHECK_PASSED = "precheck_passed"
+    PRECHECK_FAILED = "precheck_failed"
+    REVISE = "revise"
+    SUBMIT = "submit"
+    REQUEST_CORRECTION = "request_correction"
+    REGISTER = "register"
+    REFUSE = "refuse"
+    REQUEST_RELEASE = "request_release"
+    RELEASE = "release"
+    IMPAIR = "impair"
+    ENFORCE = "enforce"
+    REALISE = "realise"
+    CANCEL = "cancel"
+
+
+class LoanEvent(StrEnum):
+    """What happens to a loan (Apache Fineract's commands)."""
+
+    APPROVE = "approve"
+    UNDO_APPROVAL = "undo_approval"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    DISBURSE = "disburse"
+    CLOSE = "close"
+    WRITE_OFF = "write_off"
+    RESCHEDULE = "reschedule"
+
+
+class ImpairmentReason(StrEnum):
+    """Why a registered pledge lost its collateral value."""
+
+    INVALIDATED = "invalidated"
+    LAPSED = "lapsed"
+    SEIZED = "seized"
+
+
+_P, _PE = PledgeStatus, PledgeEvent
+PLEDGE_TRANSITIONS: Mapping[tuple[PledgeStatus, PledgeEvent], PledgeStatus] = MappingProxyType(
+    {
+        (_P.DRAFT, _PE.PRECHECK_PASSED): _P.READY,
+        (_P.DRAFT, _PE.PRECHECK_FAILED): _P.PRECHECK_FAILED,
+        (_P.PRECHECK_FAILED, _PE.REVISE): _P.DRAFT,
+        (_P.READY, _PE.REVISE): _P.DRAFT,
+        (_P.READY, _PE.SUBMIT): _P.SUBMITTED,
+        (_P.SUBMITTED, _PE.REQUEST_CORRECTION): _P.CORRECTION_REQUESTED,
+        (_P.CORRECTION_REQUESTED, _PE.SUBMIT): _P.SUBMITTED,
+        (_P.SUBMITTED, _PE.REGISTER): _P.REGISTERED,
+        (_P.SUBMITTED, _PE.REFUSE): _P.REFUSED,
+        (_P.REGISTERED, _PE.REQUEST_RELEASE): _P.RELEASE_REQUESTED,
+        (_P.RELEASE_REQUESTED, _PE.RELEASE): _P.CANCELLED,
+        (_P.REGISTERED, _PE.IMPAIR): _P.IMPAIRED,
+        (_P.IMPAIRED, _PE.ENFORCE): _P.ENFORCING,
+        (_P.ENFORCING, _PE.REALISE): _P.REALISED,
+        (_P.REALISED, _PE.CANCEL): _P.CANCELLED,
+    }
+)
+"""(state, event) → next state of a pledge registration."""
+
+_L, _LE = LoanStatus, LoanEvent
+LOAN_TRANSITIONS: Mapping[tuple[LoanStatus, LoanEvent], LoanStatus] = MappingProxyType(
+    {
+        (_L.SUBMITTED, _LE.APPROVE): _L.APPROVED,
+        (_L.SUBMITTED, _LE.REJECT): _L.REJECTED,
+        (_L.SUBMITTED, _LE.WITHDRAW): _L.WITHDRAWN,
+        (_L.APPROVED, _LE.UNDO_APPROVAL): _L.SUBMITTED,
+        (_L.APPROVED, _LE.DISBURSE): _L.ACTIVE,
+        (_L.ACTIVE, _LE.CLOSE): _L.CLOSED,
+        (_L.ACTIVE, _LE.WRITE_OFF): _L.WRITTEN_OFF,
+        (_L.ACTIVE, _LE.RESCHEDULE): _L.RESCHEDULED,
+    }
+)
+"""(state, event) → next state of a loan (after Apache Fineract)."""
+
+PLEDGE_EVENT_REQUIRES: Mapping[PledgeEvent, tuple[str, ...]] = MappingProxyType(
+    {
+        PledgeEvent.REGISTER: ("registration_number",),
+        PledgeEvent.REFUSE: ("reason",),
+        PledgeEvent.REQUEST_CORRECTION: ("reason",),
+        PledgeEvent.IMPAIR: ("impairment",),
+    }
+)
+"""What each pledge event must record besides its date and actor."""
+
+
+class IllegalTransitionError(ValueError):
+    """An event that the current state does not allow."""
+
+    def __init__(self, machine: str, state: StrEnum, event: StrEnum, allowed: Sequence[str]):
+        self.state, self.event, self.allowed = state, event, tuple(allowed)
+        options = ", ".join(allowed) if allowed else f"none: {state.value} is final"
+        super().__init__(
+            f"{machine} in state {state.value!r} cannot take event {event.value!r}; "
+            f"allowed: {options}"
+        )
+
+
+class MissingEventDataError(ValueError):
+    """An event lacks what it must record (a registration number, a reason)."""
+
+
+class FourEyesError(ValueError):
+    """The approver of a loan is its maker."""
+
+
+class DisbursementRefusedError(ValueError):
+    """A loan cannot be disbursed; the subclass says which condition is missing."""
+
+
+class PledgeNotRegisteredError(DisbursementRefusedError):
+    """The loan has no pledge, or its pledge is not registered."""
+
+
+class ValuationNotValidError(DisbursementRefusedError):
+    """A pledged patent has no valuation, or its valuation has expired."""
+
+
+class LtvExceedsPolicyError(DisbursementRefusedError):
+    """The principal is above the lender's LTV cap on the appraised values."""
+
+
+class PledgeEventRecord(BaseModel):
+    """One transition of a pledge, for the audit log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pledge_id: str
+    event: PledgeEvent
+    from_status: PledgeStatus
+    to_status: PledgeStatus
+    on: date
+    actor: str
+    registration_number: str | None = None
+    reason: str | None = None
+    impairment: ImpairmentReason | None = None
+    proceeds: Money | None = None
+
+
+class LoanEventRecord(BaseModel):
+    """One transition of a loan, for the audit log."""
+
+    model_config = ConfigDict(frozen=True)
+
+    loan_id: str
+    event: LoanEvent
+    from_status: LoanStatus
+    to_status: LoanStatus
+    on: date
+    actor: str
+    amount: Money | None = None
+    note: str | None = None
+
+
+def _allowed(table: Mapping[tuple[Any, Any], Any], state: StrEnum) -> list[str]:
+    return [f"{e.value} → {to.value}" for (s, e), to in table.items() if s is state]
+
+
+def allowed_pledge_events(status: PledgeStatus) -> tuple[PledgeEvent, ...]:
+    """The events a pledge in ``status`` may take."""
+    return tuple(e for (s, e) in PLEDGE_TRANSITIONS if s is status)
+
+
+def allowed_loan_events(status: LoanStatus) -> tuple[LoanEvent, ...]:
+    """The events a loan in ``status`` may take."""
+    return tuple(e for (s, e) in LOAN_TRANSITIONS if s is status)
+
+
+def next_pledge_status(status: PledgeStatus, event: PledgeEvent) -> PledgeStatus:
+    """The state ``event`` leads to from ``status``; raises :class:`IllegalTransitionError`."""
+    try:
+        return PLEDGE_TRANSITIONS[(status, event)]
+    except KeyError:
+        allowed = _allowed(PLEDGE_TRANSITIONS, status)
+        raise IllegalTransitionError("pledge", status, event, allowed) from None
+
+
+def next_loan_status(status: LoanStatus, event: LoanEvent) -> LoanStatus:
+    """The state ``event`` leads to from ``status``; raises :class:`IllegalTransitionError`."""
+    try:
+        return LOAN_TRANSITIONS[(status, event)]
+    except KeyError:
+        raise IllegalTransitionError(
+            "loan", status, event, _allowed(LOAN_TRANSITIONS, status)
+        ) from None
+
+
+def _updated(record: _Record, **changes: Any) -> _Record:
+    """A validated copy of a frozen record with ``changes``."""
+    return type(record).model_validate({**record.model_dump(), **changes})
+
+
+def apply_pledge_event(
+    pledge: Pledge,
+    event: PledgeEvent,
+    *,
+    on: date,
+    actor: str,
+    registration_number: str | None = None,
+    reason: str | None = None,
+    impairment: ImpairmentReason | None = None,
+    proceeds: Money | None = None,
+) -> tuple[Pledge, PledgeEventRecord]:
+    """The pledge after ``event`` on ``on`` by ``actor``, and the event record."""
+    target = next_pledge_status(pledge.status, event)
+    given = {"registration_number": registration_number, "reason": reason, "impairment": impairment}
+    missing = [name for name in PLEDGE_EVENT_REQUIRES.get(event, ()) if not given[name]]
+    if missing:
+        raise MissingEventDataError(f"{event.value} must record {', '.join(missing)}")
+    if pledge.registered_on is not None and on < pledge.registered_on:
+        raise ValueError(
+            f"{event.value} on {on} is before the registration on {pledge.registered_on}"
+        )
+    changes: dict[str, Any] = {"status": target}
+    if event is PledgeEvent.REGISTER:
+        changes |= {"registration_number": registration_number, "registered_on": on}
+    record = PledgeEventRecord(
+        pledge_id=pledge.pledge_id,
+        event=event,
+        from_status=pledge.status,
+        to_status=target,
+        on=on,
+        actor=actor,
+        registration_number=registration_number if event is PledgeEvent.REGISTER else None,
+        reason=reason,
+        impairment=impairment,
+        proceeds=proceeds,
+    )
+    return _updated(pledge, **changes), record
+
+
+def apply_precheck(
+    pledge: Pledge, result: PortfolioResult, *, on: date, actor: str
+) -> tuple[Pledge, PledgeEventRecord]:
+    """Move a draft pledge to READY or PRECHECK_FAILED by the pre-check of its patents."""
+    checked = {r.patent_number for r in result.patents}
+    pledged = {p.patent_number for p in pledge.patents}
+    if checked != pledged:
+        raise ValueError(f"the pre-check covers {sorted(checked)}, the pledge {sorted(pledged)}")
+    event = PledgeEvent.PRECHECK_PASSED if result.eligible else PledgeEvent.PRECHECK_FAILED
+    blocking = sorted({f.code.value for r in result.patents for f in r.findings if f.blocks})
+    blocking += sorted({f.code.value for f in result.findings if f.blocks})
+    reason = None if result.eligible else ", ".join(blocking)
+    return apply_pledge_event(pledge, event, on=on, actor=actor, reason=reason)
+
+
+def disbursement_blockers(
+    loan: Loan,
+    on: date,
+    *,
+    pledge: Pledge | None,
+    valuations: Sequence[PatentValuation],
+    book: PolicyBook | None = None,
+) -> list[DisbursementRefusedError]:
+    """Every reason ``loan`` cannot be disbursed on ``on`` (empty when it can)."""
+    book = book or policy_book()
+    found: list[DisbursementRefusedError] = []
+    if loan.pledge_id is None or pledge is None:
+        found.append(PledgeNotRegisteredError(f"loan {loan.loan_id} has no pledge"))
+    elif pledge.pledge_id != loan.pledge_id:
+        found.append(
+            PledgeNotRegisteredError(
+                f"pledge {pledge.pledge_id} is not the pledge {loan.pledge_id} of the loan"
+            )
+        )
+    elif pledge.status is not PledgeStatus.REGISTERED:
+        found.append(
+            PledgeNotRegisteredError(
+                f"pledge {pledge.pledge_id} is {pledge.status.value}, not registered"
+            )
+        )
+    by_number = {v.patent_number: v for v in valuations}
+    numbers = [p.patent_number for p in pledge.patents] if pledge is not None else list(by_number)
+    missing = [n for n in numbers if n not in by_number]
+    if not numbers or missing:
+        found.append(
+            ValuationNotValidError(f"no valuation of {', '.join(missing) or 'any patent'}")
+        )
+    for number in numbers:
+        valuation = by_number.get(number)
+        if valuation is None:
+            continue
+        months = book.for_type(loan.lender_id, valuation.patent_type).validity
+        until = valuation_valid_until(valuation.base_date, months)
+        if on > until:
+            found.append(
+                ValuationNotValidError(
+                    f"the valuation of {number} (base date {valuation.base_date}) expired after "
+                    f"{until}: {loan.lender_id} relies on a valuation for {months} months"
+                )
+            )
+    if numbers and not missing:
+        ltv = check_ltv(loan.principal, [by_number[n] for n in numbers], loan.lender_id, book)
+        if not ltv.within:
+            shown = "—" if ltv.ltv is None else percent(ltv.ltv)
+            cap = "—" if ltv.cap is None else percent(ltv.cap)
+            found.append(
+                LtvExceedsPolicyError(
+                    f"principal {loan.principal} is {shown} of the appraised {ltv.appraised_total}"
+                    f", above the LTV cap {cap} of {loan.lender_id}: at most {ltv.policy_max_loan}"
+                )
+            )
+    return found
+
+
+def apply_loan_event(
+    loan: Loan,
+    event: LoanEvent,
+    *,
+    on: date,
+    actor: str,
+    note: str | None = None,
+    pledge: Pledge | None = None,
+    valuations: Sequence[PatentValuation] = (),
+    book: PolicyBook | None = None,
+) -> tuple[Loan, LoanEventRecord]:
+    """The loan after ``event`` on ``on`` by ``actor``, and the event record.
+
+    ``approve`` makes ``actor`` the approver (never the maker). ``disburse`` checks
+    :func:`disbursement_blockers` with ``pledge`` and ``valuations`` and raises the first.
+    """
+    target = next_loan_status(loan.status, event)
+    changes: dict[str, Any] = {"status": target}
+    amount = None
+    if event is LoanEvent.APPROVE:
+        if actor == loan.maker:
+            raise FourEyesError(f"{actor!r} made loan {loan.loan_id}: another person must approve")
+        changes["approver"] = actor
+    elif event is LoanEvent.UNDO_APPROVAL:
+        changes["approver"] = None
+    elif event is LoanEvent.DISBURSE:
+        blockers = disbursement_blockers(loan, on, pledge=pledge, valuations=valuations, book=book)
+        if blockers:
+            raise blockers[0]
+        amount = loan.principal
+    record = LoanEventRecord(
+        loan_id=loan.loan_id,
+        event=event,
+        from_status=loan.status,
+        to_status=target,
+        on=on,
+        actor=actor,
+        amount=amount,
+        note=note,
+    )
+    return _updated(loan, **changes), record
