@@ -18,6 +18,7 @@ from pydantic import (
 )
 
 from models import rules
+from models.dates import add_years, years_between
 from models.enums import FeeReduction, LegalStatus, LicenceKind, PatentType
 from models.money import Money, round_money, to_decimal
 from models.patent_number import PatentNumber
@@ -28,26 +29,6 @@ _HUNDRED = Decimal(100)
 
 class RuleError(ValueError):
     """A statutory rule cannot be applied (no fee table, no term rule, year out of range)."""
-
-
-def add_years(start: date, years: int) -> date:
-    """The anniversary ``years`` after ``start``; 29 February falls back to 28 February."""
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:
-        return start.replace(year=start.year + years, day=28)
-
-
-def years_between(start: date, end: date) -> Decimal:
-    """Years from ``start`` to ``end`` counted by anniversaries, the last part pro rata by days."""
-    if end < start:
-        return -years_between(end, start)
-    whole = end.year - start.year
-    if add_years(start, whole) > end:
-        whole -= 1
-    anniversary = add_years(start, whole)
-    year_days = (add_years(start, whole + 1) - anniversary).days
-    return Decimal(whole) + Decimal((end - anniversary).days) / Decimal(year_days)
 
 
 class Owner(BaseModel):

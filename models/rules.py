@@ -6,21 +6,13 @@ column; ``sources.csv`` says what each source id refers to. The files are read o
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 
+from models.datafiles import RULES, Source
 from models.enums import PatentType
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    source_id: str
-    title: str
-    reference: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,19 +60,17 @@ class SurchargeRule:
     source_id: str
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    text = resources.files("models").joinpath("rules", name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+def _rows(name: str) -> tuple[dict[str, str], ...]:
+    return RULES.read_table(name)
 
 
 def _date(text: str) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-@cache
 def sources() -> dict[str, Source]:
     """Every source id with its citation."""
-    return {row["source_id"]: Source(**row) for row in _rows("sources.csv")}
+    return RULES.sources()
 
 
 @cache
@@ -95,7 +85,7 @@ def term_rules() -> tuple[TermRule, ...]:
             term_years=int(row["term_years"]),
             source_id=row["source_id"],
         )
-        for row in _rows("patent_terms.csv")
+        for row in _rows("patent_terms")
     )
 
 
@@ -110,7 +100,7 @@ def fee_rules() -> tuple[FeeRule, ...]:
             fee_cny=Decimal(row["fee_cny"]),
             source_id=row["source_id"],
         )
-        for row in _rows("annual_fees.csv")
+        for row in _rows("annual_fees")
     )
 
 
@@ -123,7 +113,7 @@ def reduction_rules() -> dict[str, ReductionRule]:
             reduced_by=Decimal(row["reduced_by"]),
             source_id=row["source_id"],
         )
-        for row in _rows("fee_reductions.csv")
+        for row in _rows("fee_reductions")
     }
 
 
@@ -136,7 +126,7 @@ def surcharge_rules() -> dict[int, SurchargeRule]:
             surcharge=Decimal(row["surcharge"]),
             source_id=row["source_id"],
         )
-        for row in _rows("late_surcharges.csv")
+        for row in _rows("late_surcharges")
     }
 
 

@@ -34,6 +34,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from models import rules
+from models.dates import add_months, months_elapsed
 from models.enums import LegalStatus, PatentType
 from models.money import Money, total
 from models.patent import Patent, RuleError, late_surcharge
@@ -43,9 +44,7 @@ from pledge.policy import (
     PatentValuation,
     PolicyBook,
     TypePolicy,
-    add_months,
     check_ltv,
-    months_elapsed,
     policy_book,
     valuation_valid_until,
 )

@@ -22,7 +22,7 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict
 
 from models.money import Money
-from pledge.policy import pledge_table
+from pledge import constants
 
 
 class Code(StrEnum):
@@ -112,7 +112,7 @@ def catalogue() -> dict[tuple[Code, str], Entry]:
     """Every (code, variant) with its messages, checked for completeness and consistency."""
     entries: dict[tuple[Code, str], Entry] = {}
     severities: dict[Code, Severity] = {}
-    for order, row in enumerate(pledge_table("eligibility_messages")):
+    for order, row in enumerate(constants.read_table("eligibility_messages")):
         entry = Entry(
             code=Code(row["code"]),
             variant=row["variant"],

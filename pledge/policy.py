@@ -24,24 +24,21 @@ References
 
 from __future__ import annotations
 
-import calendar
-import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from models import rules
+from models.dates import add_months
 from models.enums import PatentType
 from models.money import CurrencyMismatchError, Money
 from models.patent_number import PatentNumber
-from valuation import constants
+from pledge import constants
 from valuation.pledge_value import ltv_caps
 
 if TYPE_CHECKING:
@@ -144,16 +141,9 @@ def _value(row: Mapping[str, str], setting: Setting, where: str) -> Decimal:
     return value
 
 
-def known_sources() -> frozenset[str]:
-    """Source ids of the pledge, valuation and statutory-rule data together."""
-    return (
-        frozenset(_pledge_sources()) | frozenset(constants.sources()) | frozenset(rules.sources())
-    )
-
-
 def load_policies(rows: Iterable[Mapping[str, str]]) -> PolicyBook:
     """A policy book from rows shaped as ``lender_policies.csv``, with the default LTV caps."""
-    sources = known_sources()
+    sources = constants.sources()
     values: dict[tuple[str, str, Setting], PolicyValue] = {
         (DEFAULT_LENDER, kind.value, Setting.LTV_CAP): PolicyValue(
             setting=Setting.LTV_CAP, value=cap.value, lender=DEFAULT_LENDER, source_id=cap.source_id
@@ -188,44 +178,10 @@ def load_policies(rows: Iterable[Mapping[str, str]]) -> PolicyBook:
     return book
 
 
-def _pledge_rows(name: str) -> tuple[dict[str, str], ...]:
-    text = resources.files("pledge").joinpath("data", f"{name}.csv").read_text(encoding="utf-8")
-    return tuple(csv.DictReader(text.splitlines()))
-
-
-@cache
-def _pledge_sources() -> dict[str, str]:
-    return {row["source_id"]: row["title"] for row in _pledge_rows("sources")}
-
-
-def pledge_table(name: str) -> tuple[dict[str, str], ...]:
-    """Rows of ``pledge/data/<name>.csv``; every row must carry a known ``source_id``."""
-    rows = _pledge_rows(name)
-    sources = known_sources()
-    for number, row in enumerate(rows, start=2):
-        if row.get("source_id") not in sources:
-            raise PolicyError(f"{name}.csv line {number}: unknown source_id {row.get('source_id')}")
-    return rows
-
-
 @cache
 def policy_book() -> PolicyBook:
     """The shipped lender policies (``pledge/data/lender_policies.csv``)."""
-    return load_policies(pledge_table("lender_policies"))
-
-
-def add_months(start: date, months: int) -> date:
-    """``start`` moved by ``months`` calendar months, the day clipped to the month's end."""
-    index = start.year * 12 + start.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(start.day, calendar.monthrange(year, month + 1)[1])
-    return date(year, month + 1, day)
-
-
-def months_elapsed(start: date, end: date) -> int:
-    """Whole calendar months from ``start`` to ``end`` (the largest k with start + k ≤ end)."""
-    months = (end.year - start.year) * 12 + end.month - start.month
-    return months - 1 if add_months(start, months) > end else months
+    return load_policies(constants.read_table("lender_policies"))
 
 
 def valuation_valid_until(base_date: date, validity_months: int) -> date:

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.dates import add_months
 from models.money import Money
 from models.patent_number import PatentNumber
 from pledge.findings import ACKNOWLEDGEABLE, Code
-from pledge.policy import DEFAULT_LENDER, add_months
+from pledge.policy import DEFAULT_LENDER
 
 
 class Unchecked(StrEnum):

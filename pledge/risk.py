@@ -28,7 +28,7 @@ Risk sharing among bank, insurer, guarantor and a government compensation fund: 
 exactly 100 %; a loss is split by share, each part rounded half-even to the fen, and the rounding
 remainder goes to the largest share (the first listed among equals), so the parts sum exactly.
 
-Every constant is a row of ``pledge/data/risk_parameters.csv`` citing ``sources_risk.csv``.
+Every constant is a row of ``pledge/data/parameters_risk.csv`` citing ``sources_risk.csv``.
 
 References
 ----------
@@ -39,19 +39,17 @@ References
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
 from models.money import Fraction, Money, Rate, round_money, total
-from models.rules import Source
+from pledge import constants
 from pledge.monitoring import breaches, collateral_ratio, shortfall
+from valuation import audit
 from valuation.audit import CitedConstant
 from valuation.constants import Constant, UnknownConstantError
 
@@ -72,51 +70,14 @@ class RiskBearer(StrEnum):
     GOVERNMENT_FUND = "government_fund"  # 政府风险补偿基金
 
 
-def _data(name: str) -> list[dict[str, str]]:
-    text = resources.files("pledge").joinpath("data", name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
-
-
-@cache
-def sources() -> dict[str, Source]:
-    """The sources the risk constants cite."""
-    return {
-        row["source_id"]: Source(row["source_id"], row["title"], row["reference"])
-        for row in _data("sources_risk.csv")
-    }
-
-
-@cache
-def parameters() -> dict[str, Constant]:
-    """Every risk constant by name; each must cite a known source."""
-    result: dict[str, Constant] = {}
-    for number, row in enumerate(_data("risk_parameters.csv"), start=2):
-        if row["source_id"] not in sources():
-            raise UnknownConstantError(
-                f"risk_parameters.csv line {number}: unknown source_id {row['source_id']!r}"
-            )
-        result[row["name"]] = Constant(
-            row["name"], Decimal(row["value"]), row["unit"], row["source_id"]
-        )
-    return result
-
-
 def parameter(name: str) -> Constant:
-    try:
-        return parameters()[name]
-    except KeyError:
-        raise UnknownConstantError(f"no risk parameter {name!r}") from None
+    """A risk constant of ``pledge/data/parameters_risk.csv``."""
+    return constants.parameter(name)
 
 
 def cite(constant: Constant) -> CitedConstant:
-    source = sources()[constant.source_id]
-    return CitedConstant(
-        name=constant.name,
-        value=constant.value,
-        unit=constant.unit,
-        source_id=constant.source_id,
-        source=f"{source.title} — {source.reference}",
-    )
+    """A risk constant as a result cites it, with its source."""
+    return audit.cite(constant, constants.sources())
 
 
 def supervisory_lgd(regime: LgdRegime = LgdRegime.BASEL_II) -> Constant:
@@ -135,9 +96,10 @@ def rating_pd(rating: str | None) -> Constant:
         return parameter("pd.default")
     category = rating.strip().upper().split("/")[0].rstrip("+-")
     try:
-        return parameters()[f"pd.rating.{category}"]
+        return constants.parameters()[f"pd.rating.{category}"]
     except KeyError:
-        known = sorted(n.removeprefix("pd.rating.") for n in parameters() if "pd.rating." in n)
+        names = constants.parameters()
+        known = sorted(n.removeprefix("pd.rating.") for n in names if "pd.rating." in n)
         raise UnknownConstantError(f"no PD for rating {rating!r}; known: {known}") from None
 
 
@@ -263,7 +225,7 @@ class StressScenario(BaseModel):
 
     @classmethod
     def from_data(cls, name: str = "technology_superseded") -> StressScenario:
-        """The named scenario of ``risk_parameters.csv``."""
+        """The named scenario of ``parameters_risk.csv``."""
         return cls(
             name=name,
             value_shock=parameter(f"stress.value_shock.{name}").value,

@@ -56,6 +56,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
+from models.dates import add_months
 from models.enums import DayCount, RepaymentMethod
 from models.lending import Loan
 from models.money import Money, Rate, round_money, total
@@ -91,13 +92,6 @@ class ScheduleError(ValueError):
 def basis_for(day_count: DayCount) -> InterestBasis:
     """The interest basis of a loan's day-count convention."""
     return InterestBasis(day_count.value)
-
-
-def add_months(start: date, months: int) -> date:
-    """The date ``months`` after ``start`` on the same day of month, clipped to the month's end."""
-    index = start.month - 1 + months
-    year, month = start.year + index // _MONTHS_PER_YEAR, index % _MONTHS_PER_YEAR + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
 def _day_30e(day: date) -> int:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from valuation import ENGINE_VERSION
-from valuation.constants import Constant, sources
+from valuation.constants import Constant, Source, sources
 
 
 class CitedConstant(BaseModel):
@@ -49,9 +50,12 @@ class AuditTrail(BaseModel):
     engine_version: str = Field(default=ENGINE_VERSION)
 
 
-def cite(constant: Constant) -> CitedConstant:
-    """A constant as a result cites it, with its source's title and reference."""
-    source = sources()[constant.source_id]
+def cite(constant: Constant, known: Mapping[str, Source] | None = None) -> CitedConstant:
+    """A constant as a result cites it, with its source's title and reference.
+
+    ``known`` is the registry its source is in (default: the valuation data's sources).
+    """
+    source = (sources() if known is None else known)[constant.source_id]
     return CitedConstant(
         name=constant.name,
         value=constant.value,

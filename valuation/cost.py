@@ -34,9 +34,9 @@ import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from models.dates import years_between as years_between_dates
 from models.money import DEFAULT_CURRENCY, Money, minor_unit, to_decimal
 from models.patent import Patent
-from models.patent import years_between as years_between_dates
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter
 from valuation.frame import normalised, remaining_term, years_between

@@ -41,9 +41,10 @@ from functools import cache
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
+from models.dates import add_years
 from models.enums import LegalStatus, PatentType
 from models.money import Money
-from models.patent import Patent, add_years
+from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter, read_table
 from valuation.frame import normalised

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from models import FeeReduction, Money, Patent, PatentType, RuleError, annual_fee, late_surcharge
-from models.patent import add_years, years_between
+from models.dates import add_years, years_between
 from models.patent_number import check_character
 
 

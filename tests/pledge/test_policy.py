@@ -6,17 +6,15 @@ from decimal import Decimal
 import pytest
 
 from models import CurrencyMismatchError, Money, PatentType
+from models.dates import add_months, months_elapsed
+from pledge import constants
 from pledge.policy import (
     DEFAULT_LENDER,
     PatentValuation,
     PolicyError,
     Setting,
-    add_months,
     check_ltv,
-    known_sources,
     load_policies,
-    months_elapsed,
-    pledge_table,
     policy_book,
     valuation_valid_until,
 )
@@ -37,7 +35,7 @@ def row(lender: str, kind: str, setting: str, value: str, source: str = "BANK-PL
     }
 
 
-SHIPPED = list(pledge_table("lender_policies"))
+SHIPPED = list(constants.read_table("lender_policies"))
 
 
 def test_shipped_default_policy() -> None:
@@ -60,7 +58,7 @@ def test_default_caps_are_the_valuation_caps() -> None:
 
 def test_every_source_id_is_known() -> None:
     for name in ("lender_policies", "eligibility_messages"):
-        assert all(r["source_id"] in known_sources() for r in pledge_table(name))
+        assert all(r["source_id"] in constants.sources() for r in constants.read_table(name))
 
 
 def test_unknown_lender_gets_the_default_policy() -> None:

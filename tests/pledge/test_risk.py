@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from models import Money
+from pledge.constants import parameters, sources
 from pledge.risk import (
     Exposure,
     LgdRegime,
@@ -16,11 +17,9 @@ from pledge.risk import (
     RiskSharing,
     StressScenario,
     expected_loss,
-    parameters,
     pd_floor,
     portfolio_expected_loss,
     rating_pd,
-    sources,
     stress_test,
     supervisory_lgd,
 )

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import Patent
-from models.patent import years_between as years_between_dates
+from models.dates import years_between as years_between_dates
 from models.patent_number import check_character
 from valuation.frame import normalise, years_between
 
