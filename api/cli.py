@@ -16,6 +16,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api import cli_navigation
 from models.enums import PatentType
 from models.money import to_decimal
 from valuation.batch import value_file
@@ -215,3 +216,9 @@ def calibrate(
         raise _fail(str(error)) from None
     fitted.save(out)
     err.print(f"fitted a {fitted.label} → {out}; {skipped} rows skipped (errors or no {column})")
+
+
+demo = typer.Typer(no_args_is_help=True, help="Demo data: the synthetic city.")
+demo.command("city")(cli_navigation.demo_city)
+app.add_typer(demo, name="demo")
+app.command("navigate")(cli_navigation.navigate)

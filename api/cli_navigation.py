@@ -1,0 +1,106 @@
+"""The ``patentval navigate`` and ``patentval demo city`` commands."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from navigation.analytics import navigate as navigate_dataset
+from navigation.city import city_patents, reported
+from navigation.dataset import DatasetError, scan
+from navigation.output import write
+from pledge.policy import DEFAULT_LENDER
+from pledge.statistics import StatisticsInputError
+
+err = Console(stderr=True, soft_wrap=True)
+FORMATS = (".json", ".parquet", ".xlsx")
+PATENTS_FILE, PLEDGES_FILE = "patents.parquet", "pledges.parquet"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def _day(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
+
+
+def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataFrame | None]:
+    """The dataset's patents and pledges: a folder written by ``demo city``, or files."""
+    if dataset.is_dir():
+        patents = dataset / PATENTS_FILE
+        if pledges is None and (dataset / PLEDGES_FILE).is_file():
+            pledges = dataset / PLEDGES_FILE
+    else:
+        patents = dataset
+    try:
+        frame = scan(patents)
+        pledge_frame = scan(pledges).collect() if pledges is not None else None
+    except DatasetError as error:
+        raise _fail(str(error)) from None
+    return frame, pledge_frame
+
+
+def navigate(
+    dataset: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATASET",
+            help="Patents (CSV or Parquet), or a folder from `patentval demo city`.",
+        ),
+    ],
+    as_of: Annotated[str, typer.Option("--as-of", help="Day the figures are as of, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Report: .json, .parquet or .xlsx.")],
+    pledges: Annotated[
+        Path | None, typer.Option(help="Pledges (CSV or Parquet) in the statistics schema.")
+    ] = None,
+    lender: Annotated[str, typer.Option(help="Lender whose policy caps the capacity.")] = (
+        DEFAULT_LENDER
+    ),
+) -> None:
+    """Patent navigation figures of DATASET as of a day: flows, grant rates, top applicants,
+    high-value patents, pledge financing and each firm's pledge capacity."""
+    day = _day(as_of, "--as-of")
+    if out.suffix.lower() not in FORMATS:
+        raise _fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
+    frame, pledge_frame = _inputs(dataset, pledges)
+    try:
+        result = navigate_dataset(frame, day, pledges=pledge_frame, lender=lender)
+    except (StatisticsInputError, ValueError, pl.exceptions.PolarsError) as error:
+        raise _fail(f"DATASET {dataset}: {error}") from None
+    write(result, out)
+    err.print(
+        f"navigated {result.rows - result.refused} of {result.rows} rows as of {day}; "
+        f"{result.refused} refused → {out}"
+    )
+
+
+def demo_city(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset into.")],
+) -> None:
+    """Write the synthetic demo city's patents (and their README) into a folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    patents = city_patents()
+    patents.write_parquet(out / PATENTS_FILE)
+    target = reported()
+    (out / "README.md").write_text(
+        "# Synthetic demo city (not real data)\n\n"
+        "Every firm, number and date in this folder is synthetic, made by "
+        "`patentval demo city`. Only the headline figures are the city's reported ones: from "
+        f"{target.window_start} to {target.window_end}, {target.applications:,} applications "
+        f"and {target.grants:,} grants, of which {target.invention_applications:,} invention "
+        f"applications and {target.invention_grants:,} invention grants.\n\n"
+        f"- `{PATENTS_FILE}`: {patents.height:,} patents and applications in the navigation "
+        "dataset schema\n",
+        encoding="utf-8",
+    )
+    err.print(f"wrote {patents.height:,} synthetic patents → {out / PATENTS_FILE}")
