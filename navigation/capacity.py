@@ -53,7 +53,9 @@ CAPACITY_COLUMNS = (
 )
 
 
-def _eligible(valid: pl.DataFrame, day: date, live: frozenset[str], lender: str) -> pl.Series:
+def _eligible(
+    valid: pl.DataFrame, day: date, live: frozenset[str], lender: str, book: PolicyBook
+) -> pl.Series:
     """Whether each row of ``valid`` passes the per-patent pre-check with no blocking finding."""
     term = int(parameter("capacity.term_months").value)
     loan = ProposedLoan(
@@ -63,7 +65,11 @@ def _eligible(valid: pl.DataFrame, day: date, live: frozenset[str], lender: str)
         lender=lender,
     )
     checked = eligibility_batch(
-        valid.with_columns(pl.lit(PLEDGOR).alias("owners")), loan, day, live_pledges=live
+        valid.with_columns(pl.lit(PLEDGOR).alias("owners")),
+        loan,
+        day,
+        live_pledges=live,
+        book=book,
     )
     blocked = checked.findings.filter(pl.col("severity") == Severity.BLOCK.value)["row"]
     return ~pl.Series(range(valid.height)).is_in(blocked.cast(pl.Int64).implode())
@@ -149,7 +155,7 @@ def pledge_capacity(
         pl.int_range(pl.len()).alias("_row"),
         "applicant",
         "patent_type",
-        _eligible(valid, day, live, lender).alias("eligible"),
+        _eligible(valid, day, live, lender, book).alias("eligible"),
     )
     chosen = valid.filter(patents["eligible"])
     values = value_frame(chosen, base_date=day, model=model).select("value", "realisable_value")
