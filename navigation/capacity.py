@@ -11,7 +11,8 @@ where :math:`E` are its **eligible** patents: valid on D and passing the pledge 
 (:func:`pledge.eligibility_batch.eligibility_batch`) with no blocking finding for a loan of
 ``capacity.term_months`` months from D — fees paid, no preservation or dispute, not already in a
 live pledge, in force through the loan term. Ownership is not in question (each firm pledges
-its own patents), so the pre-check runs with the applicant as the pledgor and sole owner.
+its own patents): the pre-check runs with the applicant as the owner, and its findings on who
+pledges are not counted.
 :math:`V^{real}_p` is the realisable value of :func:`valuation.batch.value_frame` at D and
 :math:`\mathrm{LTV}` the lender's cap per patent type (:mod:`pledge.policy`); ``borrowed`` is the
 outstanding balance of the firm's live pledges on D. Money is Decimal, each patent's loan rounded
@@ -31,7 +32,7 @@ from navigation.constants import parameter
 from navigation.dataset import as_of
 from navigation.pledges import MONEY, borrowed, pledged_patents
 from pledge.eligibility_batch import eligibility_batch
-from pledge.findings import Severity
+from pledge.findings import Code, Severity
 from pledge.policy import DEFAULT_LENDER, PolicyBook, policy_book
 from pledge.proposal import ProposedLoan
 from valuation.batch import value_frame
@@ -40,7 +41,9 @@ from valuation.features import FittedModel
 FEN = 2
 RATE = pl.Decimal(12, 6)
 PLEDGOR = "applicant"
-"""The pledgor and sole owner the per-patent pre-check runs with (see the module)."""
+"""The pledgor the per-patent pre-check runs with; its ownership findings are not counted."""
+OWNERSHIP = [Code.PLEDGOR_NOT_REGISTERED_OWNER.value, Code.COOWNER_CONSENT_MISSING.value]
+"""Findings on who pledges, not on the patent: each firm pledges its own patents."""
 CAPACITY_COLUMNS = (
     "applicant",
     "valid_patents",
@@ -56,7 +59,8 @@ CAPACITY_COLUMNS = (
 def _eligible(
     valid: pl.DataFrame, day: date, live: frozenset[str], lender: str, book: PolicyBook
 ) -> pl.Series:
-    """Whether each row of ``valid`` passes the per-patent pre-check with no blocking finding."""
+    """Whether each row of ``valid`` passes the per-patent pre-check with no blocking finding
+    other than those on who pledges (:data:`OWNERSHIP`)."""
     term = int(parameter("capacity.term_months").value)
     loan = ProposedLoan(
         amount=Money.of(parameter("capacity.probe_amount").value),
@@ -65,13 +69,16 @@ def _eligible(
         lender=lender,
     )
     checked = eligibility_batch(
-        valid.with_columns(pl.lit(PLEDGOR).alias("owners")),
+        valid.with_columns(pl.col("applicant").alias("owners")),
         loan,
         day,
         live_pledges=live,
         book=book,
     )
-    blocked = checked.findings.filter(pl.col("severity") == Severity.BLOCK.value)["row"]
+    findings = checked.findings
+    blocked = findings.filter(
+        (pl.col("severity") == Severity.BLOCK.value) & ~pl.col("code").is_in(OWNERSHIP)
+    )["row"]
     return ~pl.Series(range(valid.height)).is_in(blocked.cast(pl.Int64).implode())
 
 
