@@ -282,7 +282,8 @@ def _url(given: str | None) -> str:
     return given or Settings().database_url
 
 
-def _existing_sqlite_file(url: str) -> bool:
+def _has_database(url: str) -> bool:
+    """Whether ``url`` names a server, or a SQLite file that exists."""
     parsed = make_url(url)
     return parsed.get_backend_name() != "sqlite" or bool(
         parsed.database and Path(parsed.database).is_file()
@@ -353,14 +354,16 @@ def eligibility(
         if amount.amount <= 0:
             raise _fail(f"--loan-amount {loan_amount!r}: must be positive")
     frame = _read(source)
-    if pledgor is None and "owners" in frame.columns:
+    if pledgor is not None:
+        frame = frame.with_columns(pl.lit(pledgor).alias("pledgor"))
+    elif "owners" in frame.columns:
         first = pl.col("owners").cast(pl.String).str.split(";").list.first().str.strip_chars()
         frame = frame.with_columns(first.alias("pledgor"))
     loan = ProposedLoan(
         amount=amount, term_months=term_months or 1, pledgor=pledgor or FIRST_OWNER, lender=lender
     )
     url, live = _url(database_url), set[str]()
-    if database_url is not None or _existing_sqlite_file(url):
+    if database_url is not None or _has_database(url):
         with _database(url) as session:
             live = set(live_pledges(session))
     try:
@@ -372,7 +375,7 @@ def eligibility(
     if loan_amount is None:
         findings = findings.filter(~pl.col("code").is_in([c.value for c in LOAN_RULES]))
         loan_findings = tuple(f for f in loan_findings if f.code not in LOAN_RULES)
-    result = _per_patent(frame.height, findings, frame)
+    result = _per_patent(findings, frame)
     if out.suffix.lower() == ".parquet":
         result.write_parquet(out)
     else:
@@ -389,7 +392,7 @@ def eligibility(
         err.print(f"loan: {finding.code.value} ({finding.severity.value}): {finding.message_en}")
 
 
-def _per_patent(rows: int, findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+def _per_patent(findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
     """One row per input row: eligible, blocking and warning codes, and the messages."""
     by_row = findings.group_by("row").agg(
         pl.col("code")
@@ -404,14 +407,12 @@ def _per_patent(rows: int, findings: pl.DataFrame, frame: pl.DataFrame) -> pl.Da
         .alias("warnings"),
         pl.col("message_en").str.join(" | ").alias("findings"),
     )
-    base = pl.DataFrame(
-        {
-            "row": pl.Series(range(rows), dtype=pl.UInt32),
-            "patent_id": frame["patent_id"].cast(pl.String)
-            if "patent_id" in frame.columns
-            else None,
-            "pledgor": frame["pledgor"].cast(pl.String) if "pledgor" in frame.columns else None,
-        }
+    base = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+        pl.col("patent_id").cast(pl.String),
+        (pl.col("pledgor") if "pledgor" in frame.columns else pl.lit(None))
+        .cast(pl.String)
+        .alias("pledgor"),
     )
     joined = base.join(by_row, on="row", how="left", maintain_order="left")
     return joined.with_columns(

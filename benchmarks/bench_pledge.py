@@ -81,7 +81,7 @@ def prepare(engine: Engine, count: int) -> None:
                 base_date=date(2025, 1, 1),
                 value=Money.of("1000000"),
             )
-            summary = patents.summarise(f"A-{serial}", [valuation])
+            summary = patents.summarise(f"A-{serial}", [valuation], method="benchmark")
             patents.save_appraisal(session, summary, [valuation], actor="bench")
 
 
@@ -154,7 +154,7 @@ def rate(label: str, count: int, commands: int, run: Callable[[int], None]) -> N
         run(serial)
     seconds = time.perf_counter() - start
     print(
-        f"  {label:<34} {count / seconds:8.1f} /s  ({commands * count / seconds:7.1f} commands/s,"
+        f"  {label:<38} {count / seconds:8.1f} /s  ({commands * count / seconds:7.1f} commands/s,"
         f" {count} in {seconds:.1f} s)"
     )
 
@@ -193,7 +193,9 @@ def postgres(given: str | None) -> Iterator[str]:
             connection.exec_driver_sql("DROP DATABASE IF EXISTS bench WITH (FORCE)")
         admin.dispose()
         if folder is not None:
-            subprocess.run(["bash", str(ROOT / "scripts" / "postgres.sh"), "stop", folder], check=True)
+            subprocess.run(
+                ["bash", str(ROOT / "scripts" / "postgres.sh"), "stop", folder], check=True
+            )
 
 
 def bench_eligibility(count: int) -> None:

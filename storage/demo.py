@@ -25,6 +25,7 @@ from storage.tables import IdempotencyKeyRow
 DEMO_KEY = "demo.load:jinhua"
 ACTOR = "demo-loader"
 SCOPE = "本金、利息、违约金、损害赔偿金及实现质权的费用"
+APPRAISAL = "synthetic demo appraisal"
 
 
 class DemoLoad(BaseModel):
@@ -47,7 +48,7 @@ def _financing(session: Session, item: DemoFinancing, portfolio: DemoPortfolio) 
     """Replay one financing; return the repayments posted."""
     pledge, loan = item.pledge, item.loan
     numbers = [n.patent_number for n in pledge.patents]
-    summary = patents.summarise(item.appraisal_id, list(item.valuations))
+    summary = patents.summarise(item.appraisal_id, list(item.valuations), method=APPRAISAL)
     patents.save_appraisal(
         session, summary, item.valuations, actor=ACTOR, appraiser_id=portfolio.appraiser_id
     )

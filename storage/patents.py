@@ -19,7 +19,6 @@ from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
 from storage.tables import AppraisalRow, PatentRow, ValuationRow
-from valuation import ENGINE_VERSION
 from valuation.engine import ValuationResult
 
 
@@ -180,9 +179,12 @@ def save_valuation_result(
 def summarise(
     appraisal_id: str,
     valuations: Sequence[PatentValuation],
+    *,
+    method: str,
     realisable: Money | None = None,
 ) -> AppraisalSummary:
-    """The summary of an appraisal by an outside firm: totals of its per-patent values."""
+    """The summary of an appraisal made outside the engine (``method`` says how, in the
+    summary's ``engine_version``): totals of its per-patent values."""
     currency = valuations[0].value.currency
     market = total([v.value for v in valuations], currency)
     max_loan = total([v.max_loan or Money.zero(currency) for v in valuations], currency)
@@ -193,7 +195,7 @@ def summarise(
         market_value=market,
         realisable_value=realisable or market,
         max_loan=max_loan,
-        engine_version=ENGINE_VERSION,
+        engine_version=method,
     )
 
 

@@ -85,6 +85,7 @@ def test_eligibility_of_a_proposed_loan(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     findings = pl.read_csv(out)
     assert set(findings["blocking"]) == {"PLEDGOR_NOT_REGISTERED_OWNER;TERM_EXCEEDS_POLICY"}
+    assert set(findings["pledgor"]) == {"他人公司"}
     # CNY 600,000 on CNY 2,000,000 appraised is 30 %, above the 25 % cap of inventions
     assert "loan: LTV_EXCEEDS_POLICY" in result.output
 

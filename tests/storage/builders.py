@@ -30,7 +30,7 @@ def stored_patent(session: Session, serial: int = 601862, value: str = "1000000"
     patent = make_patent(serial=serial)
     patents.save_patent(session, patent, actor=CLERK)
     valuation = make_valuation(patent, value)
-    summary = patents.summarise(f"A-{serial}", [valuation])
+    summary = patents.summarise(f"A-{serial}", [valuation], method="test appraisal")
     patents.save_appraisal(session, summary, [valuation], actor=CLERK)
     return patent
 

@@ -1,8 +1,12 @@
 """The migrations build the schema the mappings describe, on both engines; exact decimals."""
 
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -16,6 +20,7 @@ from models.enums import PledgeStatus
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.tables import LIVE_PLEDGE_STATUSES, Base, ValuationRow, one_of
 from tests.storage.builders import stored_parties, stored_patent
+from tests.storage.conftest import POSTGRES_URL_VARIABLE
 
 INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
 
@@ -75,3 +80,22 @@ def test_exact_decimals_refuse_floats_and_extra_places(session: Session) -> None
         with pytest.raises(StatementError, match=r"not a Decimal|decimal places|integer digits"):
             session.flush()
         session.rollback()
+
+
+def test_a_configured_but_unreachable_postgresql_fails_the_tests() -> None:
+    """In CI the PostgreSQL cases must run: a URL that does not answer is an error, not a skip."""
+    root = Path(__file__).resolve().parents[2]
+    unreachable = "postgresql+psycopg://nobody@127.0.0.1:1/postgres"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "postgresql"),
+            "tests/storage/test_schema.py::test_downgrade_to_nothing_and_back",
+        ],
+        cwd=root,
+        env={**os.environ, POSTGRES_URL_VARIABLE: unreachable},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout
+    assert "is set but PostgreSQL does not answer" in result.stdout
