@@ -262,6 +262,7 @@ class By(StrEnum):
 
     @property
     def dimension(self) -> Dimension:
+        """The statistics dimension of the option."""
         return Dimension.PATENT_TYPE if self is By.TYPE else Dimension(self.value)
 
 
@@ -272,6 +273,7 @@ class Format(StrEnum):
 
 
 def _date(option: str, text: str) -> date:
+    """An ISO date option; exit 2 naming the option otherwise."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -279,6 +281,7 @@ def _date(option: str, text: str) -> date:
 
 
 def _url(given: str | None) -> str:
+    """The database URL: the option, else the settings."""
     return given or Settings().database_url
 
 
@@ -310,6 +313,7 @@ def _database(url: str) -> Iterator[Session]:
 
 @contextmanager
 def _domain() -> Iterator[None]:
+    """Domain errors as a clear message and exit code 2."""
     try:
         yield
     except DomainError as error:
@@ -432,10 +436,12 @@ app.add_typer(demo_app, name="demo")
 
 
 def _yuan(amount: Decimal) -> str:
+    """An amount as ¥1,234.56."""
     return f"¥{amount:,.2f}"
 
 
 def _cell(value: object) -> str:
+    """A table cell: money in yuan, a month as YYYY-MM."""
     if isinstance(value, Decimal):
         return _yuan(value)
     if isinstance(value, date):

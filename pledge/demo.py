@@ -205,7 +205,14 @@ class Revaluation(BaseModel):
 
 
 class DemoPortfolio(BaseModel):
-    """The demo city's parties, patents and financings (see the module)."""
+    """The demo city (see the module).
+
+    ``parties``: the banks (``demo-bank-1`` …), the enterprises (``demo-<industry>-<n>``, each
+    with its industry and district) and the appraisal firm, guarantor, insurer and compensation
+    fund; ``patents``: every pledged patent, in force, owned by its pledgor; ``financings``: one
+    per pledge, in order of registration; ``lapses`` and ``revaluations``: later events on live
+    pledges; ``registered_total``: the registered amount live on ``as_of``.
+    """
 
     model_config = ConfigDict(frozen=True)
 

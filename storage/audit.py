@@ -167,6 +167,7 @@ class Verification:
 
     @property
     def intact(self) -> bool:
+        """Whether every event fits the chain."""
         return self.broken_at is None
 
 

@@ -90,6 +90,7 @@ def request_hash(command: str, request: Any) -> str:
 
 
 def _replay(row: IdempotencyKeyRow, command: str, digest: str, result_type: type[Result]) -> Result:
+    """The stored first result, when the request is the same."""
     if row.command != command or row.request_hash != digest:
         raise IdempotencyConflictError(
             "idempotency_key",
@@ -101,6 +102,7 @@ def _replay(row: IdempotencyKeyRow, command: str, digest: str, result_type: type
 
 
 def _stored(session: Session, key: str) -> IdempotencyKeyRow | None:
+    """The idempotency key row, read afresh."""
     query = select(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key)
     return session.execute(query.execution_options(populate_existing=True)).scalar_one_or_none()
 

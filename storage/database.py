@@ -33,6 +33,7 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        """WAL, foreign keys, no implicit BEGIN."""
         dbapi_connection.isolation_level = None  # the "begin" hook below emits BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -42,6 +43,7 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
+        """Take the write lock as the transaction begins."""
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -152,4 +152,5 @@ def load_demo(session: Session, portfolio: DemoPortfolio | None = None) -> DemoL
 
 
 def _never() -> DemoLoad:
+    """The work of a replayed load, which never runs."""
     raise AssertionError("a stored demo load is replayed, never rerun")

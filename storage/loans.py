@@ -63,6 +63,7 @@ class Repayment(BaseModel):
 
 
 def _loan(row: LoanRow) -> Loan:
+    """The domain loan of a row."""
     return Loan(
         loan_id=row.loan_id,
         borrower_id=row.borrower_id,
@@ -88,6 +89,7 @@ _LOCK = (
 
 
 def _locked(session: Session, loan_id: str) -> LoanRow:
+    """The loan's row, locked for the rest of the transaction."""
     row = session.execute(_LOCK, {"loan_id": loan_id}).scalar_one_or_none()
     if row is None:
         raise NotFoundError("loan_id", f"no loan {loan_id!r}")
@@ -95,6 +97,7 @@ def _locked(session: Session, loan_id: str) -> LoanRow:
 
 
 def _active(row: LoanRow, what: str) -> None:
+    """Refuse unless the loan is active."""
     if row.status != LoanStatus.ACTIVE.value:
         raise RefusedError(
             "status",
@@ -120,6 +123,7 @@ def position(session: Session, loan_id: str) -> LoanPosition:
 
 
 def _owed(account: Account) -> Any:
+    """SQL: the loan's balance on ``account`` (debits minus credits)."""
     by_account = case((JournalLegRow.account == account.value, ledger.SIGNED_AMOUNT))
     return func.coalesce(func.sum(by_account), 0)
 
@@ -133,6 +137,7 @@ _INSERT_REPAYMENT = insert(table_of(RepaymentRow))
 
 
 def _position(session: Session, row: LoanRow) -> LoanPosition:
+    """What the locked loan owes, from its journal."""
     principal, interest = session.execute(_OWED, {"loan_id": row.loan_id}).one()
     return LoanPosition(
         loan_id=row.loan_id,
@@ -143,6 +148,7 @@ def _position(session: Session, row: LoanRow) -> LoanPosition:
 
 
 def _record(session: Session, actor: str, action: str, loan_id: str, payload: object) -> None:
+    """Append an audit event about a loan."""
     audit.append(
         session,
         actor=actor,
@@ -154,6 +160,7 @@ def _record(session: Session, actor: str, action: str, loan_id: str, payload: ob
 
 
 def _post(session: Session, entry: JournalEntry, actor: str) -> JournalEntry:
+    """Post a journal entry and its audit event."""
     ledger.post(session, entry)
     _record(session, actor, f"ledger.{entry.kind.value}", entry.loan_id, entry)
     return entry
@@ -233,6 +240,7 @@ def next_entry_id(session: Session, row: LoanRow) -> str:
 def _apply(
     session: Session, row: LoanRow, event: LoanEvent, on: date, actor: str, note: str | None
 ) -> Loan:
+    """Apply a lifecycle event to the locked loan, with its postings."""
     current = _loan(row)
     pledge = valuations = None
     if event is LoanEvent.DISBURSE and current.pledge_id is not None:
@@ -273,6 +281,7 @@ def transition(
 
 
 def _money(row: LoanRow, amount: Money, field: str) -> None:
+    """Refuse an amount that is not positive or not in the loan's currency."""
     if amount.currency != row.currency:
         raise DomainError(field, f"{amount} is not in the loan's currency {row.currency}")
     if amount.amount <= 0:

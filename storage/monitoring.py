@@ -35,6 +35,7 @@ IMPAIRMENT_REASONS = {
 
 
 def _store(session: Session, alert: MarginCall | ImpairmentAlert, actor: str) -> None:
+    """Store an alert and its audit event."""
     row = AlertRow(
         kind=alert.event.value,
         as_of=alert.as_of,

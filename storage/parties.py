@@ -15,6 +15,7 @@ from storage.tables import PartyRow
 
 
 def _party(row: PartyRow) -> Party:
+    """The domain party of a row."""
     return Party(
         party_id=row.party_id,
         kind=row.kind,  # type: ignore[arg-type]

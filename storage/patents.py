@@ -23,6 +23,7 @@ from valuation.engine import ValuationResult
 
 
 def _row_fields(patent: Patent) -> dict[str, Any]:
+    """The row's columns for ``patent``."""
     return {
         "jurisdiction": patent.jurisdiction,
         "patent_type": patent.patent_type.value,

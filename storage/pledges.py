@@ -41,6 +41,7 @@ class PrecheckOutcome(BaseModel):
 
 
 def _pledge(row: PledgeRow, patents: Iterable[str]) -> Pledge:
+    """The domain pledge of a row and its patent numbers."""
     return Pledge(
         pledge_id=row.pledge_id,
         patents=list(patents),  # type: ignore[arg-type]
@@ -54,6 +55,7 @@ def _pledge(row: PledgeRow, patents: Iterable[str]) -> Pledge:
 
 
 def _patents_of(session: Session, pledge_id: str) -> list[str]:
+    """The pledge's patent numbers, in their order."""
     return list(session.execute(_PATENTS, {"pledge_id": pledge_id}).scalars())
 
 
@@ -71,6 +73,7 @@ _PATENTS = (
 
 
 def _locked(session: Session, pledge_id: str) -> PledgeRow:
+    """The pledge's row, locked for the rest of the transaction."""
     row = session.execute(_LOCK, {"pledge_id": pledge_id}).scalar_one_or_none()
     if row is None:
         raise NotFoundError("pledge_id", f"no pledge {pledge_id!r}")
@@ -96,6 +99,7 @@ def live_pledges(session: Session, numbers: Iterable[str] | None = None) -> dict
 
 
 def _refuse_held(session: Session, numbers: list[str], pledge_id: str) -> None:
+    """Refuse when another live pledge holds one of ``numbers``."""
     held = {n: p for n, p in live_pledges(session, numbers).items() if p != pledge_id}
     if held:
         shown = ", ".join(f"{n} (pledge {p})" for n, p in sorted(held.items()))
@@ -160,6 +164,7 @@ def create_pledge(
 
 
 def _store_transition(session: Session, row: PledgeRow, pledge: Pledge, on: date) -> None:
+    """Write the pledge's new status and registration to its row."""
     row.status = pledge.status.value
     row.registration_number, row.registered_on = pledge.registration_number, pledge.registered_on
     if pledge.status is PledgeStatus.CANCELLED:

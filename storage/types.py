@@ -32,11 +32,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
         self._quantum = Decimal(1).scaleb(-scale)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """NUMERIC on PostgreSQL, BIGINT on SQLite."""
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | int | None:
+        """The value as stored; refuse floats and inexact values."""
         if value is None:
             return None
         if not isinstance(value, Decimal | int) or isinstance(value, bool):
@@ -54,6 +56,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
         return units
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """The stored value as a Decimal of the column scale."""
         if value is None:
             return None
         if dialect.name == "sqlite":

@@ -26,10 +26,12 @@ PATENT_TYPES = "('invention', 'utility_model', 'design')"
 
 
 def _check(condition: str, name: str) -> sa.CheckConstraint:
+    """A named CHECK constraint."""
     return sa.CheckConstraint(condition, name=op.f(name))
 
 
 def upgrade() -> None:
+    """Create the tables."""
     op.create_table(
         "parties",
         sa.Column("party_id", sa.String(64), nullable=False),
@@ -340,6 +342,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the tables."""
     for table in (
         "idempotency_keys",
         "audit_events",

@@ -120,6 +120,7 @@ POSTGRESQL_FUNCTIONS = (
 
 
 def _statements() -> list[str]:
+    """The trigger DDL of the connection's engine."""
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         return SQLITE
@@ -129,11 +130,13 @@ def _statements() -> list[str]:
 
 
 def upgrade() -> None:
+    """Create the triggers."""
     for statement in _statements():
         op.execute(statement)
 
 
 def downgrade() -> None:
+    """Drop the triggers."""
     if op.get_bind().dialect.name == "postgresql":
         for function in POSTGRESQL_FUNCTIONS:
             op.execute(f"DROP FUNCTION {function}() CASCADE")
