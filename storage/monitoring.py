@@ -83,11 +83,25 @@ def check_collateral(
 def record_legal_status(
     session: Session, number: str, status: LegalStatus, *, on: date, actor: str
 ) -> list[ImpairmentAlert]:
-    """Store a patent's new legal status; impair the registered pledges holding a dead patent."""
-    found: list[ImpairmentAlert] = []
+    """Store a patent's new legal status; impair the registered pledge holding a dead patent."""
     with atomic(session):
+        # Row locks first (patent, then pledge), the audit chain's lock last: no deadlock with a
+        # command on the pledge, which locks the pledge and then the chain.
         patent = set_legal_status(session, number, status)
         patent_id = patent.number.patent_number
+        holder = pledges.live_pledges(session, [patent_id]).get(patent_id)
+        alert = None
+        if holder is not None:
+            loans_of = select(LoanRow.loan_id).where(LoanRow.pledge_id == holder)
+            loan_id = session.execute(loans_of.order_by(LoanRow.loan_id)).scalars().first()
+            alert = check_patent_status(patent_id, status, on, loan_id)
+            reason = IMPAIRMENT_REASONS.get(status)
+            registered = session.get(PledgeRow, holder)
+            impair = registered is not None and registered.status == PledgeStatus.REGISTERED
+            if alert is not None and reason is not None and impair:
+                pledges.transition(
+                    session, holder, PledgeEvent.IMPAIR, on=on, actor=actor, impairment=reason
+                )
         audit.append(
             session,
             actor=actor,
@@ -96,25 +110,6 @@ def record_legal_status(
             subject_id=patent_id,
             payload={"legal_status": status, "on": on},
         )
-        holder = pledges.live_pledges(session, [patent_id]).get(patent_id)
-        if holder is None:
-            return found
-        loan_id = (
-            session.execute(
-                select(LoanRow.loan_id).where(LoanRow.pledge_id == holder).order_by(LoanRow.loan_id)
-            )
-            .scalars()
-            .first()
-        )
-        alert = check_patent_status(patent_id, status, on, loan_id)
-        if alert is None:
-            return found
-        _store(session, alert, actor)
-        found.append(alert)
-        registered = session.get(PledgeRow, holder)
-        reason = IMPAIRMENT_REASONS.get(status)
-        if registered is not None and registered.status == PledgeStatus.REGISTERED and reason:
-            pledges.transition(
-                session, holder, PledgeEvent.IMPAIR, on=on, actor=actor, impairment=reason
-            )
-    return found
+        if alert is not None:
+            _store(session, alert, actor)
+    return [] if alert is None else [alert]
