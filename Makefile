@@ -5,6 +5,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
+	.venv/bin/patentval demo load
 	.venv/bin/patentval serve --host 127.0.0.1 --port 8000
 
 test:
@@ -13,6 +14,6 @@ test:
 
 lock:
 	rm -rf /tmp/patentval-lock && python3.11 -m venv /tmp/patentval-lock
-	/tmp/patentval-lock/bin/pip install -q setuptools -e '.[dev]'
+	/tmp/patentval-lock/bin/pip install -q -c requirements.lock setuptools -e '.[dev]'
 	{ sed -n '1,2p' requirements.lock; /tmp/patentval-lock/bin/pip freeze --all --exclude-editable \
 	  | grep -v '^pip==' | sort -f; } > requirements.lock.new && mv requirements.lock.new requirements.lock

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 
 from api.settings import Settings
-from storage.database import make_engine, ping
+from storage.database import ping
+from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = make_engine(settings.database_url)
+        app.state.engine = open_database(settings.database_url)
         yield
         app.state.engine.dispose()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -15,10 +18,27 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from api import cli_navigation
+from api.settings import Settings
 from models.enums import PatentType
-from models.money import to_decimal
+from models.money import Money, to_decimal
+from pledge.eligibility_batch import eligibility_batch
+from pledge.findings import Code
+from pledge.policy import DEFAULT_LENDER
+from pledge.proposal import ProposedLoan
+from pledge.statistics import Dimension
+from storage import audit
+from storage.database import transaction
+from storage.demo import load_demo
+from storage.errors import DomainError
+from storage.migrate import open_database
+from storage.pledges import live_pledges
+from storage.statistics import statistics
 from valuation.batch import value_file
 from valuation.features import FittedModel
 from valuation.frame import normalise
@@ -218,7 +238,284 @@ def calibrate(
     err.print(f"fitted a {fitted.label} → {out}; {skipped} rows skipped (errors or no {column})")
 
 
-demo = typer.Typer(no_args_is_help=True, help="Demo data: the synthetic city.")
-demo.command("city")(cli_navigation.demo_city)
-app.add_typer(demo, name="demo")
+# -- pledge financing: the database ---------------------------------------------------------------
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; default PATENTVAL_DATABASE_URL, else sqlite:///var/patentval.db.",
+    ),
+]
+LOAN_RULES = frozenset(
+    {Code.LTV_EXCEEDS_POLICY, Code.TERM_EXCEEDS_POLICY, Code.TERM_EXCEEDS_PATENT_LIFE}
+)
+FIRST_OWNER = "(each patent's first listed owner)"
+_UNLIMITED = 10_000
+
+
+class By(StrEnum):
+    BANK = "bank"
+    INDUSTRY = "industry"
+    TYPE = "type"
+    MONTH = "month"
+    YEAR = "year"
+
+    @property
+    def dimension(self) -> Dimension:
+        """The statistics dimension of the option."""
+        return Dimension.PATENT_TYPE if self is By.TYPE else Dimension(self.value)
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+def _date(option: str, text: str) -> date:
+    """An ISO date option; exit 2 naming the option otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
+
+
+def _url(given: str | None) -> str:
+    """The database URL: the option, else the settings."""
+    return given or Settings().database_url
+
+
+def _has_database(url: str) -> bool:
+    """Whether ``url`` names a server, or a SQLite file that exists."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() != "sqlite" or bool(
+        parsed.database and Path(parsed.database).is_file()
+    )
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Session]:
+    """A transaction on the database at ``url``, migrated first; a clear error (exit 2) when it
+    cannot be opened."""
+    try:
+        engine = open_database(url)
+    except ArgumentError as error:
+        raise _fail(f"--database-url {url!r}: not a database URL ({error})") from None
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise _fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
+    try:
+        with transaction(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _domain() -> Iterator[None]:
+    """Domain errors as a clear message and exit code 2."""
+    try:
+        yield
+    except DomainError as error:
+        raise _fail(f"{error.field}: {error.reason} [{error.code}]") from None
+
+
+@app.command()
+def eligibility(
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="Patents, CSV or Parquet.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Check date, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Findings per patent, .csv or .parquet.")],
+    loan_amount: Annotated[
+        str | None, typer.Option(help="Proposed loan in CNY; with --term-months.")
+    ] = None,
+    term_months: Annotated[
+        int | None, typer.Option(min=1, max=360, help="Proposed loan term in months.")
+    ] = None,
+    lender: Annotated[str, typer.Option(help="Lender whose policy applies.")] = DEFAULT_LENDER,
+    pledgor: Annotated[
+        str | None, typer.Option(help="Who pledges; default each patent's first owner.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Pre-check every patent of INPUT for a pledge; write its findings to --out.
+
+    INPUT has the valuation batch columns plus owners, consenting_owners, fee and status columns
+    (pledge/eligibility_batch.py). Without --loan-amount and --term-months the patents are
+    screened alone (no LTV or term findings). A database, when there is one, tells which patents
+    are already in a live pledge (ALREADY_PLEDGED)."""
+    at = _date("--as-of", as_of)
+    _readable(source)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise _fail(f"--out {out}: expected a .csv or .parquet file")
+    if (loan_amount is None) != (term_months is None):
+        raise _fail("--loan-amount and --term-months go together: give both, or neither")
+    amount = Money.of("0.01")
+    if loan_amount is not None:
+        try:
+            amount = Money.of(loan_amount)
+        except ValueError as error:
+            raise _fail(f"--loan-amount {loan_amount!r}: {error}") from None
+        if amount.amount <= 0:
+            raise _fail(f"--loan-amount {loan_amount!r}: must be positive")
+    frame = _read(source)
+    if pledgor is not None:
+        frame = frame.with_columns(pl.lit(pledgor).alias("pledgor"))
+    elif "owners" in frame.columns:
+        first = pl.col("owners").cast(pl.String).str.split(";").list.first().str.strip_chars()
+        frame = frame.with_columns(first.alias("pledgor"))
+    loan = ProposedLoan(
+        amount=amount, term_months=term_months or 1, pledgor=pledgor or FIRST_OWNER, lender=lender
+    )
+    url, live = _url(database_url), set[str]()
+    if database_url is not None or _has_database(url):
+        with _database(url) as session:
+            live = set(live_pledges(session))
+    try:
+        batch = eligibility_batch(frame, loan, at, live_pledges=live)
+    except (ValueError, pl.exceptions.PolarsError) as error:
+        raise _fail(f"INPUT {source}: {error}") from None
+    findings = batch.findings
+    loan_findings = batch.loan_findings
+    if loan_amount is None:
+        findings = findings.filter(~pl.col("code").is_in([c.value for c in LOAN_RULES]))
+        loan_findings = tuple(f for f in loan_findings if f.code not in LOAN_RULES)
+    result = _per_patent(findings, frame)
+    if out.suffix.lower() == ".parquet":
+        result.write_parquet(out)
+    else:
+        result.write_csv(out)
+    eligible = int(result["eligible"].sum())
+    err.print(
+        f"checked {result.height} patents as of {at} for {lender}: {eligible} eligible, "
+        f"{result.height - eligible} blocked → {out}"
+    )
+    err.print(
+        f"live pledges: {len(live)} from the database" if live else "live pledges: none known"
+    )
+    for finding in loan_findings:
+        err.print(f"loan: {finding.code.value} ({finding.severity.value}): {finding.message_en}")
+
+
+def _per_patent(findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """One row per input row: eligible, blocking and warning codes, and the messages."""
+    by_row = findings.group_by("row").agg(
+        pl.col("code")
+        .filter(pl.col("severity") == "block")
+        .unique(maintain_order=True)
+        .str.join(";")
+        .alias("blocking"),
+        pl.col("code")
+        .filter(pl.col("severity") == "warn")
+        .unique(maintain_order=True)
+        .str.join(";")
+        .alias("warnings"),
+        pl.col("message_en").str.join(" | ").alias("findings"),
+    )
+    base = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
+        pl.col("patent_id").cast(pl.String),
+        (pl.col("pledgor") if "pledgor" in frame.columns else pl.lit(None))
+        .cast(pl.String)
+        .alias("pledgor"),
+    )
+    joined = base.join(by_row, on="row", how="left", maintain_order="left")
+    return joined.with_columns(
+        (pl.col("blocking").fill_null("") == "").alias("eligible"),
+        pl.col("blocking").fill_null(""),
+        pl.col("warnings").fill_null(""),
+        pl.col("findings").fill_null(""),
+    ).select("row", "patent_id", "pledgor", "eligible", "blocking", "warnings", "findings")
+
+
+stats_app = typer.Typer(no_args_is_help=True, help="Statistics from the database.")
+audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
+demo_app = typer.Typer(no_args_is_help=True, help="Demo data (synthetic): portfolio and city.")
+demo_app.command("city")(cli_navigation.demo_city)
 app.command("navigate")(cli_navigation.navigate)
+app.add_typer(stats_app, name="stats")
+app.add_typer(audit_app, name="audit")
+app.add_typer(demo_app, name="demo")
+
+
+def _yuan(amount: Decimal) -> str:
+    """An amount as ¥1,234.56."""
+    return f"¥{amount:,.2f}"
+
+
+def _cell(value: object) -> str:
+    """A table cell: money in yuan, a month as YYYY-MM."""
+    if isinstance(value, Decimal):
+        return _yuan(value)
+    if isinstance(value, date):
+        return value.strftime("%Y-%m")
+    return str(value)
+
+
+@stats_app.command("pledges")
+def stats_pledges(
+    as_of: Annotated[str, typer.Option("--as-of", help="Date of the figures, YYYY-MM-DD.")],
+    by: Annotated[list[By] | None, typer.Option("--by", help="Break down by (repeatable).")] = None,
+    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Registered pledges live on --as-of: deals, patents, enterprises, registered amount and
+    outstanding, in total or by bank, industry, patent type, month or year of registration."""
+    at = _date("--as-of", as_of)
+    dimensions = tuple(b.dimension for b in by or ())
+    if len(set(dimensions)) != len(dimensions):
+        raise _fail("--by: each breakdown once")
+    with _database(_url(database_url)) as session:
+        figures = statistics(session, at, dimensions)
+    if output is Format.CSV:
+        typer.echo(figures.write_csv(), nl=False)
+        return
+    if output is Format.JSON:
+        rows = [
+            {k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in row.items()}
+            for row in figures.iter_rows(named=True)
+        ]
+        typer.echo(
+            json.dumps({"as_of": at.isoformat(), "rows": rows}, ensure_ascii=False, indent=2)
+        )
+        return
+    table = Table(title=f"Registered pledges live on {at}")
+    for name in figures.columns:
+        table.add_column(
+            name.replace("_", " "),
+            justify="left" if name in figures.columns[: len(dimensions)] else "right",
+        )
+    for row in figures.iter_rows():
+        table.add_row(*(_cell(v) for v in row))
+    console = Console()
+    # Piped output has no terminal width to fit: keep every cell whole.
+    (console if console.is_terminal else Console(width=_UNLIMITED)).print(table)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        str | None, typer.Option(help="A head hash reported earlier: it must still be there.")
+    ] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Check the audit log's hash chain; exit 1 naming the first event that does not fit."""
+    with _database(_url(database_url)) as session:
+        found = audit.verify(session, anchor)
+    if not found.intact:
+        err.print(f"[red]audit log broken[/red] at event {found.broken_at}: {found.problem}")
+        raise typer.Exit(code=1)
+    typer.echo(f"audit log intact: {found.events} events; head {found.head_hash}")
+
+
+@demo_app.command("load")
+def demo_load(database_url: DatabaseOption = None) -> None:
+    """Load the synthetic Jinhua demo portfolio (once: loading again changes nothing)."""
+    with _domain(), _database(_url(database_url)) as session:
+        loaded = load_demo(session)
+    state = "already loaded" if loaded.already_loaded else "loaded"
+    typer.echo(
+        f"demo portfolio {state}: {loaded.city}, {loaded.label}; {loaded.parties} parties, "
+        f"{loaded.patents} patents, {loaded.pledges} pledges, {loaded.repayments} repayments; "
+        f"registered pledges live on {loaded.as_of}: {_yuan(loaded.registered_total.amount)}"
+    )

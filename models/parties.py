@@ -30,6 +30,7 @@ class Party(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     credit_code: str | None = None
     region: str | None = None
+    industry: Annotated[str, Field(max_length=64)] | None = None  # an enterprise's sector
 
     @field_validator("credit_code", mode="before")
     @classmethod

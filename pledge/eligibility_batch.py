@@ -9,6 +9,7 @@ statutory term, ``term_adjustment_days`` and a given ``expiry_date``) plus the c
 column                   type         meaning
 ======================== ============ ==========================================================
 ``owners``               text         registered patentees, separated by ``;``
+``pledgor``              text         who pledges the patent; empty: the loan's pledgor
 ``consenting_owners``    text         co-owners who consent to the pledge, separated by ``;``
 ``fees_paid_through_year`` integer    last patent year whose annual fee is paid; empty: unchecked
 ``fee_reduction``        text         ``single`` or ``joint`` (费减); empty: none
@@ -50,6 +51,7 @@ from valuation.schema import Column
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
     Column("owners", pl.String, "", False, "registered patentees separated by ';'"),
+    Column("pledgor", pl.String, "", False, "who pledges the patent; empty: the loan's pledgor"),
     Column("consenting_owners", pl.String, "", False, "consenting co-owners separated by ';'"),
     Column("fees_paid_through_year", pl.Int64, "year", False, "last patent year paid"),
     Column("fee_reduction", pl.String, "", False, "single or joint; empty: none"),
@@ -196,7 +198,7 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
     """Every per-patent rule as (condition, code, variant, message parameters)."""
     col, lit = pl.col, pl.lit
     valid = col("error").is_null()
-    pledgor = loan.pledgor.strip()
+    pledgor = col("pledgor").fill_null(lit(loan.pledgor.strip()))
     status = col("legal_status")
     not_granted = status.replace_strict(
         {k.value: v for k, v in NOT_GRANTED_STATUS.items()}, default=None, return_dtype=pl.String
@@ -214,7 +216,7 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
         & (col("fees_paid_through_year") <= col("_age"))  # paid < patent year = age + 1
     )
     unpaid = owing & (lit(at) > col("_window_end"))
-    others = pl.concat_list([col("_consenting"), lit(pledgor)])
+    others = pl.concat_list([col("_consenting"), pledgor])
     missing = col("_owners").list.set_difference(others).list.sort()
     kinds = list(PatentType)
     policies = {k.value: book.for_type(loan.lender, k) for k in kinds}
@@ -247,12 +249,12 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
     expiry, year = col("expiry_date"), col("_year")
     window = {"year": year, "due": col("_due"), "window_end": col("_window_end")}
     result: list[Rule] = [
-        (~has_owners, Code.PLEDGOR_NOT_REGISTERED_OWNER, "no_owners", {"pledgor": lit(pledgor)}),
+        (~has_owners, Code.PLEDGOR_NOT_REGISTERED_OWNER, "no_owners", {"pledgor": pledgor}),
         (
             has_owners & ~col("_owners").list.contains(pledgor),
             Code.PLEDGOR_NOT_REGISTERED_OWNER,
             "",
-            {"pledgor": lit(pledgor), "owners": col("_owners").list.join(", ")},
+            {"pledgor": pledgor, "owners": col("_owners").list.join(", ")},
         ),
         (
             (col("_owners").list.len() > 1) & (missing.list.len() > 0),

@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: CJK fonts and Pango for PDF reports (WeasyPrint).
-DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0)
+# Debian packages: CJK fonts and Pango for PDF reports (WeasyPrint); PostgreSQL, which the tests
+# start on a free port of their own (scripts/postgres.sh).
+DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -1,32 +1,59 @@
-"""Database engines: SQLite (a file, WAL journal) by default, PostgreSQL by URL."""
+"""Database engines and transactions: SQLite (a file, WAL journal) by default, PostgreSQL by URL.
+
+Every SQLite transaction begins with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
+two writers never both read a balance and then both write (the second waits, up to the busy
+timeout, and then reads what the first committed). PostgreSQL transactions run at READ
+COMMITTED; the repositories lock the rows they change with ``SELECT … FOR UPDATE``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; a SQLite file gets its folder, WAL, foreign keys, a busy timeout."""
+def make_engine(url: str, **options: Any) -> Engine:
+    """An engine for ``url``; a SQLite file gets its folder, WAL, foreign keys, a busy timeout
+    and ``BEGIN IMMEDIATE`` transactions. ``options`` go to :func:`sqlalchemy.create_engine`."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, **options)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
+    engine = create_engine(url, connect_args=connect_args, **options)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        """WAL, foreign keys, no implicit BEGIN."""
+        dbapi_connection.isolation_level = None  # the "begin" hook below emits BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        """Take the write lock as the transaction begins."""
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed when the block ends, rolled back on an error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
 
 
 def ping(engine: Engine) -> str:

@@ -202,3 +202,18 @@ def test_a_large_list_in_one_pass() -> None:
     counts = dict(batch.findings["code"].value_counts().iter_rows())
     assert counts == {Code.FEE_UNPAID: 1500, Code.CONTRACT_INCOMPLETE: 1990}
     assert cn_number(2019, serial=0) in set(batch.findings["patent_id"])
+
+
+def test_a_pledgor_column_checks_each_row_against_its_own_pledgor() -> None:
+    own = make_patent(serial=1)
+    other = make_patent(serial=2, owners=[{"name": "乙公司"}])
+    rows = [frame_row(own, None, dual=False), frame_row(other, None, dual=False)]
+    rows[0]["pledgor"], rows[1]["pledgor"] = None, " 乙公司 "
+    batch = eligibility_batch(frame(rows), make_loan(own, other, contract=None), AT)
+    # row 0 falls back to the loan's pledgor (the owner); row 1 names its own owner
+    assert batch.findings.filter(pl.col("code") == Code.PLEDGOR_NOT_REGISTERED_OWNER).is_empty()
+    rows[1]["pledgor"] = "丙公司"
+    batch = eligibility_batch(frame(rows), make_loan(own, other, contract=None), AT)
+    found = batch.findings.filter(pl.col("code") == Code.PLEDGOR_NOT_REGISTERED_OWNER)
+    assert found["row"].to_list() == [1]
+    assert "丙公司" in found["message_en"][0]

@@ -1,0 +1,421 @@
+"""Loans: the Fineract lifecycle of :mod:`pledge.lifecycle` and the postings of
+:mod:`pledge.ledger`, persisted one command at a time.
+
+Every command on a loan first locks the loan's row (``SELECT … FOR UPDATE`` on PostgreSQL; on
+SQLite the transaction's ``BEGIN IMMEDIATE`` already holds the write lock), then reads the
+balances it needs from the journal, so concurrent repayments queue and each sees the last one's
+effect. What the loan owes is its journal: principal is the loans-receivable balance, interest
+due the interest-receivable balance.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy.orm import Session
+
+from models.enums import DayCount, LoanStatus, RepaymentMethod
+from models.lending import Loan
+from models.money import Money
+from pledge import ledger as postings
+from pledge.ledger import Account, EntryKind, JournalEntry
+from pledge.lifecycle import LoanEvent, apply_loan_event
+from pledge.schedule import allocate_payment
+from storage import audit, ledger
+from storage.commands import execute
+from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
+from storage.parties import require_parties
+from storage.patents import latest_valuations
+from storage.pledges import get_pledge
+from storage.tables import JournalEntryRow, JournalLegRow, LoanRow, RepaymentRow, table_of
+
+SUBJECT = "loan"
+_ENDED = (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF, LoanStatus.REJECTED, LoanStatus.WITHDRAWN)
+_NOT_REVERSIBLE = (EntryKind.DISBURSEMENT, EntryKind.WRITE_OFF)
+
+
+class LoanPosition(BaseModel):
+    """What a loan owes: principal outstanding and interest accrued and unpaid."""
+
+    model_config = ConfigDict(frozen=True)
+
+    loan_id: str
+    status: LoanStatus
+    principal: Money
+    interest: Money
+
+
+class Repayment(BaseModel):
+    """A repayment, split interest first, and the loan's position after it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repayment_id: str
+    loan_id: str
+    paid_on: date
+    amount: Money
+    interest: Money
+    principal: Money
+    position: LoanPosition
+
+
+def _loan(row: LoanRow) -> Loan:
+    """The domain loan of a row."""
+    return Loan(
+        loan_id=row.loan_id,
+        borrower_id=row.borrower_id,
+        lender_id=row.lender_id,
+        pledge_id=row.pledge_id,
+        principal=Money.of(row.principal, row.currency),
+        annual_rate=row.annual_rate,
+        term_months=row.term_months,
+        repayment=RepaymentMethod(row.repayment),
+        day_count=DayCount(row.day_count),
+        status=LoanStatus(row.status),
+        maker=row.maker,
+        approver=row.approver,
+    )
+
+
+_LOCK = (
+    select(LoanRow)
+    .where(LoanRow.loan_id == bindparam("loan_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+def _locked(session: Session, loan_id: str) -> LoanRow:
+    """The loan's row, locked for the rest of the transaction."""
+    row = session.execute(_LOCK, {"loan_id": loan_id}).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError("loan_id", f"no loan {loan_id!r}")
+    return row
+
+
+def _active(row: LoanRow, what: str) -> None:
+    """Refuse unless the loan is active."""
+    if row.status != LoanStatus.ACTIVE.value:
+        raise RefusedError(
+            "status",
+            f"loan {row.loan_id} is {row.status}: {what} needs an active loan",
+            code="LOAN_NOT_ACTIVE",
+        )
+
+
+def get_loan(session: Session, loan_id: str) -> Loan:
+    """The loan ``loan_id``; :class:`NotFoundError` when there is none."""
+    row = session.get(LoanRow, loan_id, populate_existing=True)
+    if row is None:
+        raise NotFoundError("loan_id", f"no loan {loan_id!r}")
+    return _loan(row)
+
+
+def position(session: Session, loan_id: str) -> LoanPosition:
+    """The loan's status, principal outstanding and interest due, from its journal."""
+    row = session.get(LoanRow, loan_id, populate_existing=True)
+    if row is None:
+        raise NotFoundError("loan_id", f"no loan {loan_id!r}")
+    return _position(session, row)
+
+
+def _owed(account: Account) -> Any:
+    """SQL: the loan's balance on ``account`` (debits minus credits)."""
+    by_account = case((JournalLegRow.account == account.value, ledger.SIGNED_AMOUNT))
+    return func.coalesce(func.sum(by_account), 0)
+
+
+_OWED = (
+    select(_owed(Account.LOANS_RECEIVABLE), _owed(Account.INTEREST_RECEIVABLE))
+    .join(JournalEntryRow, JournalEntryRow.entry_id == JournalLegRow.entry_id)
+    .where(JournalEntryRow.loan_id == bindparam("loan_id"))
+)
+_INSERT_REPAYMENT = insert(table_of(RepaymentRow))
+
+
+def _position(session: Session, row: LoanRow) -> LoanPosition:
+    """What the locked loan owes, from its journal."""
+    principal, interest = session.execute(_OWED, {"loan_id": row.loan_id}).one()
+    return LoanPosition(
+        loan_id=row.loan_id,
+        status=LoanStatus(row.status),
+        principal=Money.of(principal, row.currency),
+        interest=Money.of(interest, row.currency),
+    )
+
+
+def _record(session: Session, actor: str, action: str, loan_id: str, payload: object) -> None:
+    """Append an audit event about a loan."""
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        subject_type=SUBJECT,
+        subject_id=loan_id,
+        payload=payload,
+    )
+
+
+def _post(session: Session, entry: JournalEntry, actor: str) -> JournalEntry:
+    """Post a journal entry and its audit event."""
+    ledger.post(session, entry)
+    _record(session, actor, f"ledger.{entry.kind.value}", entry.loan_id, entry)
+    return entry
+
+
+def create_loan(
+    session: Session, loan: Loan, *, on: date, actor: str, idempotency_key: str | None = None
+) -> Loan:
+    """Record a submitted loan application between known parties (and its pledge)."""
+    if loan.status is not LoanStatus.SUBMITTED or loan.approver is not None:
+        raise DomainError("status", f"a new loan is submitted and unapproved, not {loan.status}")
+
+    def work() -> Loan:
+        if session.get(LoanRow, loan.loan_id) is not None:
+            raise AlreadyExistsError("loan_id", f"loan {loan.loan_id} exists")
+        require_parties(session, [loan.borrower_id, loan.lender_id])
+        if loan.pledge_id is not None:
+            get_pledge(session, loan.pledge_id)
+        session.add(
+            LoanRow(
+                loan_id=loan.loan_id,
+                borrower_id=loan.borrower_id,
+                lender_id=loan.lender_id,
+                pledge_id=loan.pledge_id,
+                currency=loan.principal.currency,
+                principal=loan.principal.amount,
+                annual_rate=loan.annual_rate,
+                term_months=loan.term_months,
+                repayment=loan.repayment.value,
+                day_count=loan.day_count.value,
+                status=loan.status.value,
+                maker=loan.maker,
+                submitted_on=on,
+            )
+        )
+        session.flush()
+        _record(session, actor, "loan.create", loan.loan_id, {"loan": loan, "on": on})
+        return loan
+
+    request = {"loan": loan, "on": on, "actor": actor}
+    return execute(session, "loan.create", request, Loan, work, idempotency_key)
+
+
+def _event_postings(
+    session: Session, row: LoanRow, loan: Loan, event: LoanEvent, on: date, actor: str
+) -> None:
+    """The journal entry an event posts, and the refusals that depend on the balances."""
+    if event is LoanEvent.DISBURSE:
+        entry = postings.disburse(next_entry_id(session, row), loan.loan_id, loan.principal, on)
+        _post(session, entry, actor)
+        row.disbursed_on = on
+        return
+    if event not in (LoanEvent.WRITE_OFF, LoanEvent.CLOSE):
+        return
+    owed = _position(session, row)
+    if event is LoanEvent.CLOSE and (owed.principal.amount or owed.interest.amount):
+        raise RefusedError(
+            "status",
+            f"loan {loan.loan_id} still owes {owed.principal} principal and {owed.interest} "
+            "interest: it closes when repaid",
+            code="LOAN_NOT_REPAID",
+        )
+    if event is LoanEvent.WRITE_OFF:
+        if not (owed.principal.amount or owed.interest.amount):
+            raise RefusedError("status", f"loan {loan.loan_id} owes nothing to write off")
+        entry = postings.write_off(
+            next_entry_id(session, row), loan.loan_id, owed.principal, on, owed.interest
+        )
+        _post(session, entry, actor)
+
+
+def next_entry_id(session: Session, row: LoanRow) -> str:
+    """The id of the loan's next journal entry (the loan row must be locked)."""
+    return ledger.next_entry_id(session, row.loan_id)
+
+
+def _apply(
+    session: Session, row: LoanRow, event: LoanEvent, on: date, actor: str, note: str | None
+) -> Loan:
+    """Apply a lifecycle event to the locked loan, with its postings."""
+    current = _loan(row)
+    pledge = valuations = None
+    if event is LoanEvent.DISBURSE and current.pledge_id is not None:
+        pledge = get_pledge(session, current.pledge_id)
+        numbers = [p.patent_number for p in pledge.patents]
+        valuations = latest_valuations(session, numbers, on)
+    updated, record = apply_loan_event(
+        current, event, on=on, actor=actor, note=note, pledge=pledge, valuations=valuations or ()
+    )
+    _event_postings(session, row, updated, event, on, actor)
+    row.status, row.approver = updated.status.value, updated.approver
+    if updated.status in _ENDED:
+        row.ended_on = on
+    session.flush()
+    _record(session, actor, f"loan.{event.value}", row.loan_id, record)
+    return updated
+
+
+def transition(
+    session: Session,
+    loan_id: str,
+    event: LoanEvent,
+    *,
+    on: date,
+    actor: str,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> Loan:
+    """Apply one lifecycle event: approve (four eyes), disburse (registered pledge, valid
+    valuation, LTV within policy; posts the principal), write off (posts what is owed), close
+    (only when repaid), reject, withdraw, reschedule, undo approval."""
+
+    def work() -> Loan:
+        return _apply(session, _locked(session, loan_id), event, on, actor, note)
+
+    request = {"loan_id": loan_id, "event": event, "on": on, "actor": actor, "note": note}
+    return execute(session, f"loan.{event.value}", request, Loan, work, idempotency_key)
+
+
+def _money(row: LoanRow, amount: Money, field: str) -> None:
+    """Refuse an amount that is not positive or not in the loan's currency."""
+    if amount.currency != row.currency:
+        raise DomainError(field, f"{amount} is not in the loan's currency {row.currency}")
+    if amount.amount <= 0:
+        raise DomainError(field, f"must be positive, got {amount}")
+
+
+def accrue_interest(
+    session: Session,
+    loan_id: str,
+    amount: Money,
+    *,
+    on: date,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post interest earned and not yet paid (Dr interest receivable, Cr interest income)."""
+
+    def work() -> JournalEntry:
+        row = _locked(session, loan_id)
+        _active(row, "accruing interest")
+        _money(row, amount, "amount")
+        entry = postings.accrue_interest(next_entry_id(session, row), loan_id, amount, on)
+        return _post(session, entry, actor)
+
+    request = {"loan_id": loan_id, "amount": amount, "on": on, "actor": actor}
+    return execute(session, "loan.accrue", request, JournalEntry, work, idempotency_key)
+
+
+def repay(
+    session: Session,
+    loan_id: str,
+    amount: Money,
+    *,
+    on: date,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> Repayment:
+    """Take a repayment: interest due first, then principal; more than is owed is refused.
+    A repayment that clears the loan closes it."""
+
+    def work() -> Repayment:
+        row = _locked(session, loan_id)
+        _active(row, "a repayment")
+        _money(row, amount, "amount")
+        owed = _position(session, row)
+        split = allocate_payment(amount, owed.interest, owed.principal)
+        if split.unapplied.amount > 0:
+            raise RefusedError(
+                "amount",
+                f"{amount} exceeds what loan {loan_id} owes: "
+                f"{owed.interest} interest and {owed.principal} principal",
+                code="OVERPAYMENT",
+            )
+        entry_id = next_entry_id(session, row)
+        entry = postings.repay(entry_id, loan_id, split.interest, split.principal, on)
+        _post(session, entry, actor)
+        session.execute(
+            _INSERT_REPAYMENT,
+            {
+                "repayment_id": entry_id,
+                "loan_id": loan_id,
+                "paid_on": on,
+                "currency": row.currency,
+                "amount": amount.amount,
+                "interest": split.interest.amount,
+                "principal": split.principal.amount,
+                "entry_id": entry_id,
+            },
+        )
+        after = owed.model_copy(
+            update={
+                "principal": owed.principal - split.principal,
+                "interest": owed.interest - split.interest,
+            }
+        )
+        if after.principal.amount == 0 and after.interest.amount == 0:
+            _apply(session, row, LoanEvent.CLOSE, on, actor, f"repaid by {entry_id}")
+            after = after.model_copy(update={"status": LoanStatus.CLOSED})
+        return Repayment(
+            repayment_id=entry_id,
+            loan_id=loan_id,
+            paid_on=on,
+            amount=amount,
+            interest=split.interest,
+            principal=split.principal,
+            position=after,
+        )
+
+    request = {"loan_id": loan_id, "amount": amount, "on": on, "actor": actor}
+    return execute(session, "loan.repay", request, Repayment, work, idempotency_key)
+
+
+def reverse_entry(
+    session: Session,
+    entry_id: str,
+    *,
+    on: date,
+    actor: str,
+    memo: str = "",
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Post the mirror of an accrual or repayment (or of a reversal) of an active loan."""
+
+    def work() -> JournalEntry:
+        header = ledger.get_entry(session, entry_id)
+        if header is None:
+            raise NotFoundError("entry_id", f"no journal entry {entry_id!r}")
+        row = _locked(session, header.loan_id)
+        _active(row, "a reversal")
+        if EntryKind(header.kind) in _NOT_REVERSIBLE:
+            raise RefusedError(
+                "entry_id", f"a {header.kind} entry is not reversed: the loan's state follows it"
+            )
+        original = next(
+            e for e in ledger.entries(session, header.loan_id) if e.entry_id == entry_id
+        )
+        if ledger.reversal_of(session, entry_id) is not None:
+            raise RefusedError("entry_id", f"entry {entry_id} is already reversed")
+        entry = postings.reverse(original, next_entry_id(session, row), on, memo)
+        owed = _position(session, row)
+        after = postings.balances([entry])
+        zero = Money.zero(row.currency)
+        for account, now in (
+            (Account.LOANS_RECEIVABLE, owed.principal),
+            (Account.INTEREST_RECEIVABLE, owed.interest),
+        ):
+            if (now + after.get((account, row.currency), zero)).amount < 0:
+                raise RefusedError(
+                    "entry_id",
+                    f"reversing {entry_id} would leave {account.value} below zero: "
+                    f"{now} is owed; it was paid since",
+                    code="REVERSAL_REFUSED",
+                )
+        return _post(session, entry, actor)
+
+    request = {"entry_id": entry_id, "on": on, "actor": actor, "memo": memo}
+    return execute(session, "ledger.reverse", request, JournalEntry, work, idempotency_key)

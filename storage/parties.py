@@ -1,0 +1,67 @@
+"""Parties: enterprises, banks, guarantors, insurers, funds, appraisal firms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.parties import Party
+from storage import audit
+from storage.commands import atomic
+from storage.errors import NotFoundError
+from storage.tables import PartyRow
+
+
+def _party(row: PartyRow) -> Party:
+    """The domain party of a row."""
+    return Party(
+        party_id=row.party_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        name=row.name,
+        credit_code=row.credit_code,
+        region=row.region,
+        industry=row.industry,
+    )
+
+
+def save_party(session: Session, party: Party, *, actor: str) -> Party:
+    """Insert or update a party; an unchanged party writes nothing."""
+    with atomic(session):
+        row = session.get(PartyRow, party.party_id)
+        if row is not None and _party(row) == party:
+            return party
+        if row is None:
+            row = PartyRow(party_id=party.party_id)
+            session.add(row)
+        row.kind, row.name = party.kind.value, party.name
+        row.credit_code, row.region, row.industry = party.credit_code, party.region, party.industry
+        audit.append(
+            session,
+            actor=actor,
+            action="party.save",
+            subject_type="party",
+            subject_id=party.party_id,
+            payload=party,
+        )
+    return party
+
+
+def get_party(session: Session, party_id: str) -> Party:
+    """The party ``party_id``; :class:`NotFoundError` when there is none."""
+    row = session.get(PartyRow, party_id)
+    if row is None:
+        raise NotFoundError("party_id", f"no party {party_id!r}")
+    return _party(row)
+
+
+def require_parties(session: Session, ids: Iterable[str]) -> dict[str, Party]:
+    """The parties ``ids`` by id; :class:`NotFoundError` naming the first that is missing."""
+    wanted = list(dict.fromkeys(ids))
+    rows = session.execute(select(PartyRow).where(PartyRow.party_id.in_(wanted))).scalars()
+    found = {row.party_id: _party(row) for row in rows}
+    for party_id in wanted:
+        if party_id not in found:
+            raise NotFoundError("party_id", f"no party {party_id!r}")
+    return found

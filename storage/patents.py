@@ -1,0 +1,222 @@
+"""Patents and their appraisals: the register's record of each patent, and what it was worth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models.enums import LegalStatus, PatentType
+from models.lending import AppraisalSummary
+from models.money import Money, total
+from models.patent import Patent
+from pledge.policy import PatentValuation
+from pledge.proposal import normalise_number
+from storage import audit
+from storage.commands import atomic
+from storage.errors import AlreadyExistsError, DomainError, NotFoundError
+from storage.tables import AppraisalRow, PatentRow, ValuationRow
+from valuation.engine import ValuationResult
+
+
+def _row_fields(patent: Patent) -> dict[str, Any]:
+    """The row's columns for ``patent``."""
+    return {
+        "jurisdiction": patent.jurisdiction,
+        "patent_type": patent.patent_type.value,
+        "title": patent.title,
+        "filing_date": patent.filing_date,
+        "grant_date": patent.grant_date,
+        "legal_status": patent.legal_status.value,
+        "industry": patent.industry,
+        "record": patent.model_dump(mode="json"),
+    }
+
+
+def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
+    """Insert or update a patent's record; an unchanged patent writes nothing."""
+    number = patent.number.patent_number
+    with atomic(session):
+        row = session.get(PatentRow, number)
+        fields = _row_fields(patent)
+        if row is not None and row.record == fields["record"]:
+            return patent
+        if row is None:
+            row = PatentRow(patent_id=number)
+            session.add(row)
+        for name, value in fields.items():
+            setattr(row, name, value)
+        audit.append(
+            session,
+            actor=actor,
+            action="patent.save",
+            subject_type="patent",
+            subject_id=number,
+            payload=patent,
+        )
+    return patent
+
+
+def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
+    """The patents ``numbers`` in the order given; :class:`NotFoundError` for a missing one."""
+    wanted = [normalise_number(n) for n in numbers]
+    rows = session.execute(select(PatentRow).where(PatentRow.patent_id.in_(wanted))).scalars()
+    found = {row.patent_id: Patent.model_validate(row.record) for row in rows}
+    for number in wanted:
+        if number not in found:
+            raise NotFoundError("patents", f"no patent {number} in the register")
+    return [found[n] for n in wanted]
+
+
+def set_legal_status(session: Session, number: str, status: LegalStatus) -> Patent:
+    """The patent with its legal status changed (within the caller's command)."""
+    row = session.get(PatentRow, normalise_number(number), with_for_update=True)
+    if row is None:
+        raise NotFoundError("patent", f"no patent {number} in the register")
+    patent = Patent.model_validate({**row.record, "legal_status": status})
+    row.legal_status, row.record = status.value, patent.model_dump(mode="json")
+    return patent
+
+
+def save_appraisal(
+    session: Session,
+    summary: AppraisalSummary,
+    valuations: Sequence[PatentValuation],
+    *,
+    actor: str,
+    appraiser_id: str | None = None,
+    results: Mapping[str, ValuationResult] | None = None,
+) -> AppraisalSummary:
+    """Store an appraisal and its per-patent values (with the engine's results, when given)."""
+    results = results or {}
+    listed = [p.patent_number for p in summary.patents]
+    if sorted(listed) != sorted(v.patent_number for v in valuations):
+        raise DomainError("valuations", f"value each patent of the appraisal once: {listed}")
+    for valuation in valuations:
+        if valuation.base_date != summary.base_date:
+            raise DomainError(
+                "base_date",
+                f"{valuation.patent_number} is valued at {valuation.base_date}, "
+                f"the appraisal at {summary.base_date}",
+            )
+    currency = summary.market_value.currency
+    with atomic(session):
+        if session.get(AppraisalRow, summary.appraisal_id) is not None:
+            raise AlreadyExistsError("appraisal_id", f"appraisal {summary.appraisal_id} exists")
+        get_patents(session, listed)
+        session.add(
+            AppraisalRow(
+                appraisal_id=summary.appraisal_id,
+                appraiser_id=appraiser_id,
+                base_date=summary.base_date,
+                value_type=summary.value_type.value,
+                currency=currency,
+                market_value=summary.market_value.amount,
+                realisable_value=summary.realisable_value.amount,
+                max_loan=summary.max_loan.amount,
+                engine_version=summary.engine_version,
+            )
+        )
+        session.flush()
+        for valuation in valuations:
+            result = results.get(valuation.patent_number)
+            session.add(
+                ValuationRow(
+                    appraisal_id=summary.appraisal_id,
+                    patent_id=valuation.patent_number,
+                    patent_type=valuation.patent_type.value,
+                    base_date=valuation.base_date,
+                    currency=valuation.value.currency,
+                    value=valuation.value.amount,
+                    max_loan=None if valuation.max_loan is None else valuation.max_loan.amount,
+                    input_hash=None if result is None else result.audit.input_hash,
+                    result=None if result is None else result.model_dump(mode="json"),
+                )
+            )
+        audit.append(
+            session,
+            actor=actor,
+            action="appraisal.save",
+            subject_type="appraisal",
+            subject_id=summary.appraisal_id,
+            payload={"summary": summary, "valuations": list(valuations)},
+        )
+    return summary
+
+
+def save_valuation_result(
+    session: Session,
+    result: ValuationResult,
+    *,
+    appraisal_id: str,
+    actor: str,
+    appraiser_id: str | None = None,
+) -> AppraisalSummary:
+    """Store one engine result (``valuation.engine.value_patent``) as a one-patent appraisal."""
+    valuation = PatentValuation.from_result(result)
+    pledge = result.pledge
+    summary = AppraisalSummary(
+        appraisal_id=appraisal_id,
+        patents=[result.patent_id],  # type: ignore[list-item]
+        base_date=result.base_date,
+        market_value=valuation.value,
+        realisable_value=valuation.value if pledge is None else pledge.realisable_value,
+        max_loan=valuation.max_loan or Money.zero(valuation.value.currency),
+        engine_version=result.audit.engine_version,
+    )
+    return save_appraisal(
+        session,
+        summary,
+        [valuation],
+        actor=actor,
+        appraiser_id=appraiser_id,
+        results={valuation.patent_number: result},
+    )
+
+
+def summarise(
+    appraisal_id: str,
+    valuations: Sequence[PatentValuation],
+    *,
+    method: str,
+    realisable: Money | None = None,
+) -> AppraisalSummary:
+    """The summary of an appraisal made outside the engine (``method`` says how, in the
+    summary's ``engine_version``): totals of its per-patent values."""
+    currency = valuations[0].value.currency
+    market = total([v.value for v in valuations], currency)
+    max_loan = total([v.max_loan or Money.zero(currency) for v in valuations], currency)
+    return AppraisalSummary(
+        appraisal_id=appraisal_id,
+        patents=[v.patent_number for v in valuations],  # type: ignore[misc]
+        base_date=valuations[0].base_date,
+        market_value=market,
+        realisable_value=realisable or market,
+        max_loan=max_loan,
+        engine_version=method,
+    )
+
+
+def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> list[PatentValuation]:
+    """Each patent's most recent valuation with a base date on or before ``on`` (if any)."""
+    wanted = [normalise_number(n) for n in numbers]
+    rows = session.execute(
+        select(ValuationRow)
+        .where(ValuationRow.patent_id.in_(wanted), ValuationRow.base_date <= on)
+        .order_by(ValuationRow.patent_id, ValuationRow.base_date, ValuationRow.appraisal_id)
+    ).scalars()
+    latest = {row.patent_id: row for row in rows}
+    return [
+        PatentValuation(
+            patent_number=row.patent_id,
+            patent_type=PatentType(row.patent_type),
+            base_date=row.base_date,
+            value=Money.of(row.value, row.currency),
+            max_loan=None if row.max_loan is None else Money.of(row.max_loan, row.currency),
+        )
+        for number in wanted
+        if (row := latest.get(number)) is not None
+    ]

@@ -1,0 +1,268 @@
+"""Pledges: drafting, the pre-check, and every registration event, persisted one command at a
+time through :func:`pledge.lifecycle.apply_pledge_event`.
+
+A patent is in at most one live pledge (:data:`storage.tables.LIVE_PLEDGE_STATUSES`). The
+commands check it first and refuse with :class:`~storage.errors.AlreadyPledgedError`; the
+database's partial unique index is the guarantee when two requests race.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from models.enums import PledgeStatus
+from models.lending import Pledge
+from models.money import Money
+from pledge.eligibility import PortfolioResult, check_portfolio
+from pledge.lifecycle import ImpairmentReason, PledgeEvent, apply_pledge_event, apply_precheck
+from pledge.proposal import ProposedLoan
+from storage import audit
+from storage.commands import execute
+from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
+from storage.parties import require_parties
+from storage.patents import get_patents, latest_valuations
+from storage.tables import LIVE_PLEDGE_STATUSES, PledgedPatentRow, PledgeRow
+
+SUBJECT = "pledge"
+
+
+class PrecheckOutcome(BaseModel):
+    """A pledge after its pre-check, and the pre-check's findings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pledge: Pledge
+    result: PortfolioResult
+
+
+def _pledge(row: PledgeRow, patents: Iterable[str]) -> Pledge:
+    """The domain pledge of a row and its patent numbers."""
+    return Pledge(
+        pledge_id=row.pledge_id,
+        patents=list(patents),  # type: ignore[arg-type]
+        pledgor_id=row.pledgor_id,
+        pledgee_id=row.pledgee_id,
+        secured_amount=Money.of(row.secured_amount, row.currency),
+        status=PledgeStatus(row.status),
+        registration_number=row.registration_number,
+        registered_on=row.registered_on,
+    )
+
+
+def _patents_of(session: Session, pledge_id: str) -> list[str]:
+    """The pledge's patent numbers, in their order."""
+    return list(session.execute(_PATENTS, {"pledge_id": pledge_id}).scalars())
+
+
+_LOCK = (
+    select(PledgeRow)
+    .where(PledgeRow.pledge_id == bindparam("pledge_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_PATENTS = (
+    select(PledgedPatentRow.patent_id)
+    .where(PledgedPatentRow.pledge_id == bindparam("pledge_id"))
+    .order_by(PledgedPatentRow.position)
+)
+
+
+def _locked(session: Session, pledge_id: str) -> PledgeRow:
+    """The pledge's row, locked for the rest of the transaction."""
+    row = session.execute(_LOCK, {"pledge_id": pledge_id}).scalar_one_or_none()
+    if row is None:
+        raise NotFoundError("pledge_id", f"no pledge {pledge_id!r}")
+    return row
+
+
+def get_pledge(session: Session, pledge_id: str) -> Pledge:
+    """The pledge ``pledge_id``; :class:`NotFoundError` when there is none."""
+    row = session.get(PledgeRow, pledge_id, populate_existing=True)
+    if row is None:
+        raise NotFoundError("pledge_id", f"no pledge {pledge_id!r}")
+    return _pledge(row, _patents_of(session, pledge_id))
+
+
+def live_pledges(session: Session, numbers: Iterable[str] | None = None) -> dict[str, str]:
+    """Patent number → the live pledge holding it (of ``numbers``, or of every patent)."""
+    query = select(PledgedPatentRow.patent_id, PledgedPatentRow.pledge_id).where(
+        PledgedPatentRow.pledge_status.in_([s.value for s in LIVE_PLEDGE_STATUSES])
+    )
+    if numbers is not None:
+        query = query.where(PledgedPatentRow.patent_id.in_(list(numbers)))
+    return dict(session.execute(query).all())
+
+
+def _refuse_held(session: Session, numbers: list[str], pledge_id: str) -> None:
+    """Refuse when another live pledge holds one of ``numbers``."""
+    held = {n: p for n, p in live_pledges(session, numbers).items() if p != pledge_id}
+    if held:
+        shown = ", ".join(f"{n} (pledge {p})" for n, p in sorted(held.items()))
+        raise AlreadyPledgedError("patents", f"already in a live pledge: {shown}")
+
+
+def create_pledge(
+    session: Session,
+    pledge: Pledge,
+    *,
+    on: date,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> Pledge:
+    """Draft a pledge of registered patents between two known parties."""
+    if pledge.status is not PledgeStatus.DRAFT or pledge.registration_number is not None:
+        raise DomainError("status", f"a new pledge is a draft, not {pledge.status.value}")
+    numbers = [p.patent_number for p in pledge.patents]
+    if len(set(numbers)) != len(numbers):
+        raise DomainError("patents", "a patent is listed twice")
+
+    def work() -> Pledge:
+        if session.get(PledgeRow, pledge.pledge_id) is not None:
+            raise AlreadyExistsError("pledge_id", f"pledge {pledge.pledge_id} exists")
+        require_parties(session, [pledge.pledgor_id, pledge.pledgee_id])
+        get_patents(session, numbers)
+        _refuse_held(session, numbers, pledge.pledge_id)
+        session.add(
+            PledgeRow(
+                pledge_id=pledge.pledge_id,
+                pledgor_id=pledge.pledgor_id,
+                pledgee_id=pledge.pledgee_id,
+                currency=pledge.secured_amount.currency,
+                secured_amount=pledge.secured_amount.amount,
+                status=pledge.status.value,
+                drafted_on=on,
+            )
+        )
+        session.flush()
+        session.add_all(
+            PledgedPatentRow(
+                pledge_id=pledge.pledge_id,
+                patent_id=number,
+                position=position,
+                pledge_status=pledge.status.value,
+            )
+            for position, number in enumerate(numbers)
+        )
+        session.flush()
+        audit.append(
+            session,
+            actor=actor,
+            action="pledge.create",
+            subject_type=SUBJECT,
+            subject_id=pledge.pledge_id,
+            payload={"pledge": pledge, "on": on},
+        )
+        return pledge
+
+    request = {"pledge": pledge, "on": on, "actor": actor}
+    return execute(session, "pledge.create", request, Pledge, work, idempotency_key)
+
+
+def _store_transition(session: Session, row: PledgeRow, pledge: Pledge, on: date) -> None:
+    """Write the pledge's new status and registration to its row."""
+    row.status = pledge.status.value
+    row.registration_number, row.registered_on = pledge.registration_number, pledge.registered_on
+    if pledge.status is PledgeStatus.CANCELLED:
+        row.released_on = on
+    session.flush()
+
+
+def transition(
+    session: Session,
+    pledge_id: str,
+    event: PledgeEvent,
+    *,
+    on: date,
+    actor: str,
+    registration_number: str | None = None,
+    reason: str | None = None,
+    impairment: ImpairmentReason | None = None,
+    proceeds: Money | None = None,
+    idempotency_key: str | None = None,
+) -> Pledge:
+    """Apply one registration event (submit, register, refuse, release, impair, …)."""
+
+    def work() -> Pledge:
+        row = _locked(session, pledge_id)
+        numbers = _patents_of(session, pledge_id)
+        current = _pledge(row, numbers)
+        updated, record = apply_pledge_event(
+            current,
+            event,
+            on=on,
+            actor=actor,
+            registration_number=registration_number,
+            reason=reason,
+            impairment=impairment,
+            proceeds=proceeds,
+        )
+        if updated.status in LIVE_PLEDGE_STATUSES and current.status not in LIVE_PLEDGE_STATUSES:
+            _refuse_held(session, numbers, pledge_id)
+        _store_transition(session, row, updated, on)
+        audit.append(
+            session,
+            actor=actor,
+            action=f"pledge.{event.value}",
+            subject_type=SUBJECT,
+            subject_id=pledge_id,
+            payload=record,
+        )
+        return updated
+
+    request = {
+        "pledge_id": pledge_id,
+        "event": event,
+        "on": on,
+        "actor": actor,
+        "registration_number": registration_number,
+        "reason": reason,
+        "impairment": impairment,
+        "proceeds": proceeds,
+    }
+    return execute(session, f"pledge.{event.value}", request, Pledge, work, idempotency_key)
+
+
+def precheck(
+    session: Session,
+    pledge_id: str,
+    loan: ProposedLoan,
+    *,
+    on: date,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> PrecheckOutcome:
+    """Pre-check a draft pledge's patents against ``loan`` as of ``on`` (with their stored
+    valuations and the other live pledges): READY when eligible, else PRECHECK_FAILED."""
+
+    def work() -> PrecheckOutcome:
+        row = _locked(session, pledge_id)
+        numbers = _patents_of(session, pledge_id)
+        current = _pledge(row, numbers)
+        patents = get_patents(session, numbers)
+        held = {n for n, p in live_pledges(session, numbers).items() if p != pledge_id}
+        result = check_portfolio(
+            patents,
+            loan,
+            on,
+            valuations=latest_valuations(session, numbers, on),
+            live_pledges=held,
+        )
+        updated, record = apply_precheck(current, result, on=on, actor=actor)
+        _store_transition(session, row, updated, on)
+        audit.append(
+            session,
+            actor=actor,
+            action=f"pledge.{record.event.value}",
+            subject_type=SUBJECT,
+            subject_id=pledge_id,
+            payload={"event": record, "eligible": result.eligible},
+        )
+        return PrecheckOutcome(pledge=updated, result=result)
+
+    request = {"pledge_id": pledge_id, "loan": loan, "on": on, "actor": actor}
+    return execute(session, "pledge.precheck", request, PrecheckOutcome, work, idempotency_key)

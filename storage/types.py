@@ -1,0 +1,74 @@
+"""Column types: exact decimals on both engines, JSON documents.
+
+PostgreSQL stores an :class:`ExactDecimal` as ``NUMERIC(p, s)``. SQLite has no decimal type (its
+NUMERIC affinity keeps fractions as binary floating point, so sums in a trigger would drift), so
+there the same column holds the integer count of 10^-s units: ``12.34`` in a money column is the
+integer 1234. Either way a value goes in and comes out as a ``Decimal`` with exactly ``s``
+places, and a value with more places than the column keeps is refused, never rounded silently.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Dialect, Numeric
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+MONEY_PRECISION, MONEY_SCALE = 20, 2
+_SQLITE_INTEGER_MAX = 2**63 - 1
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """A Decimal of ``precision`` digits, ``scale`` of them after the point, on both engines."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision, self.scale = precision, scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """NUMERIC on PostgreSQL, BIGINT on SQLite."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Decimal | int | None:
+        """The value as stored; refuse floats and inexact values."""
+        if value is None:
+            return None
+        if not isinstance(value, Decimal | int) or isinstance(value, bool):
+            raise TypeError(f"{value!r} is not a Decimal: exact columns refuse floats")
+        exact = Decimal(value).quantize(self._quantum)
+        if exact != value:
+            raise ValueError(f"{value} has more than {self.scale} decimal places")
+        if exact.adjusted() >= self.precision - self.scale:
+            raise ValueError(f"{value} has more than {self.precision - self.scale} integer digits")
+        if dialect.name != "sqlite":
+            return exact
+        units = int(exact.scaleb(self.scale))
+        if abs(units) > _SQLITE_INTEGER_MAX:
+            raise ValueError(f"{value} is beyond what SQLite holds exactly in this column")
+        return units
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """The stored value as a Decimal of the column scale."""
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale)
+        return Decimal(value).quantize(self._quantum)
+
+
+def Amount() -> ExactDecimal:  # noqa: N802 - reads as a column type
+    """A money amount: ``NUMERIC(20, 2)``."""
+    return ExactDecimal(MONEY_PRECISION, MONEY_SCALE)
+
+
+def Document() -> TypeEngine[Any]:  # noqa: N802 - reads as a column type
+    """A JSON document: ``JSONB`` on PostgreSQL, ``JSON`` (text) on SQLite."""
+    return JSON().with_variant(JSONB(), "postgresql")

@@ -1,0 +1,158 @@
+"""Pledges through the repository: drafting, the pre-check with stored valuations and live
+pledges, registration events, and the refusals, each with its code and field."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import LegalStatus, PledgeStatus
+from pledge.findings import Code
+from pledge.lifecycle import ImpairmentReason, PledgeEvent
+from storage import audit, pledges
+from storage.errors import (
+    AlreadyExistsError,
+    AlreadyPledgedError,
+    DomainError,
+    ErrorKind,
+    NotFoundError,
+    RefusedError,
+)
+from storage.monitoring import record_legal_status
+from storage.tables import PledgedPatentRow, PledgeRow
+from tests.pledge.builders import make_loan
+from tests.storage.builders import (
+    CLERK,
+    ON,
+    draft,
+    registered_pledge,
+    stored_parties,
+    stored_patent,
+)
+
+
+def test_a_pledge_moves_through_registration_to_release(session: Session) -> None:
+    pledge = registered_pledge(session)
+    assert pledge.status is PledgeStatus.REGISTERED
+    assert (pledge.registration_number, pledge.registered_on) == ("Y2025-P-1", ON)
+    later = date(2026, 6, 1)
+    pledges.transition(session, "P-1", PledgeEvent.REQUEST_RELEASE, on=later, actor=CLERK)
+    done = pledges.transition(session, "P-1", PledgeEvent.RELEASE, on=later, actor=CLERK)
+    assert done.status is PledgeStatus.CANCELLED
+    assert session.get(PledgeRow, "P-1").released_on == later  # type: ignore[union-attr]
+    actions = [e.action for e in audit.history(session, "pledge", "P-1")]
+    assert actions == [
+        "pledge.create",
+        "pledge.precheck_passed",
+        "pledge.submit",
+        "pledge.register",
+        "pledge.request_release",
+        "pledge.release",
+    ]
+    assert pledges.live_pledges(session) == {}
+
+
+def test_a_second_live_pledge_of_a_patent_is_refused(session: Session) -> None:
+    number = registered_pledge(session).patents[0].patent_number
+    with pytest.raises(AlreadyPledgedError) as refused:
+        pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    assert refused.value.code == "ALREADY_PLEDGED" == Code.ALREADY_PLEDGED
+    assert refused.value.kind is ErrorKind.CONFLICT
+    assert refused.value.field == "patents"
+    assert number in refused.value.reason
+    assert "P-1" in refused.value.reason
+    assert session.get(PledgeRow, "P-2") is None
+    assert pledges.live_pledges(session) == {number: "P-1"}
+
+
+def test_a_failed_precheck_frees_the_patent_and_a_revision_needs_it_back(
+    session: Session,
+) -> None:
+    stored_parties(session)
+    patent = stored_patent(session)
+    number = patent.number.patent_number
+    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    outcome = pledges.precheck(
+        session, "P-1", make_loan(patent, pledgor="他人公司"), on=ON, actor=CLERK
+    )
+    assert outcome.pledge.status is PledgeStatus.PRECHECK_FAILED
+    assert Code.PLEDGOR_NOT_REGISTERED_OWNER in outcome.result.patents[0].codes
+    # the failed pledge no longer holds the patent: another may take it
+    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    with pytest.raises(AlreadyPledgedError):
+        pledges.transition(session, "P-1", PledgeEvent.REVISE, on=ON, actor=CLERK)
+    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.PRECHECK_FAILED
+
+
+def test_the_precheck_uses_stored_valuations_and_other_live_pledges(session: Session) -> None:
+    stored_parties(session)
+    patent = stored_patent(session, value="100000")
+    pledges.create_pledge(session, draft("P-1", patent.number.patent_number), on=ON, actor=CLERK)
+    outcome = pledges.precheck(session, "P-1", make_loan(patent), on=ON, actor=CLERK)
+    # CNY 200,000 on an appraised CNY 100,000 is above the 25 % cap for an invention
+    assert outcome.pledge.status is PledgeStatus.PRECHECK_FAILED
+    assert [f.code for f in outcome.result.findings] == [Code.LTV_EXCEEDS_POLICY]
+    assert outcome.result.appraised_total is not None
+    assert str(outcome.result.appraised_total) == "CNY 100,000.00"
+
+
+def test_illegal_events_and_missing_data_are_refused_with_codes(session: Session) -> None:
+    registered_pledge(session)
+    with pytest.raises(RefusedError) as illegal:
+        pledges.transition(session, "P-1", PledgeEvent.SUBMIT, on=ON, actor=CLERK)
+    assert illegal.value.code == "ILLEGAL_TRANSITION"
+    assert "registered" in illegal.value.reason
+    assert "request_release" in illegal.value.reason
+    with pytest.raises(RefusedError) as missing:
+        pledges.transition(session, "P-1", PledgeEvent.IMPAIR, on=ON, actor=CLERK)
+    assert missing.value.code == "MISSING_EVENT_DATA"
+    impaired = pledges.transition(
+        session,
+        "P-1",
+        PledgeEvent.IMPAIR,
+        on=ON,
+        actor=CLERK,
+        impairment=ImpairmentReason.SEIZED,
+    )
+    assert impaired.status is PledgeStatus.IMPAIRED
+
+
+def test_unknown_things_are_not_found(session: Session) -> None:
+    with pytest.raises(NotFoundError) as absent:
+        pledges.get_pledge(session, "nope")
+    assert (absent.value.code, absent.value.field) == ("NOT_FOUND", "pledge_id")
+    with pytest.raises(NotFoundError, match="no party"):
+        pledges.create_pledge(session, draft("P-1", "ZL201910601862.2"), on=ON, actor=CLERK)
+    stored_parties(session)
+    with pytest.raises(NotFoundError, match="no patent"):
+        pledges.create_pledge(session, draft("P-1", "ZL201910601862.2"), on=ON, actor=CLERK)
+    with pytest.raises(NotFoundError):
+        pledges.transition(session, "nope", PledgeEvent.SUBMIT, on=ON, actor=CLERK)
+
+
+def test_drafts_only_and_no_duplicates(session: Session) -> None:
+    stored_parties(session)
+    number = stored_patent(session).number.patent_number
+    registered = draft("P-1", number).model_copy(update={"status": PledgeStatus.READY})
+    with pytest.raises(DomainError, match="draft"):
+        pledges.create_pledge(session, registered, on=ON, actor=CLERK)
+    twice = draft("P-1", number, number)
+    with pytest.raises(DomainError, match="twice"):
+        pledges.create_pledge(session, twice, on=ON, actor=CLERK)
+    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    with pytest.raises(AlreadyExistsError):
+        pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    rows = session.execute(select(func.count()).select_from(PledgedPatentRow)).scalar_one()
+    assert rows == 1
+
+
+def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None:
+    number = registered_pledge(session).patents[0].patent_number
+    alerts = record_legal_status(session, number, LegalStatus.LAPSED, on=ON, actor=CLERK)
+    assert [a.patent_id for a in alerts] == [number]
+    assert "lapsed" in alerts[0].message
+    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.IMPAIRED
+    # still live: the patent stays held while the pledge is enforced
+    assert pledges.live_pledges(session) == {number: "P-1"}
+    assert record_legal_status(session, number, LegalStatus.IN_FORCE, on=ON, actor=CLERK) == []
