@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 
 from navigation.analytics import navigate as navigate_dataset
-from navigation.city import city_patents, reported
+from navigation.city import city_patents, city_pledges, reported
 from navigation.dataset import DatasetError, scan
 from navigation.output import write
 from pledge.policy import DEFAULT_LENDER
@@ -87,10 +88,11 @@ def navigate(
 def demo_city(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset into.")],
 ) -> None:
-    """Write the synthetic demo city's patents (and their README) into a folder."""
+    """Write the synthetic demo city's patents and pledges (and their README) into a folder."""
     out.mkdir(parents=True, exist_ok=True)
-    patents = city_patents()
+    patents, pledges = city_patents(), city_pledges()
     patents.write_parquet(out / PATENTS_FILE)
+    pledges.write_parquet(out / PLEDGES_FILE)
     target = reported()
     (out / "README.md").write_text(
         "# Synthetic demo city (not real data)\n\n"
@@ -100,7 +102,10 @@ def demo_city(
         f"and {target.grants:,} grants, of which {target.invention_applications:,} invention "
         f"applications and {target.invention_grants:,} invention grants.\n\n"
         f"- `{PATENTS_FILE}`: {patents.height:,} patents and applications in the navigation "
-        "dataset schema\n",
+        "dataset schema\n"
+        f"- `{PLEDGES_FILE}`: the {pledges.height} pledges of the demo portfolio "
+        f"(`patentval demo load`), ¥{Decimal(target.pledge_total):,} registered and live on "
+        f"{target.pledge_as_of}\n",
         encoding="utf-8",
     )
-    err.print(f"wrote {patents.height:,} synthetic patents → {out / PATENTS_FILE}")
+    err.print(f"wrote {patents.height:,} synthetic patents and {pledges.height} pledges → {out}")

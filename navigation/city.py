@@ -36,7 +36,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from models.enums import LegalStatus, PartyKind
 from navigation.constants import parameter, read_table
+from pledge.demo import CITY, INDUSTRIES, PROVINCE, jinhua_portfolio
+from valuation.constants import read_table as valuation_table
 from valuation.frame import add_years
 
 DAYS_PER_MONTH = 30.4375
@@ -47,6 +50,8 @@ _TYPE_DIGITS = np.array([1, 2, 3])
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _SYLLABLES = "金华宏达信恒通明瑞泰鑫盛嘉德博新科源康力安正永丰兴隆天宇"
 _SUFFIXES = ("有限公司", "股份有限公司", "科技有限公司")
+_SERIALS = (2_000_000, 5_000_000)
+"""Serial numbers of the city's filings start in this range (the demo portfolio's lie below)."""
 _FOREIGN = ("CN;US", "CN;EP", "CN;US;EP", "CN;JP", "CN;KR", "CN;US;JP;EP")
 
 Dates = npt.NDArray[np.datetime64]
@@ -197,18 +202,46 @@ def _firms(rng: np.random.Generator, sectors: pl.DataFrame) -> Firms:
                 break
         seen.add(name)
         names.append(name)
-    size = 1.0 / np.arange(1, count + 1) ** _p("enterprise_size_exponent")
-    return Firms(
-        names, [places[r] for r in region.tolist()], sector.astype(np.int64), rng.permutation(size)
-    )
+    size = rng.permutation(1.0 / np.arange(1, count + 1) ** _p("enterprise_size_exponent"))
+    regions = [places[r] for r in region.tolist()]
+    # The demo portfolio's enterprises are the largest firms of their sectors.
+    keys = sectors["sector"].to_list()
+    for k, members in itertools.groupby(
+        sorted(_portfolio_firms(), key=lambda f: f[2]), lambda f: f[2]
+    ):
+        index = keys.index(k)
+        largest = np.flatnonzero(sector == index)[np.argsort(-size[sector == index])]
+        for slot, (name, district, _) in zip(largest.tolist(), members, strict=False):
+            names[slot], regions[slot] = name, district
+    return Firms(names, regions, sector.astype(np.int64), size)
+
+
+def _portfolio_firms() -> list[tuple[str, str, str]]:
+    """The demo portfolio's enterprises as (name, district, sector)."""
+    prefix = PROVINCE + CITY
+    return [
+        (party.name, (party.region or "").removeprefix(prefix), party.industry or "")
+        for party in jinhua_portfolio().parties
+        if party.kind is PartyKind.ENTERPRISE
+    ]
 
 
 def _sector_table() -> pl.DataFrame:
+    """Each sector's filing shares, Chinese name, IPC codes and royalty band (the demo
+    portfolio's industries, ``pledge.demo.INDUSTRIES``)."""
     shape = pl.DataFrame(read_table("demo_city_sectors")).select(
-        "sector", pl.col("share_first_year", "share_2019").cast(pl.Float64), "ipc"
+        "sector", pl.col("share_first_year", "share_2019").cast(pl.Float64)
     )
-    names = pl.DataFrame(read_table("sectors")).select("sector", "name_zh")
-    return shape.join(names, on="sector", how="left", maintain_order="left")
+    known = {industry.key: industry for industry in INDUSTRIES}
+    if set(shape["sector"]) != set(known):
+        raise ValueError("demo_city_sectors.csv and pledge.demo.INDUSTRIES name other sectors")
+    return shape.with_columns(
+        name_zh=pl.col("sector").replace_strict({k: i.name_zh for k, i in known.items()}),
+        ipc=pl.col("sector").replace_strict({k: ";".join(i.ipc) for k, i in known.items()}),
+        royalty_band=pl.col("sector").replace_strict(
+            {k: i.royalty_band for k, i in known.items()}, return_dtype=pl.String
+        ),
+    )
 
 
 def _assign_firms(
@@ -244,7 +277,7 @@ def _numbers(
     group = year[order] * 10 + kind[order]
     starts = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
     position = np.arange(kind.size) - np.repeat(starts, np.diff(np.r_[starts, kind.size]))
-    offset = rng.integers(100_000, 2_000_000, starts.size)
+    offset = rng.integers(*_SERIALS, starts.size)
     serial[order] = np.repeat(offset, np.diff(np.r_[starts, kind.size])) + position
     number = year * 10**8 + _TYPE_DIGITS[kind] * 10**7 + serial
     weighted = sum(((number // 10 ** (11 - i)) % 10) * w for i, w in enumerate(_WEIGHTS))
@@ -288,6 +321,90 @@ def _features(
     }
 
 
+def portfolio_patents() -> pl.DataFrame:
+    """The demo portfolio's pledged patents (``pledge.demo``) as dataset rows, owned by its
+    enterprises; the one that lapsed carries its lapse day."""
+    portfolio = jinhua_portfolio()
+    firms = {p.party_id: p for p in portfolio.parties}
+    lapsed = {lapse.patent_number: lapse.on for lapse in portfolio.lapses}
+    prefix = PROVINCE + CITY
+    rows = []
+    for patent in portfolio.patents:
+        owner = firms[patent.owners[0].party_id or ""]
+        number = patent.number.patent_number
+        rows.append(
+            {
+                "patent_id": number,
+                "patent_type": patent.patent_type.value,
+                "filing_date": patent.filing_date,
+                "grant_date": patent.grant_date,
+                "legal_status": LegalStatus.LAPSED.value if number in lapsed else "in_force",
+                "status_date": lapsed.get(number),
+                "applicant": owner.name,
+                "region": (owner.region or "").removeprefix(prefix),
+                "industry": owner.industry,
+                "ipc": ";".join(patent.ipc_codes),
+                "claims": patent.claims,
+                "independent_claims": patent.independent_claims,
+                "family_size": patent.family_size,
+                "family_countries": "CN",
+                "inventors": len(patent.inventors),
+                "fees_paid_through_year": patent.fees_paid_through_year,
+            }
+        )
+    return pl.DataFrame(rows, schema_overrides={"status_date": pl.Date})
+
+
+def city_pledges() -> pl.DataFrame:
+    """The demo portfolio's pledges in the statistics schema (:mod:`pledge.statistics`), as
+    known on the day of the reported total, with the pledgor's name as ``enterprise`` and the
+    ``pledged_patents`` each lists."""
+    portfolio = jinhua_portfolio()
+    names = {p.party_id: p.name for p in portfolio.parties}
+    listed = {
+        f.pledge.pledge_id: ";".join(n.patent_number for n in f.pledge.patents)
+        for f in portfolio.financings
+    }
+    frame = portfolio.pledge_frame(reported().pledge_as_of)
+    return frame.with_columns(
+        pl.col("enterprise").replace_strict(names),
+        pl.col("pledge_id").replace_strict(listed).alias("pledged_patents"),
+    )
+
+
+def _window_counts(rows: pl.DataFrame) -> dict[str, int]:
+    """Applications and grants of ``rows`` inside the reported window, in all and inventions."""
+    target = reported()
+    filed = pl.col("filing_date").is_between(target.window_start, target.window_end)
+    granted = pl.col("grant_date").is_between(target.window_start, target.window_end)
+    invention = pl.col("patent_type") == "invention"
+    counts = rows.select(
+        applications=filed.sum(),
+        invention_applications=(filed & invention).sum(),
+        grants=granted.sum(),
+        invention_grants=(granted & invention).sum(),
+    )
+    return {k: int(v) for k, v in counts.row(0, named=True).items()}
+
+
+def _income_inputs(
+    rng: np.random.Generator, kind: Ints, granted: Flags, bands: list[tuple[float, float] | None]
+) -> dict[str, object]:
+    """Yearly revenue of the products using a share of the granted patents, with a royalty rate
+    drawn within the band of the patent's sector (none where the sector has no band)."""
+    share = np.where(kind == INVENTION, _p("revenue_share_invention"), _p("revenue_share_other"))
+    has_band = np.array([band is not None for band in bands])
+    reports = granted & has_band & (rng.random(kind.size) < share)
+    low = np.array([band[0] if band else 0.0 for band in bands])
+    high = np.array([band[1] if band else 0.0 for band in bands])
+    revenue = np.round(rng.lognormal(_p("revenue_log_mean"), _p("revenue_log_sd"), kind.size), 2)
+    royalty = np.round(rng.uniform(low, high), 4)
+    return {
+        "revenue": np.where(reports, revenue, np.nan),
+        "royalty_rate": np.where(reports, royalty, np.nan),
+    }
+
+
 def city_patents(last_day: date | None = None) -> pl.DataFrame:
     """The synthetic city's patents and applications filed up to ``last_day`` (default: the
     day of the reported pledge total), one row each, in the navigation dataset schema."""
@@ -298,9 +415,13 @@ def city_patents(last_day: date | None = None) -> pl.DataFrame:
     filed, kind = _filings(rng, last)
     decided, granted = _decisions(rng, filed, kind)
     target = reported()
+    portfolio = portfolio_patents()
+    theirs = _window_counts(portfolio)
     in_window = (decided >= _day(target.window_start)) & (decided <= _day(target.window_end))
-    _hit(rng, granted, in_window & (kind == INVENTION), target.invention_grants)
-    _hit(rng, granted, in_window & (kind != INVENTION), target.grants - target.invention_grants)
+    inventions = target.invention_grants - theirs["invention_grants"]
+    others = target.grants - target.invention_grants - theirs["grants"] + theirs["invention_grants"]
+    _hit(rng, granted, in_window & (kind == INVENTION), inventions)
+    _hit(rng, granted, in_window & (kind != INVENTION), others)
     decided_by_last = decided <= _day(last)
     granted &= decided_by_last
     lapsed, due = _lapses(rng, filed, decided, granted, last)
@@ -316,6 +437,10 @@ def city_patents(last_day: date | None = None) -> pl.DataFrame:
     firm = _assign_firms(rng, year, sectors, firms)
     sector = firms.sectors[firm]
     ipc_codes = [text.split(";") for text in sectors["ipc"].to_list()]
+    band_table = {
+        r["industry"]: (float(r["low"]), float(r["high"])) for r in valuation_table("royalty_bands")
+    }
+    bands = [band_table.get(key) if key else None for key in sectors["royalty_band"].to_list()]
     frame = pl.DataFrame(
         {
             "patent_id": _numbers(rng, filed, kind, granted | lapsed),
@@ -328,8 +453,14 @@ def city_patents(last_day: date | None = None) -> pl.DataFrame:
             "region": np.array(firms.regions)[firm],
             "industry": sectors["sector"].to_numpy()[sector],
             **_features(rng, kind, ipc_codes, sector),
+            **_income_inputs(rng, kind, granted & ~lapsed, [bands[k] for k in sector.tolist()]),
         }
+    ).with_columns(
+        pl.col("filing_date", "grant_date", "status_date").cast(pl.Date),
+        pl.col("revenue").fill_nan(None).cast(pl.Decimal(20, 2)),
+        pl.col("royalty_rate").fill_nan(None).cast(pl.Decimal(12, 6)),
     )
-    return frame.with_columns(
-        pl.col("filing_date", "grant_date", "status_date").cast(pl.Date)
-    ).sort("filing_date", "patent_id")
+    merged = pl.concat([frame, portfolio], how="diagonal_relaxed")
+    if merged["patent_id"].str.strip_prefix("ZL").n_unique() != merged.height:
+        raise ValueError("a city number repeats one of the demo portfolio's")
+    return merged.sort("filing_date", "patent_id")
