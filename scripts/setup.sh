@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: CJK fonts and Pango for PDF reports (WeasyPrint).
-DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0)
+# Debian packages: CJK fonts, Pango and HarfBuzz-subset for PDF reports (WeasyPrint subsets the
+# CJK fonts with HarfBuzz in milliseconds, with fontTools in seconds); poppler-utils (pdftotext,
+# pdftoppm) for the report tests that read the PDFs back.
+DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
