@@ -185,11 +185,13 @@ class ApproachUse:
 
 @dataclass(frozen=True, slots=True)
 class SourceGroup:
-    """The constants cited from one source."""
+    """The constants cited from one source; ``prefix`` is the dotted start their names share,
+    printed once (``weight.pledge.``), and ``entries`` pair each name's rest with its constant."""
 
     source_id: str
     source: str
-    constants: tuple[CitedConstant, ...]
+    prefix: str
+    entries: tuple[tuple[str, CitedConstant], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,13 +353,30 @@ def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     groups: dict[str, list[CitedConstant]] = {}
     for constant in seen.values():
         groups.setdefault(constant.source_id, []).append(constant)
-    return tuple(
-        SourceGroup(
-            source_id=source_id,
-            source=cited[0].source,
-            constants=tuple(sorted(cited, key=lambda c: c.name)),
-        )
-        for source_id, cited in sorted(groups.items())
+    return tuple(_group(source_id, cited) for source_id, cited in sorted(groups.items()))
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """The dotted start all ``names`` share, with its dot (``weight.pledge.``); "" for one."""
+    if len(names) < 2:
+        return ""
+    parts = [name.split(".")[:-1] for name in names]
+    shared: list[str] = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) > 1:
+            break
+        shared.append(column[0])
+    return "".join(f"{part}." for part in shared)
+
+
+def _group(source_id: str, cited: list[CitedConstant]) -> SourceGroup:
+    ordered = sorted(cited, key=lambda c: c.name)
+    prefix = _shared_prefix([c.name for c in ordered])
+    return SourceGroup(
+        source_id=source_id,
+        source=ordered[0].source,
+        prefix=prefix,
+        entries=tuple((c.name.removeprefix(prefix), c) for c in ordered),
     )
 
 

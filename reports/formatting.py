@@ -52,6 +52,13 @@ class Formatter:
         amount, currency = _amount(value)
         return format_currency(amount, currency, locale=self.locale)
 
+    def amount(self, value: Money | Decimal | None) -> str:
+        """The amount without its currency (``1,234,567.89``), for tables headed in CNY."""
+        if value is None:
+            return "—"
+        amount, _currency = _amount(value)
+        return format_decimal(amount, NUMBER_PATTERN, locale=self.locale)
+
     def compact_money(self, value: Money | Decimal) -> str | None:
         """The amount in 万元 / 亿元 (Chinese), or None when it is too small for a unit."""
         amount, _currency = _amount(value)
@@ -102,6 +109,10 @@ class Formatter:
         """``label`` followed by the language's colon (``委托人：`` / ``Client: ``)."""
         return self._("%(label)s: ") % {"label": label}
 
+    def parens(self, text: str) -> str:
+        """``text`` in the language's parentheses (``（法定）`` / ``(legal)``)."""
+        return self._("(%(text)s)") % {"text": text}
+
     def step(self, value: Decimal | str) -> str:
         """An audit-trail value: a number to six decimals, or the text the engine wrote."""
         if isinstance(value, str):
@@ -112,6 +123,7 @@ class Formatter:
         """The Jinja2 filters, by name."""
         return {
             "money": self.money,
+            "amount": self.amount,
             "headline_money": self.headline_money,
             "date": self.date,
             "month": self.month,
@@ -121,6 +133,7 @@ class Formatter:
             "years": self.years,
             "step": self.step,
             "colon": self.colon,
+            "parens": self.parens,
         }
 
 

@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from reports.formatting import Formatter, page_counter_content
-from reports.i18n import Language, gettext_for, translations
+from reports.i18n import N_, Language, gettext_for, translations
 from reports.vocabulary import label, phrase, tornado_input
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -85,6 +85,8 @@ def environment(language: Language) -> Environment:
         lang=language.html_lang,
         language=language.value,
         page_counter=Markup(page_counter_content(language)),  # noqa: S704 - built from the catalog
+        semicolon=gettext_for(language, N_("; ")),
+        full_stop=gettext_for(language, N_(".")),
     )
     return env
 

@@ -39,6 +39,17 @@ VALUE_TYPE_DEFINITIONS = {
         "market value less a realisation haircut."
     ),
 }
+CONCLUSIONS = {
+    ValueType.MARKET_VALUE: N_(
+        "As at the base date %(day)s, the market value of the patent rights appraised is "
+        "%(amount)s."
+    ),
+    ValueType.REALISABLE_VALUE: N_(
+        "As at the base date %(day)s, the realisable value of the patent rights appraised is "
+        "%(amount)s."
+    ),
+}
+"""The conclusion's sentence for each value type."""
 PLEDGE_OUTPUTS_NOTE = N_(
     "For the lender, the report also states the realisable value (market value less a "
     "realisation haircut placed by the indicator score) and the maximum loan the patent rights "

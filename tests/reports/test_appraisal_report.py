@@ -236,10 +236,10 @@ def test_a_portfolio_report_sums_the_patents(tmp_path: Path) -> None:
     total_value = sum(r.value.amount for r in results if r.value)
     realisable = sum(r.pledge.realisable_value.amount for r in results if r.pledge)
     text = pdf_text(path)
-    assert squeeze(fmt.money(total_value)) in text
+    assert squeeze(fmt.amount(total_value)) in text
     assert (
         squeeze(fmt.headline_money(realisable)) in text
     )  # the conclusion of a realisable-value report
-    assert squeeze("3 件专利中有 3 件符合高价值发明专利的至少一项标准") in text
+    assert squeeze("符合高价值发明专利至少一项标准的专利：3 件中 3 件") in text
     assert html.count("<svg") == 1 + 2 * 3  # the portfolio chart, each patent's two charts
     assert all(f"A.{i}" in text for i in (1, 2, 3))
