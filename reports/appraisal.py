@@ -174,13 +174,11 @@ class PatentView:
 
 @dataclass(frozen=True, slots=True)
 class ApproachUse:
-    """How often an approach was applied, its default weight, and (one patent) weight and why."""
+    """How often an approach was applied, and its default weight."""
 
     approach: Approach
     applied: int
     default_weight: Decimal
-    weight: Decimal | None
-    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,14 +326,11 @@ def _approaches(results: list[ValuationResult]) -> tuple[ApproachUse, ...]:
         lines = [
             line for r in results for line in r.reconciliation.lines if line.approach == approach
         ]
-        single = lines[0] if len(results) == 1 else None
         uses.append(
             ApproachUse(
                 approach=approach,
                 applied=sum(line.value is not None for line in lines),
                 default_weight=defaults.get(approach, Decimal(0)),
-                weight=None if single is None else single.weight,
-                reason=None if single is None else single.reason,
             )
         )
     return tuple(uses)

@@ -17,7 +17,7 @@ from datetime import date
 from models.patent import Patent
 from pledge.eligibility import EligibilityResult, PortfolioResult, check_portfolio
 from pledge.findings import Finding
-from pledge.policy import PatentValuation
+from pledge.policy import DEFAULT_LENDER, PatentValuation
 from pledge.proposal import ProposedLoan
 from reports import wording
 from reports.i18n import DEFAULT_LANGUAGE, Language
@@ -51,6 +51,11 @@ class EligibilityCertificate:
     portfolio: PortfolioResult
     patents: tuple[PatentCheck, ...]
     number: str
+
+    @property
+    def default_lender(self) -> bool:
+        """Whether the loan is checked against the default policy rather than a named lender's."""
+        return self.loan.lender == DEFAULT_LENDER
 
     @property
     def any_valued_by_engine(self) -> bool:

@@ -35,6 +35,7 @@ from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.patent_rows import InputError, read_frame
 from reports.rendering import render_html
 from reports.vocabulary import label
+from valuation.constants import read_table
 
 TEMPLATE = "reports/portfolio.html"
 MONTHS_SHOWN = 12
@@ -133,6 +134,16 @@ def _months(frame: pl.DataFrame, as_of: date, formatter: Formatter) -> tuple[Fig
     )
 
 
+def _industry_label(language: Language) -> Any:
+    """An industry key of the royalty bands by its Chinese name in Chinese; others as given."""
+    names = {row["industry"]: row["name_zh"] for row in read_table("royalty_bands")}
+
+    def show(value: str) -> str:
+        return names.get(value, value) if language is Language.ZH else value
+
+    return show
+
+
 def _type_label(language: Language) -> Any:
     def show(value: str) -> str:
         try:
@@ -180,7 +191,7 @@ def portfolio_statement(
         prepared_for=prepared_for,
         totals=totals,
         by_bank=by_bank,
-        by_industry=_by(frame, as_of, Dimension.INDUSTRY),
+        by_industry=_by(frame, as_of, Dimension.INDUSTRY, _industry_label(language)),
         by_patent_type=_by(frame, as_of, Dimension.PATENT_TYPE, _type_label(language)),
         by_year=by_year,
         by_month=by_month,

@@ -86,6 +86,7 @@ def environment(language: Language) -> Environment:
         language=language.value,
         page_counter=Markup(page_counter_content(language)),  # noqa: S704 - built from the catalog
         semicolon=gettext_for(language, N_("; ")),
+        comma=gettext_for(language, N_(", ")),
         full_stop=gettext_for(language, N_(".")),
     )
     return env

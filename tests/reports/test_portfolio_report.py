@@ -62,6 +62,7 @@ def test_the_statement_is_pledge_statistics(pledge_file: Path) -> None:
     assert sum(m.deals for m in statement.by_month) > 0
     assert [y.key for y in statement.by_year] == ["2022", "2023", "2024", "2025"]
     assert {t.key for t in statement.by_patent_type} == {"发明", "实用新型"}
+    assert {i.key for i in statement.by_industry} == {"电气", "机械制造", "医药"}
 
 
 @needs_poppler
