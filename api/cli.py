@@ -334,6 +334,9 @@ def report_appraisal(
     weights: Annotated[
         str | None, typer.Option(help="Reconciliation weights, e.g. income=0.7,market=0.3.")
     ] = None,
+    working_papers: Annotated[
+        bool, typer.Option(help="Include Annex A, each patent's working papers.")
+    ] = True,
 ) -> None:
     """Write the appraisal report of the patents of INPUT (one or a portfolio)."""
     _output(out)
@@ -365,7 +368,9 @@ def report_appraisal(
         for r in rows
     )
     try:
-        html = render_appraisal(AppraisalReport(info, appraisals), lang)
+        html = render_appraisal(
+            AppraisalReport(info, appraisals), lang, working_papers=working_papers
+        )
     except ReportError as error:
         raise _fail(str(error)) from None
     _write(html, out, f"appraisal report of {len(rows)} patents at {at}")

@@ -431,8 +431,19 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
     )
 
 
-def render_appraisal(report: AppraisalReport, language: Language = DEFAULT_LANGUAGE) -> str:
+def render_appraisal(
+    report: AppraisalReport,
+    language: Language = DEFAULT_LANGUAGE,
+    *,
+    working_papers: bool = True,
+) -> str:
     """The report's HTML in ``language``; refused (:class:`reports.info.ReportError`) when a
-    required part is empty."""
+    required part is empty.
+
+    ``working_papers=False`` leaves out Annex A (the per-patent working papers), for portfolios
+    whose full report would run to hundreds of pages; the body and Annex B stay.
+    """
     view = appraisal_view(report, language)
-    return render_html(TEMPLATE, language, report=view, wording=wording)
+    return render_html(
+        TEMPLATE, language, report=view, wording=wording, working_papers=working_papers
+    )

@@ -243,3 +243,13 @@ def test_a_portfolio_report_sums_the_patents(tmp_path: Path) -> None:
     assert squeeze("符合高价值发明专利至少一项标准的专利：3 件中 3 件") in text
     assert html.count("<svg") == 1 + 2 * 3  # the portfolio chart, each patent's two charts
     assert all(f"A.{i}" in text for i in (1, 2, 3))
+
+
+def test_the_working_papers_can_be_left_out(single_report: AppraisalReport) -> None:
+    full = render_appraisal(single_report, Language.EN)
+    short = render_appraisal(single_report, Language.EN, working_papers=False)
+    assert "Annex A. Working papers, patent by patent" in full
+    assert "Annex A. Working papers, patent by patent" not in short
+    assert "leaves out the working papers of each patent" in short
+    assert "Annex B. Constants cited and their sources" in short
+    assert "<svg" not in short
