@@ -35,7 +35,7 @@ from reports.patent_rows import (
     read_frame,
 )
 from reports.portfolio import portfolio_statement, read_pledges, render_portfolio
-from reports.rendering import OutputFormat
+from reports.rendering import OutputFormat, names
 from reports.rendering import write as write_report
 from valuation.batch import value_file
 from valuation.features import FittedModel
@@ -296,12 +296,12 @@ def _appraisers(given: list[str] | None) -> tuple[Appraiser, ...]:
     return tuple(people + [Appraiser()] * max(0, MIN_APPRAISERS - len(people)))
 
 
-def _report_info(rows: list[PatentRow], **fields: object) -> ReportInfo:
+def _report_info(rows: list[PatentRow], lang: Language, **fields: object) -> ReportInfo:
     if not fields.get("client"):
-        owners = dict.fromkeys(o.name for r in rows for o in r.patent.owners)
+        owners = list(dict.fromkeys(o.name for r in rows for o in r.patent.owners))
         if not owners:
             raise _fail("--client: required, since the input names no owners")
-        fields["client"] = "、".join(owners)
+        fields["client"] = names(lang, owners)
     try:
         return ReportInfo.model_validate({k: v for k, v in fields.items() if v is not None})
     except ValidationError as error:
@@ -345,6 +345,7 @@ def report_appraisal(
     rows = _rows(source, at)
     info = _report_info(
         rows,
+        lang,
         client=client,
         base_date=at,
         value_type=value_type,

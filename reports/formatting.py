@@ -110,8 +110,9 @@ class Formatter:
         return self._("%(label)s: ") % {"label": label}
 
     def parens(self, text: str) -> str:
-        """``text`` in the language's parentheses (``（法定）`` / ``(legal)``)."""
-        return self._("(%(text)s)") % {"text": text}
+        """``text`` in the language's brackets, after a space in English: ``（法定）`` /
+        `` (legal)``."""
+        return self._(" (%(text)s)") % {"text": text}
 
     def step(self, value: Decimal | str) -> str:
         """An audit-trail value: a number to six decimals, or the text the engine wrote."""
