@@ -9,8 +9,8 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 
+from api.cli_common import err, fail
 from navigation.analytics import navigate as navigate_dataset
 from navigation.city import city_patents, city_pledges, reported
 from navigation.dataset import DatasetError, scan
@@ -18,21 +18,15 @@ from navigation.output import write
 from pledge.policy import DEFAULT_LENDER
 from pledge.statistics import StatisticsInputError
 
-err = Console(stderr=True, soft_wrap=True)
 FORMATS = (".json", ".parquet", ".xlsx")
 PATENTS_FILE, PLEDGES_FILE = "patents.parquet", "pledges.parquet"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
 
 
 def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
+        raise fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
 
 
 def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataFrame | None]:
@@ -47,7 +41,7 @@ def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataF
         frame = scan(patents)
         pledge_frame = scan(pledges).collect() if pledges is not None else None
     except DatasetError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return frame, pledge_frame
 
 
@@ -72,12 +66,12 @@ def navigate(
     high-value patents, pledge financing and each firm's pledge capacity."""
     day = _day(as_of, "--as-of")
     if out.suffix.lower() not in FORMATS:
-        raise _fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
+        raise fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
     frame, pledge_frame = _inputs(dataset, pledges)
     try:
         result = navigate_dataset(frame, day, pledges=pledge_frame, lender=lender)
     except (StatisticsInputError, ValueError, pl.exceptions.PolarsError) as error:
-        raise _fail(f"DATASET {dataset}: {error}") from None
+        raise fail(f"DATASET {dataset}: {error}") from None
     write(result, out)
     err.print(
         f"navigated {result.rows - result.refused} of {result.rows} rows as of {day}; "
