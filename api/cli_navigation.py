@@ -17,8 +17,12 @@ from navigation.dataset import DatasetError, scan
 from navigation.output import write
 from pledge.policy import DEFAULT_LENDER
 from pledge.statistics import StatisticsInputError
+from reports.i18n import DEFAULT_LANGUAGE, Language
+from reports.navigation import navigation_view, render_navigation
+from reports.rendering import write as write_report
 
-FORMATS = (".json", ".parquet", ".xlsx")
+FORMATS = (".json", ".parquet", ".xlsx", ".html", ".pdf")
+REPORT_FORMATS = (".html", ".pdf")
 PATENTS_FILE, PLEDGES_FILE = "patents.parquet", "pledges.parquet"
 
 
@@ -54,13 +58,21 @@ def navigate(
         ),
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Day the figures are as of, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", help="Report: .json, .parquet or .xlsx.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Report: .json, .parquet, .xlsx, .html or .pdf.")
+    ],
     pledges: Annotated[
         Path | None, typer.Option(help="Pledges (CSV or Parquet) in the statistics schema.")
     ] = None,
     lender: Annotated[str, typer.Option(help="Lender whose policy caps the capacity.")] = (
         DEFAULT_LENDER
     ),
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of an .html or .pdf report.")
+    ] = DEFAULT_LANGUAGE,
+    prepared_for: Annotated[
+        str | None, typer.Option(help="Who the .html or .pdf report is for.")
+    ] = None,
 ) -> None:
     """Patent navigation figures of DATASET as of a day: flows, grant rates, top applicants,
     high-value patents, pledge financing and each firm's pledge capacity."""
@@ -72,7 +84,11 @@ def navigate(
         result = navigate_dataset(frame, day, pledges=pledge_frame, lender=lender)
     except (StatisticsInputError, ValueError, pl.exceptions.PolarsError) as error:
         raise fail(f"DATASET {dataset}: {error}") from None
-    write(result, out)
+    if out.suffix.lower() in REPORT_FORMATS:
+        view = navigation_view(result, language=lang, prepared_for=prepared_for)
+        write_report(render_navigation(view, lang), out)
+    else:
+        write(result, out)
     err.print(
         f"navigated {result.rows - result.refused} of {result.rows} rows as of {day}; "
         f"{result.refused} refused → {out}"

@@ -3,7 +3,10 @@
 * :func:`distribution` — a histogram of Monte Carlo draws with P10 / P50 / P90 markers;
 * :func:`tornado` — one-at-a-time sensitivity bars around the point value;
 * :func:`bars` — horizontal bars for amounts by category (bank, industry, patent);
-* :func:`columns` — amounts per period as columns, with an optional count drawn as a line.
+* :func:`columns` — amounts per period as columns, with an optional count drawn as a line;
+* :func:`lines` — counts per period, one line per series (filings and grants over the years);
+* :func:`count_bars` — horizontal bars for counts by category (filings by industry);
+* :func:`paired_bars` — two amounts per category side by side (capacity against borrowing).
 
 Amounts come in as ``Decimal`` and are turned into float only here, as pixel positions; tick
 labels are formatted by the caller's ``tick`` function (a report's :class:`Formatter`). Every
@@ -23,6 +26,7 @@ from markupsafe import Markup, escape
 from reports.formatting import Formatter
 
 WIDTH = 640
+SERIES_COLOURS = ("#0b5cad", "#c8553d", "#3a8d5c", "#8e6bb5", "#b8860b")
 FONT = "Noto Sans CJK SC, Noto Sans, sans-serif"
 FONT_SIZE = 11
 INK, MUTED, GRID = "#1d2733", "#5b6776", "#d9dee5"
@@ -256,3 +260,99 @@ _LABEL_CHARS = 24
 
 def _shorten(label: str) -> str:
     return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+
+
+def lines(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *, title: str
+) -> Markup:
+    """Counts per period (``labels``), one line per named series, with a legend."""
+    height, left, right, top, bottom = 260.0, 60.0, 20.0, 34.0, 40.0
+    peak = max((max(values, default=0) for _, values in series), default=0)
+    ticks = nice_ticks(0.0, float(max(peak, 1)), 4, whole=True)
+    y = _Scale(0.0, ticks[-1], height - bottom, top)
+    slot = (WIDTH - left - right) / max(len(labels), 1)
+    body = [
+        f'<line x1="{left}" y1="{y(t):.1f}" x2="{WIDTH - right}" y2="{y(t):.1f}" stroke="{GRID}"/>'
+        + _text(left - 6, y(t) + 4, f"{t:,.0f}", anchor="end", fill=MUTED)
+        for t in ticks
+    ]
+    body += [
+        _text(left + (i + 0.5) * slot, height - bottom + 16, label, fill=MUTED)
+        for i, label in enumerate(labels)
+    ]
+    for number, (name, values) in enumerate(series):
+        colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        points = " ".join(
+            f"{left + (i + 0.5) * slot:.1f},{y(float(v)):.1f}" for i, v in enumerate(values)
+        )
+        body.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        body += [
+            f'<circle cx="{left + (i + 0.5) * slot:.1f}" cy="{y(float(v)):.1f}" r="2.5" '
+            f'fill="{colour}"/>'
+            for i, v in enumerate(values)
+        ]
+        x0 = left + number * 150
+        body.append(f'<rect x="{x0}" y="12" width="14" height="3" fill="{colour}"/>')
+        body.append(_text(x0 + 18, 17, name, anchor="start"))
+    return _svg(height, body, title)
+
+
+def count_bars(labels: Sequence[str], counts: Sequence[int], *, title: str) -> Markup:
+    """Horizontal bars of ``counts``, one per label, in the order given."""
+    row, left, right, top = 24.0, 190.0, 80.0, 10.0
+    height = top + row * max(len(labels), 1) + 24
+    ticks = nice_ticks(0.0, float(max(max(counts, default=1), 1)), 4, whole=True)
+    x = _Scale(0.0, ticks[-1], left, WIDTH - right)
+    body = [
+        f'<line x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}" stroke="{GRID}"/>'
+        + _text(x(t), height - 8, f"{t:,.0f}", fill=MUTED)
+        for t in ticks
+    ]
+    for index, (label, count) in enumerate(zip(labels, counts, strict=True)):
+        y0 = top + index * row
+        body.append(
+            f'<rect x="{left}" y="{y0 + 4:.1f}" width="{max(x(float(count)) - left, 0.5):.1f}" '
+            f'height="{row - 8:.1f}" fill="{ACCENT}" fill-opacity="0.8"/>'
+        )
+        body.append(_text(left - 8, y0 + 16, _shorten(label), anchor="end"))
+        body.append(_text(x(float(count)) + 6, y0 + 16, f"{count:,}", anchor="start"))
+    return _svg(height, body, title)
+
+
+def paired_bars(
+    labels: Sequence[str],
+    first: Sequence[Decimal],
+    second: Sequence[Decimal],
+    *,
+    formatter: Formatter,
+    title: str,
+    legend: tuple[str, str],
+) -> Markup:
+    """Two horizontal bars per label (``first`` above ``second``), on one money axis."""
+    row, left, right, top = 34.0, 190.0, 110.0, 30.0
+    height = top + row * max(len(labels), 1) + 24
+    values = [float(a) for a in (*first, *second)]
+    ticks = nice_ticks(0.0, max(values, default=1.0) or 1.0, 4)
+    x = _Scale(0.0, ticks[-1], left, WIDTH - right)
+    body = [
+        f'<line x1="{x(t):.1f}" y1="{top}" x2="{x(t):.1f}" y2="{height - 22}" stroke="{GRID}"/>'
+        + _text(x(t), height - 8, formatter.axis_money(t), fill=MUTED)
+        for t in ticks
+    ]
+    for number, name in enumerate(legend):
+        colour = (ACCENT, WARM)[number]
+        body.append(
+            f'<rect x="{left + number * 200}" y="8" width="12" height="10" fill="{colour}"/>'
+        )
+        body.append(_text(left + number * 200 + 16, 17, name, anchor="start"))
+    for index, (label, a, b) in enumerate(zip(labels, first, second, strict=True)):
+        y0 = top + index * row
+        for offset, (amount, colour) in enumerate(((a, ACCENT), (b, WARM))):
+            width = max(x(float(amount)) - left, 0.5)
+            body.append(
+                f'<rect x="{left}" y="{y0 + 3 + offset * 13:.1f}" width="{width:.1f}" '
+                f'height="11" fill="{colour}" fill-opacity="0.85"/>'
+            )
+        body.append(_text(left - 8, y0 + 17, _shorten(label), anchor="end"))
+        body.append(_text(x(float(max(a, b))) + 6, y0 + 17, formatter.money(a), anchor="start"))
+    return _svg(height, body, title)
