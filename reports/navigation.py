@@ -253,9 +253,7 @@ def _capacity(
         [r["capacity"] for r in charted],
         [r["borrowed"] for r in charted],
         formatter=formatter,
-        title=gettext_for(
-            language, N_("Pledge capacity and borrowing of the largest firms")
-        ),
+        title=gettext_for(language, N_("Pledge capacity and borrowing of the largest firms")),
         legend=(gettext_for(language, N_("Capacity")), gettext_for(language, N_("Borrowed"))),
     )
     total = room["headroom"].sum() if room.height else Decimal(0)

@@ -38,11 +38,15 @@ def test_navigate_a_csv_file(tmp_path: Path) -> None:
 def test_bad_options_get_a_clear_error(tmp_path: Path) -> None:
     source = tmp_path / "patents.csv"
     pl.DataFrame(dataset(5, seed=5)).write_csv(source)
+    out = str(tmp_path / "x.json")
     cases = [
-        (["navigate", str(source), "--as-of", "2019-13-01", "--out", "x.json"], "--as-of"),
-        (["navigate", str(source), "--as-of", "2019-06-30", "--out", "x.pdf"], "expected one of"),
+        (["navigate", str(source), "--as-of", "2019-13-01", "--out", out], "--as-of"),
         (
-            ["navigate", str(tmp_path / "none.csv"), "--as-of", "2019-06-30", "--out", "x.json"],
+            ["navigate", str(source), "--as-of", "2019-06-30", "--out", str(tmp_path / "x.txt")],
+            "expected one of",
+        ),
+        (
+            ["navigate", str(tmp_path / "none.csv"), "--as-of", "2019-06-30", "--out", out],
             "no such file",
         ),
         (
