@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +48,7 @@ class Health(BaseModel):
     status: str
     version: str
     database: str
+    worker: int
 
 
 class UploadLimit:
@@ -99,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def health(engine: EngineDep) -> Health:
         """Whether the service and its database answer."""
-        return Health(status="ok", version=ENGINE_VERSION, database=ping(engine))
+        return Health(
+            status="ok", version=ENGINE_VERSION, database=ping(engine), worker=os.getpid()
+        )
 
     app.get("/health", tags=["service"])(health)
     v1 = APIRouter(responses=ERROR_RESPONSES)

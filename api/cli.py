@@ -110,7 +110,16 @@ def serve(
         raise _fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
     os.environ["PATENTVAL_MIGRATE_ON_START"] = "false"
     typer.echo(f"patentval: serving on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker imports the valuation stack before it answers; on a busy machine that takes
+        # longer than uvicorn's default 5 s, which would have it killed and restarted forever.
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+    )
 
 
 @app.command()
@@ -263,6 +272,7 @@ LOAN_RULES = frozenset(
 )
 FIRST_OWNER = "(each patent's first listed owner)"
 _UNLIMITED = 10_000
+WORKER_STARTUP_SECONDS = 120
 
 
 class By(StrEnum):
