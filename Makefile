@@ -1,5 +1,5 @@
 # The README names two targets: `make run` and `make test`.
-.PHONY: run test lint setup lock
+.PHONY: run test lint setup lock messages
 
 setup:
 	@bash scripts/setup.sh
@@ -18,3 +18,11 @@ lock:
 	/tmp/patentval-lock/bin/pip install -q -c requirements.lock setuptools -e '.[dev]'
 	{ sed -n '1,2p' requirements.lock; /tmp/patentval-lock/bin/pip freeze --all --exclude-editable \
 	  | grep -v '^pip==' | sort -f; } > requirements.lock.new && mv requirements.lock.new requirements.lock
+
+# Report messages: extract them from templates/reports and reports/, and add the new ones to each
+# catalog (reports/locale/<language>/LC_MESSAGES/messages.po) for translation.
+messages:
+	.venv/bin/pybabel extract -F reports/babel.cfg -o reports/locale/messages.pot --no-location \
+	  --sort-output --project patentval --copyright-holder "patentval contributors" .
+	.venv/bin/pybabel update -i reports/locale/messages.pot -d reports/locale --no-fuzzy-matching \
+	  --ignore-obsolete --width 100

@@ -23,10 +23,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api import cli_navigation, cli_users
+from api import cli_navigation, cli_reports, cli_users
+from api.cli_common import err, fail, market_model, read_input, readable, weights_option
 from api.settings import Settings
 from models.enums import PatentType
-from models.money import Money, to_decimal
+from models.money import Money
 from pledge.eligibility_batch import eligibility_batch
 from pledge.findings import Code
 from pledge.policy import DEFAULT_LENDER
@@ -40,14 +41,11 @@ from storage.migrate import open_database
 from storage.pledges import live_pledges
 from storage.statistics import statistics
 from valuation.batch import value_file
-from valuation.features import FittedModel
 from valuation.frame import normalise
-from valuation.market import default_model, fit_model, load_model
-from valuation.reconcile import Approach
+from valuation.market import fit_model
 from valuation.renewal import cn_annual_fees, us_maintenance_fees
 
 app = typer.Typer(no_args_is_help=True, help="Patent valuation and patent-pledge financing.")
-err = Console(stderr=True, soft_wrap=True)
 
 
 class Target(StrEnum):
@@ -59,25 +57,6 @@ class Fees(StrEnum):
     US_SMALL = "us-small"
     US_LARGE = "us-large"
     CN_INVENTION = "cn-invention"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
-
-
-def _readable(path: Path) -> Path:
-    if not path.is_file():
-        raise _fail(f"INPUT {path}: no such file")
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        raise _fail(f"INPUT {path}: expected a .csv or .parquet file")
-    return path
-
-
-def _read(path: Path) -> pl.DataFrame:
-    if path.suffix.lower() == ".parquet":
-        return pl.read_parquet(path)
-    return pl.read_csv(path, infer_schema=False)
 
 
 @app.callback()
@@ -104,10 +83,10 @@ def serve(
     try:
         open_database(url).dispose()
     except ArgumentError as error:
-        raise _fail(f"--database-url {url!r}: not a database URL ({error})") from None
+        raise fail(f"--database-url {url!r}: not a database URL ({error})") from None
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise _fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
+        raise fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
     os.environ["PATENTVAL_MIGRATE_ON_START"] = "false"
     typer.echo(f"patentval: serving on http://{host}:{port} with {workers} worker(s)")
     uvicorn.run(
@@ -141,17 +120,17 @@ def value(
     ] = None,
 ) -> None:
     """Value every patent of INPUT; write one row per patent to --out."""
-    _readable(source)
+    readable(source)
     if out.suffix.lower() not in (".csv", ".parquet"):
-        raise _fail(f"--out {out}: expected a .csv or .parquet file")
+        raise fail(f"--out {out}: expected a .csv or .parquet file")
     if (draws is None) != (seed is None):
-        raise _fail("--draws and --seed go together: give both for P10/P50/P90, or neither")
+        raise fail("--draws and --seed go together: give both for P10/P50/P90, or neither")
     try:
         at = date.fromisoformat(base_date) if base_date else date.today()  # noqa: DTZ011
     except ValueError:
-        raise _fail(f"--base-date {base_date!r}: expected YYYY-MM-DD") from None
-    market = _model(model)
-    chosen = _weights(weights)
+        raise fail(f"--base-date {base_date!r}: expected YYYY-MM-DD") from None
+    market = market_model(model)
+    chosen = weights_option(weights)
     with Progress(
         TextColumn("valuing"),
         BarColumn(),
@@ -177,42 +156,10 @@ def value(
     err.print(f"valued {rows - bad} of {rows} patents at {at}; {bad} rows with errors → {out}")
 
 
-def _weights(text: str | None) -> dict[Approach, Decimal] | None:
-    """``income=0.7,market=0.3`` as reconciliation weights; a clear error otherwise."""
-    if not text:
-        return None
-    weights: dict[Approach, Decimal] = {}
-    known = ", ".join(a.value for a in Approach)
-    for part in text.split(","):
-        name, _, number = part.partition("=")
-        try:
-            approach = Approach(name.strip())
-            weight = to_decimal(number.strip())
-        except ValueError:
-            raise _fail(
-                f"--weights {part!r}: expected APPROACH=WEIGHT with APPROACH one of {known}"
-            ) from None
-        if weight < 0:
-            raise _fail(f"--weights {part!r}: a weight cannot be negative")
-        weights[approach] = weight
-    return weights
-
-
 def _row_count(path: Path) -> int | None:
     if path.suffix.lower() == ".parquet":
         return int(pl.scan_parquet(path).select(pl.len()).collect().item())
     return None
-
-
-def _model(path: Path | None) -> FittedModel:
-    if path is None:
-        return default_model()
-    if not path.is_file():
-        raise _fail(f"--model {path}: no such file")
-    try:
-        return load_model(path)
-    except (ValueError, KeyError) as error:
-        raise _fail(f"--model {path}: not a patentval market model ({error})") from None
 
 
 @app.command()
@@ -229,10 +176,10 @@ def calibrate(
 ) -> None:
     """Fit a market model on INPUT (price or renewals_paid column); use it with --model."""
     at = date.fromisoformat(base_date) if base_date else date.today()  # noqa: DTZ011
-    frame = normalise(_read(_readable(source)), at).collect()
+    frame = normalise(read_input(readable(source)), at).collect()
     column = "price" if target is Target.PRICE else "renewals_paid"
     if frame[column].null_count() == frame.height:
-        raise _fail(f"INPUT {source}: column {column} is needed to calibrate on {target.value}")
+        raise fail(f"INPUT {source}: column {column} is needed to calibrate on {target.value}")
     good = frame.filter(pl.col("error").is_null() & pl.col(column).is_not_null()).drop("error")
     # Columns the input did not fill are absent, not features with every value missing.
     good = good.select(c for c in good.columns if good[c].null_count() < good.height)
@@ -253,7 +200,7 @@ def calibrate(
             description=f"{source.name}: {good.height} rows",
         )
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     fitted.save(out)
     err.print(f"fitted a {fitted.label} → {out}; {skipped} rows skipped (errors or no {column})")
 
@@ -299,7 +246,7 @@ def _date(option: str, text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _fail(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
+        raise fail(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def _url(given: str | None) -> str:
@@ -322,10 +269,10 @@ def _database(url: str) -> Iterator[Session]:
     try:
         engine = open_database(url)
     except ArgumentError as error:
-        raise _fail(f"--database-url {url!r}: not a database URL ({error})") from None
+        raise fail(f"--database-url {url!r}: not a database URL ({error})") from None
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise _fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
+        raise fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
     try:
         with transaction(engine) as session:
             yield session
@@ -339,7 +286,7 @@ def _domain() -> Iterator[None]:
     try:
         yield
     except DomainError as error:
-        raise _fail(f"{error.field}: {error.reason} [{error.code}]") from None
+        raise fail(f"{error.field}: {error.reason} [{error.code}]") from None
 
 
 @app.command()
@@ -366,20 +313,20 @@ def eligibility(
     screened alone (no LTV or term findings). A database, when there is one, tells which patents
     are already in a live pledge (ALREADY_PLEDGED)."""
     at = _date("--as-of", as_of)
-    _readable(source)
+    readable(source)
     if out.suffix.lower() not in (".csv", ".parquet"):
-        raise _fail(f"--out {out}: expected a .csv or .parquet file")
+        raise fail(f"--out {out}: expected a .csv or .parquet file")
     if (loan_amount is None) != (term_months is None):
-        raise _fail("--loan-amount and --term-months go together: give both, or neither")
+        raise fail("--loan-amount and --term-months go together: give both, or neither")
     amount = Money.of("0.01")
     if loan_amount is not None:
         try:
             amount = Money.of(loan_amount)
         except ValueError as error:
-            raise _fail(f"--loan-amount {loan_amount!r}: {error}") from None
+            raise fail(f"--loan-amount {loan_amount!r}: {error}") from None
         if amount.amount <= 0:
-            raise _fail(f"--loan-amount {loan_amount!r}: must be positive")
-    frame = _read(source)
+            raise fail(f"--loan-amount {loan_amount!r}: must be positive")
+    frame = read_input(source)
     if pledgor is not None:
         frame = frame.with_columns(pl.lit(pledgor).alias("pledgor"))
     elif "owners" in frame.columns:
@@ -395,7 +342,7 @@ def eligibility(
     try:
         batch = eligibility_batch(frame, loan, at, live_pledges=live)
     except (ValueError, pl.exceptions.PolarsError) as error:
-        raise _fail(f"INPUT {source}: {error}") from None
+        raise fail(f"INPUT {source}: {error}") from None
     findings = batch.findings
     loan_findings = batch.loan_findings
     if loan_amount is None:
@@ -487,7 +434,7 @@ def stats_pledges(
     at = _date("--as-of", as_of)
     dimensions = tuple(b.dimension for b in by or ())
     if len(set(dimensions)) != len(dimensions):
-        raise _fail("--by: each breakdown once")
+        raise fail("--by: each breakdown once")
     with _database(_url(database_url)) as session:
         figures = statistics(session, at, dimensions)
     if output is Format.CSV:
@@ -542,3 +489,6 @@ def demo_load(database_url: DatabaseOption = None) -> None:
         f"{loaded.patents} patents, {loaded.pledges} pledges, {loaded.repayments} repayments; "
         f"registered pledges live on {loaded.as_of}: {_yuan(loaded.registered_total.amount)}"
     )
+
+
+app.add_typer(cli_reports.report_app, name="report")

@@ -9,30 +9,28 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 
+from api.cli_common import err, fail
 from navigation.analytics import navigate as navigate_dataset
 from navigation.city import city_patents, city_pledges, reported
 from navigation.dataset import DatasetError, scan
 from navigation.output import write
 from pledge.policy import DEFAULT_LENDER
 from pledge.statistics import StatisticsInputError
+from reports.i18n import DEFAULT_LANGUAGE, Language
+from reports.navigation import navigation_view, render_navigation
+from reports.rendering import write as write_report
 
-err = Console(stderr=True, soft_wrap=True)
-FORMATS = (".json", ".parquet", ".xlsx")
+FORMATS = (".json", ".parquet", ".xlsx", ".html", ".pdf")
+REPORT_FORMATS = (".html", ".pdf")
 PATENTS_FILE, PLEDGES_FILE = "patents.parquet", "pledges.parquet"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
 
 
 def _day(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise _fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
+        raise fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
 
 
 def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataFrame | None]:
@@ -47,7 +45,7 @@ def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataF
         frame = scan(patents)
         pledge_frame = scan(pledges).collect() if pledges is not None else None
     except DatasetError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return frame, pledge_frame
 
 
@@ -60,25 +58,37 @@ def navigate(
         ),
     ],
     as_of: Annotated[str, typer.Option("--as-of", help="Day the figures are as of, YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", help="Report: .json, .parquet or .xlsx.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Report: .json, .parquet, .xlsx, .html or .pdf.")
+    ],
     pledges: Annotated[
         Path | None, typer.Option(help="Pledges (CSV or Parquet) in the statistics schema.")
     ] = None,
     lender: Annotated[str, typer.Option(help="Lender whose policy caps the capacity.")] = (
         DEFAULT_LENDER
     ),
+    lang: Annotated[
+        Language, typer.Option("--lang", help="Language of an .html or .pdf report.")
+    ] = DEFAULT_LANGUAGE,
+    prepared_for: Annotated[
+        str | None, typer.Option(help="Who the .html or .pdf report is for.")
+    ] = None,
 ) -> None:
     """Patent navigation figures of DATASET as of a day: flows, grant rates, top applicants,
     high-value patents, pledge financing and each firm's pledge capacity."""
     day = _day(as_of, "--as-of")
     if out.suffix.lower() not in FORMATS:
-        raise _fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
+        raise fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
     frame, pledge_frame = _inputs(dataset, pledges)
     try:
         result = navigate_dataset(frame, day, pledges=pledge_frame, lender=lender)
     except (StatisticsInputError, ValueError, pl.exceptions.PolarsError) as error:
-        raise _fail(f"DATASET {dataset}: {error}") from None
-    write(result, out)
+        raise fail(f"DATASET {dataset}: {error}") from None
+    if out.suffix.lower() in REPORT_FORMATS:
+        view = navigation_view(result, language=lang, prepared_for=prepared_for)
+        write_report(render_navigation(view, lang), out)
+    else:
+        write(result, out)
     err.print(
         f"navigated {result.rows - result.refused} of {result.rows} rows as of {day}; "
         f"{result.refused} refused → {out}"

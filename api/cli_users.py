@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from api.cli_common import err, fail
 from api.settings import Settings
 from models.enums import Role
 from storage import credentials
@@ -17,7 +17,6 @@ from storage.errors import NotFoundError
 from storage.tables import PartyRow
 
 users_app = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke.")
-err = Console(stderr=True, soft_wrap=True)
 ACTOR = "patentval-cli"
 
 DatabaseOption = Annotated[
@@ -91,13 +90,13 @@ def revoke(
 
 def demo_credentials(database_url: DatabaseOption = None) -> None:
     """Create (once) and print the demo API keys, one per role (development only)."""
-    from api.cli import _database, _domain, _fail, _url
+    from api.cli import _database, _domain, _url
 
     settings = Settings()
     try:
         secret = settings.demo_secret_or_default()
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     with _domain(), _database(_url(database_url)) as session:
         found = ensure_demo_credentials(session, secret)
     typer.echo("demo API keys (development only; send as Authorization: Bearer KEY):")

@@ -5,9 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: CJK fonts and Pango for PDF reports (WeasyPrint); PostgreSQL, which the tests
-# start on a free port of their own (scripts/postgres.sh).
-DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 postgresql)
+# Debian packages: CJK fonts, Pango and HarfBuzz-subset for PDF reports (WeasyPrint subsets the
+# CJK fonts with HarfBuzz in milliseconds, with fontTools in seconds); poppler-utils (pdftotext,
+# pdftoppm) for the report tests that read the PDFs back; PostgreSQL, which the tests start on a
+# free port of their own (scripts/postgres.sh).
+DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
+    postgresql)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

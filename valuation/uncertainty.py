@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict
 from models.money import Fraction, Money, round_money, to_decimal
 from valuation.audit import AuditTrail, CitedConstant, Step, cite, input_hash
 from valuation.constants import parameter
-from valuation.income import Basis, IncomeInputs, Timing, income_value
+from valuation.income import Basis, IncomeInputs, IncomeResult, Timing, income_value
 from valuation.income_kernel import FloatArray, income_kernel, income_kernel_paths
 
 PERCENTILES = (10.0, 50.0, 90.0)
@@ -211,6 +211,87 @@ def _money(value: float, currency: str) -> Money:
     return Money(amount=round_money(Decimal(value), currency), currency=currency)
 
 
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """What one patent's simulation needs: the point result and the resolved inputs."""
+
+    point: IncomeResult
+    spreads: Spreads
+    draws: int
+    legal: Decimal
+    life: Decimal
+
+
+def _setup(
+    inputs: IncomeInputs,
+    remaining_term_years: Decimal | int,
+    draws: int | None,
+    spreads: Spreads | None,
+) -> _Setup:
+    point = income_value(inputs, remaining_term_years)
+    legal = to_decimal(remaining_term_years)
+    life = inputs.economic_life_years if inputs.economic_life_years is not None else legal
+    n_draws = default_draws() if draws is None else draws
+    return _Setup(point, spreads or Spreads.from_data(), n_draws, legal, life)
+
+
+def _draws(inputs: IncomeInputs, setup: _Setup, seed: int) -> FloatArray:
+    tab = parameter("tab_amortisation_years") if inputs.tax_amortisation_benefit else None
+    tab_years = None if tab is None else float(tab.value)
+    mid_year = inputs.timing is Timing.MID_YEAR
+    point = setup.point
+    k, r, t = float(point.royalty_rate), float(point.discount_rate), float(point.tax_rate)
+    margin = inputs.operating_margin if inputs.basis is Basis.PROFIT else None
+    margin = _ONE if margin is None else margin  # B_t is revenue, or revenue × margin
+    dk, dg, dr, dl = setup.spreads.scaled_shocks(seed, setup.draws)
+    life, legal = float(setup.life), float(setup.legal)
+    if inputs.revenues is None:
+        base = inputs.base_revenue.amount if inputs.base_revenue is not None else Decimal(0)
+        return income_kernel(
+            float(base * margin),
+            float(inputs.growth) + dg,
+            k * (1.0 + dk),
+            t,
+            r + dr,
+            np.minimum(life * (1.0 + dl), legal),
+            decay=float(inputs.royalty_decay),
+            mid_year=mid_year,
+            tab_years=tab_years,
+        )
+    path = np.array([float(m.amount * margin) for m in inputs.revenues])
+    return income_kernel_paths(
+        path,
+        k * (1.0 + dk),
+        t,
+        r + dr,
+        np.minimum(life * (1.0 + dl), min(legal, path.size)),
+        growth=dg,
+        decay=float(inputs.royalty_decay),
+        mid_year=mid_year,
+        tab_years=tab_years,
+    )
+
+
+def income_draws(
+    inputs: IncomeInputs,
+    remaining_term_years: Decimal | int,
+    *,
+    seed: int,
+    draws: int | None = None,
+    spreads: Spreads | None = None,
+) -> FloatArray:
+    """The simulated income values of one patent (float64, unrounded), one per draw.
+
+    These are the draws :func:`value_range` takes its percentiles from (a report charts them);
+    the same inputs, seed and number of draws give the same array.
+
+    References
+    ----------
+    .. [1] Glasserman (2003), §2.2; docs/DOMAIN.md §3 (P10/P50/P90).
+    """
+    return _draws(inputs, _setup(inputs, remaining_term_years, draws, spreads), seed)
+
+
 def value_range(
     inputs: IncomeInputs,
     remaining_term_years: Decimal | int,
@@ -222,57 +303,16 @@ def value_range(
     """Monte Carlo P10/P50/P90 of one patent, around the point value of ``income_value``.
 
     Uses the rates ``income_value`` resolved (given or defaulted). An explicit revenue forecast
-    is kept as given, the growth shock compounding on it, and bounds the drawn period.
+    is kept as given, the growth shock compounding on it, and bounds the drawn period. The
+    draws are those of :func:`income_draws`, evaluated as :func:`simulate` evaluates a batch.
 
     References
     ----------
     .. [1] Glasserman (2003), §2.2; docs/DOMAIN.md §3 (P10/P50/P90).
     """
-    point = income_value(inputs, remaining_term_years)
-    spreads = spreads or Spreads.from_data()
-    n_draws = default_draws() if draws is None else draws
-    legal = to_decimal(remaining_term_years)
-    life = inputs.economic_life_years if inputs.economic_life_years is not None else legal
-    tab = parameter("tab_amortisation_years") if inputs.tax_amortisation_benefit else None
-    tab_years = None if tab is None else float(tab.value)
-    mid_year = inputs.timing is Timing.MID_YEAR
-    k, r, t = float(point.royalty_rate), float(point.discount_rate), float(point.tax_rate)
-    margin = inputs.operating_margin if inputs.basis is Basis.PROFIT else None
-    margin = _ONE if margin is None else margin  # B_t is revenue, or revenue × margin
-    if inputs.revenues is None:
-        base = inputs.base_revenue.amount if inputs.base_revenue is not None else Decimal(0)
-        batch = simulate(
-            float(base * margin),
-            float(inputs.growth),
-            k,
-            t,
-            r,
-            float(life),
-            float(legal),
-            seed=seed,
-            draws=n_draws,
-            spreads=spreads,
-            decay=float(inputs.royalty_decay),
-            mid_year=mid_year,
-            tab_years=tab_years,
-        )
-        p10, p50, p90 = (float(a[0]) for a in (batch.p10, batch.p50, batch.p90))
-    else:
-        path = np.array([float(m.amount * margin) for m in inputs.revenues])
-        dk, dg, dr, dl = spreads.scaled_shocks(seed, n_draws)
-        period = np.minimum(float(life) * (1.0 + dl), min(float(legal), path.size))
-        values = income_kernel_paths(
-            path,
-            k * (1.0 + dk),
-            t,
-            r + dr,
-            period,
-            growth=dg,
-            decay=float(inputs.royalty_decay),
-            mid_year=mid_year,
-            tab_years=tab_years,
-        )
-        p10, p50, p90 = (float(p) for p in np.percentile(values, PERCENTILES))
+    setup = _setup(inputs, remaining_term_years, draws, spreads)
+    point, spreads, n_draws, life = setup.point, setup.spreads, setup.draws, setup.life
+    p10, p50, p90 = (float(p) for p in np.percentile(_draws(inputs, setup, seed), PERCENTILES))
     currency = inputs.currency
     steps = (
         Step(
@@ -293,7 +333,7 @@ def value_range(
         ),
     )
     audit = AuditTrail(
-        input_hash=input_hash(inputs, legal, seed, n_draws),
+        input_hash=input_hash(inputs, setup.legal, seed, n_draws),
         method=f"Monte Carlo, {n_draws} draws, seed {seed}, PCG64, Z ~ Tri(−1, 0, 1) independent",
         steps=steps,
         constants=(*point.audit.constants, *spreads.constants),

@@ -14,6 +14,7 @@ from valuation.income_kernel import income_kernel
 from valuation.uncertainty import (
     Spreads,
     default_draws,
+    income_draws,
     simulate,
     tornado,
     triangular_shocks,
@@ -146,6 +147,26 @@ def test_value_range_of_one_patent(make: Any) -> None:
     flat = value_range(inputs, Decimal(10), seed=1, draws=20, spreads=ZERO_SPREADS)
     for value in (flat.p10, flat.p50, flat.p90):
         assert abs(value.amount - point.amount) <= Decimal("0.01")
+
+
+@pytest.mark.parametrize("make", [forecast_inputs, growth_inputs])
+def test_the_draws_are_those_the_range_takes_its_percentiles_from(make: Any) -> None:
+    inputs = make()
+    draws = income_draws(inputs, Decimal(10), seed=99, draws=500)
+    spread = value_range(inputs, Decimal(10), seed=99, draws=500)
+    assert draws.shape == (500,)
+    quantiles = np.percentile(draws, (10, 50, 90))
+    assert [round(float(q), 2) for q in quantiles] == [
+        float(v.amount) for v in (spread.p10, spread.p50, spread.p90)
+    ]
+    assert np.array_equal(draws, income_draws(inputs, Decimal(10), seed=99, draws=500))
+
+
+def test_one_patent_draws_the_batch_percentiles() -> None:
+    inputs = growth_inputs()
+    one = value_range(inputs, Decimal(8), seed=5, draws=300)
+    batch_range = simulate(50_000_000.0, 0.08, 0.04, 0.25, 0.14, 8.0, 8.0, seed=5, draws=300)
+    assert float(one.p50.amount) == pytest.approx(float(batch_range.p50[0]), abs=0.005)
 
 
 def test_value_range_with_profit_basis_mid_year_and_tab() -> None:

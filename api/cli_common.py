@@ -1,0 +1,69 @@
+"""What the ``patentval`` commands share: the error console, failing with a message, reading
+an input file, the market model and reconciliation weights options."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.console import Console
+
+from models.money import to_decimal
+from valuation.features import FittedModel
+from valuation.market import default_model, load_model
+from valuation.reconcile import Approach
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
+def readable(path: Path) -> Path:
+    if not path.is_file():
+        raise fail(f"INPUT {path}: no such file")
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise fail(f"INPUT {path}: expected a .csv or .parquet file")
+    return path
+
+
+def read_input(path: Path) -> pl.DataFrame:
+    if path.suffix.lower() == ".parquet":
+        return pl.read_parquet(path)
+    return pl.read_csv(path, infer_schema=False)
+
+
+def weights_option(text: str | None) -> dict[Approach, Decimal] | None:
+    """``income=0.7,market=0.3`` as reconciliation weights; a clear error otherwise."""
+    if not text:
+        return None
+    weights: dict[Approach, Decimal] = {}
+    known = ", ".join(a.value for a in Approach)
+    for part in text.split(","):
+        name, _, number = part.partition("=")
+        try:
+            approach = Approach(name.strip())
+            weight = to_decimal(number.strip())
+        except ValueError:
+            raise fail(
+                f"--weights {part!r}: expected APPROACH=WEIGHT with APPROACH one of {known}"
+            ) from None
+        if weight < 0:
+            raise fail(f"--weights {part!r}: a weight cannot be negative")
+        weights[approach] = weight
+    return weights
+
+
+def market_model(path: Path | None) -> FittedModel:
+    if path is None:
+        return default_model()
+    if not path.is_file():
+        raise fail(f"--model {path}: no such file")
+    try:
+        return load_model(path)
+    except (ValueError, KeyError) as error:
+        raise fail(f"--model {path}: not a patentval market model ({error})") from None

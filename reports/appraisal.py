@@ -1,0 +1,449 @@
+"""The appraisal report (资产评估报告) of one patent or a portfolio, in Chinese or English.
+
+:func:`appraise` values one patent with :func:`valuation.engine.value_patent` and keeps the Monte
+Carlo draws for the distribution chart; :func:`render_appraisal` writes the report of an
+:class:`AppraisalReport` as HTML (:func:`reports.rendering.html_to_pdf` makes the PDF). The body
+has the 14 parts of docs/DOMAIN.md §5 in order; Annex A holds the working papers of each patent
+(indicator scores, each approach with its inputs, formula and steps, the reconciliation, the value
+range with its chart, the tornado, the pledge outputs, the high-value criteria and the audit
+trail), Annex B every constant cited, grouped by its source.
+
+Every figure printed is one the engine returned (read from the result and its audit trail); this
+module only selects, sums across patents and lays out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from markupsafe import Markup
+
+from models.enums import ValueType
+from models.money import Money, total
+from models.patent import Patent
+from pledge.policy import policy_book, valuation_valid_until
+from reports import charts, wording
+from reports.formatting import Formatter
+from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
+from reports.info import ReportError, ReportInfo
+from reports.rendering import names, render_html
+from reports.vocabulary import tornado_input
+from valuation.audit import CitedConstant, input_hash
+from valuation.engine import Financials, ValuationResult, income_inputs, value_patent
+from valuation.features import FittedModel
+from valuation.income_kernel import FloatArray
+from valuation.reconcile import Approach, default_weights
+from valuation.scoring import Basis as ScoringBasis
+from valuation.scoring import IndicatorScore, LevelScore, indicator_tree
+from valuation.uncertainty import income_draws
+
+TEMPLATE = "reports/appraisal.html"
+REPORT_NUMBER_PREFIX = "PV"
+HASH_DIGITS = 8
+CHART_PATENTS = 20
+"""The portfolio chart shows the patents of largest value, at most this many."""
+LIFE_INPUT = "economic_life_years"
+
+
+@dataclass(frozen=True, slots=True)
+class PatentAppraisal:
+    """One patent, its financials, the engine's result and the income draws behind its range."""
+
+    patent: Patent
+    financials: Financials
+    result: ValuationResult
+    draws: FloatArray | None = None
+
+
+def appraise(
+    patent: Patent,
+    financials: Financials | None = None,
+    *,
+    base_date: date,
+    draws: int | None = None,
+    seed: int | None = None,
+    model: FittedModel | None = None,
+    weights: dict[Approach, Decimal] | None = None,
+) -> PatentAppraisal:
+    """Value ``patent`` at ``base_date``; with ``draws`` and ``seed``, keep the income draws."""
+    financials = financials or Financials()
+    result = value_patent(
+        patent,
+        financials,
+        base_date=base_date,
+        model=model,
+        weights=weights,
+        draws=draws,
+        seed=seed,
+    )
+    sample = None
+    if result.value_range is not None:
+        inputs = income_inputs(patent, financials, result.score.total_score)
+        sample = income_draws(
+            inputs, result.remaining_term, seed=result.value_range.seed, draws=draws
+        )
+    return PatentAppraisal(patent, financials, result, sample)
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalReport:
+    """What an appraisal report is made of: its own inputs and the appraisals of its patents."""
+
+    info: ReportInfo
+    appraisals: tuple[PatentAppraisal, ...]
+
+    def check(self) -> None:
+        """Refuse a report with an empty required part, no patent, or a valuation at another
+        date than the report's base date."""
+        self.info.check()
+        if not self.appraisals:
+            raise ReportError("the report has no patents")
+        for appraisal in self.appraisals:
+            if appraisal.result.base_date != self.info.base_date:
+                raise ReportError(
+                    f"{appraisal.result.patent_id} is valued at {appraisal.result.base_date}, "
+                    f"the report's base date is {self.info.base_date}"
+                )
+
+    @property
+    def input_hash(self) -> str:
+        """The hash of the report's inputs: its information and every valuation's input hash."""
+        return input_hash(self.info, [a.result.audit.input_hash for a in self.appraisals])
+
+    @property
+    def report_number(self) -> str:
+        """The report number given, else ``PV-<base date>-<8 hex digits of the input hash>``."""
+        if self.info.report_number:
+            return self.info.report_number
+        digest = self.input_hash.removeprefix("sha256:")[:HASH_DIGITS]
+        base = self.info.base_date.strftime("%Y%m%d") if self.info.base_date else "0"
+        return f"{REPORT_NUMBER_PREFIX}-{base}-{digest}"
+
+
+# -- views: what the template prints -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """A leaf indicator with the formula the audit trail gives for its score."""
+
+    indicator: IndicatorScore
+    formula: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelGroup:
+    """A first-level indicator's score with its second-level indicators' scores."""
+
+    level: LevelScore
+    children: tuple[LevelScore, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TornadoRow:
+    label: str
+    low: str
+    high: str
+    value_at_low: Money
+    value_at_high: Money
+    swing: Money
+
+
+@dataclass(frozen=True, slots=True)
+class PatentView:
+    """One patent's working papers (Annex A)."""
+
+    key: str
+    patent: Patent
+    financials: Financials
+    result: ValuationResult
+    owners: str
+    conclusion: Money | None
+    levels: tuple[LevelGroup, ...]
+    assessed: tuple[ScoreRow, ...]
+    """The leaf indicators scored from data or by an appraiser, with their formulas."""
+    not_assessed: int
+    criteria_met: tuple[str, ...]
+    distribution: Markup | None
+    tornado: Markup | None
+    tornado_rows: tuple[TornadoRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApproachUse:
+    """How often an approach was applied, and its default weight."""
+
+    approach: Approach
+    applied: int
+    default_weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SourceGroup:
+    """The constants cited from one source; ``prefix`` is the dotted start their names share,
+    printed once (``weight.pledge.``), and ``entries`` pair each name's rest with its constant."""
+
+    source_id: str
+    source: str
+    prefix: str
+    entries: tuple[tuple[str, CitedConstant], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    value: Money
+    realisable_value: Money
+    max_loan: Money
+    conclusion: Money
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalView:
+    """The whole report as the template reads it."""
+
+    info: ReportInfo
+    report_number: str
+    input_hash: str
+    base_date: date
+    value_type: ValueType
+    patents: tuple[PatentView, ...]
+    totals: Totals
+    approaches: tuple[ApproachUse, ...]
+    high_value_count: int
+    validity_months: int
+    valid_until: date
+    draws: int | None
+    seed: int | None
+    engine_versions: tuple[str, ...]
+    sources: tuple[SourceGroup, ...]
+    chart: Markup | None
+
+
+def _conclusion(result: ValuationResult, value_type: ValueType) -> Money | None:
+    if value_type is ValueType.REALISABLE_VALUE:
+        return None if result.pledge is None else result.pledge.realisable_value
+    return result.value
+
+
+def _tornado(
+    result: ValuationResult, formatter: Formatter, language: Language
+) -> tuple[Markup | None, tuple[TornadoRow, ...]]:
+    if result.tornado is None:
+        return None, ()
+    rows, bars = [], []
+    for bar in result.tornado.bars:
+        show = formatter.years if bar.name == LIFE_INPUT else formatter.percent
+        row = TornadoRow(
+            label=tornado_input(language, bar.name),
+            low=show(bar.low_input),
+            high=show(bar.high_input),
+            value_at_low=bar.value_at_low,
+            value_at_high=bar.value_at_high,
+            swing=bar.swing,
+        )
+        rows.append(row)
+        bars.append(
+            charts.SensitivityBar(
+                row.label,
+                f"{row.low} – {row.high}",
+                bar.value_at_low.amount,
+                bar.value_at_high.amount,
+            )
+        )
+    title = gettext_for(language, N_("Sensitivity of the income value (tornado)"))
+    svg = charts.tornado(bars, result.tornado.base_value.amount, formatter=formatter, title=title)
+    return svg, tuple(rows)
+
+
+def _distribution(
+    appraisal: PatentAppraisal, formatter: Formatter, language: Language
+) -> Markup | None:
+    spread = appraisal.result.value_range
+    if spread is None or appraisal.draws is None:
+        return None
+    markers = [
+        charts.Marker("P10", spread.p10.amount),
+        charts.Marker("P50", spread.p50.amount, strong=True),
+        charts.Marker("P90", spread.p90.amount),
+    ]
+    title = gettext_for(language, N_("Distribution of the income value (Monte Carlo)"))
+    return charts.distribution(appraisal.draws, markers, formatter=formatter, title=title)
+
+
+def _levels(result: ValuationResult) -> tuple[LevelGroup, ...]:
+    nodes = indicator_tree().nodes
+    return tuple(
+        LevelGroup(
+            first,
+            tuple(s for s in result.score.levels if nodes[s.code].parent == first.code),
+        )
+        for first in result.score.first_level
+    )
+
+
+def _patent_view(
+    key: str,
+    appraisal: PatentAppraisal,
+    value_type: ValueType,
+    formatter: Formatter,
+    language: Language,
+) -> PatentView:
+    result = appraisal.result
+    formulas = {step.name.split(" ", 1)[0]: step.formula for step in result.score.audit.steps}
+    svg, rows = _tornado(result, formatter, language)
+    return PatentView(
+        key=key,
+        patent=appraisal.patent,
+        financials=appraisal.financials,
+        result=result,
+        owners=names(language, [o.name for o in appraisal.patent.owners]),
+        conclusion=_conclusion(result, value_type),
+        levels=_levels(result),
+        assessed=tuple(
+            ScoreRow(i, formulas.get(i.code, ""))
+            for i in result.score.indicators
+            if i.basis is not ScoringBasis.DEFAULT
+        ),
+        not_assessed=len(result.score.codes(ScoringBasis.DEFAULT)),
+        criteria_met=tuple(c.criterion.value for c in result.high_value.criteria if c.met),
+        distribution=_distribution(appraisal, formatter, language),
+        tornado=svg,
+        tornado_rows=rows,
+    )
+
+
+def _sum(amounts: Iterable[Money | None]) -> Money:
+    return total([a for a in amounts if a is not None])
+
+
+def _approaches(results: list[ValuationResult]) -> tuple[ApproachUse, ...]:
+    defaults = default_weights()
+    uses = []
+    for approach in Approach:
+        lines = [
+            line for r in results for line in r.reconciliation.lines if line.approach == approach
+        ]
+        uses.append(
+            ApproachUse(
+                approach=approach,
+                applied=sum(line.value is not None for line in lines),
+                default_weight=defaults.get(approach, Decimal(0)),
+            )
+        )
+    return tuple(uses)
+
+
+def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
+    """Every constant cited by a result, its Monte Carlo range or its tornado, by source."""
+    seen: dict[tuple[str, Decimal, str], CitedConstant] = {}
+    for result in results:
+        parts = [result.audit]
+        parts += [x.audit for x in (result.value_range, result.tornado) if x is not None]
+        for part in parts:
+            for constant in part.constants:
+                seen.setdefault((constant.name, constant.value, constant.source_id), constant)
+    groups: dict[str, list[CitedConstant]] = {}
+    for constant in seen.values():
+        groups.setdefault(constant.source_id, []).append(constant)
+    return tuple(_group(source_id, cited) for source_id, cited in sorted(groups.items()))
+
+
+def _shared_prefix(names: list[str]) -> str:
+    """The dotted start all ``names`` share, with its dot (``weight.pledge.``); "" for one."""
+    if len(names) < 2:
+        return ""
+    parts = [name.split(".")[:-1] for name in names]
+    shared: list[str] = []
+    for column in zip(*parts, strict=False):
+        if len(set(column)) > 1:
+            break
+        shared.append(column[0])
+    return "".join(f"{part}." for part in shared)
+
+
+def _group(source_id: str, cited: list[CitedConstant]) -> SourceGroup:
+    ordered = sorted(cited, key=lambda c: c.name)
+    prefix = _shared_prefix([c.name for c in ordered])
+    return SourceGroup(
+        source_id=source_id,
+        source=ordered[0].source,
+        prefix=prefix,
+        entries=tuple((c.name.removeprefix(prefix), c) for c in ordered),
+    )
+
+
+def _chart(patents: tuple[PatentView, ...], formatter: Formatter, language: Language) -> Markup:
+    valued = [p for p in patents if p.conclusion is not None]
+    largest = sorted(valued, key=lambda p: p.conclusion.amount if p.conclusion else 0)[::-1]
+    shown = largest[:CHART_PATENTS]
+    title = gettext_for(language, N_("Value of the patents, largest first"))
+    return charts.bars(
+        [p.patent.number.patent_number for p in shown],
+        [p.conclusion.amount for p in shown if p.conclusion is not None],
+        formatter=formatter,
+        title=title,
+    )
+
+
+def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView:
+    """The report laid out for the template (after :meth:`AppraisalReport.check`)."""
+    report.check()
+    info = report.info
+    value_type, base_date = info.value_type, info.base_date
+    if value_type is None or base_date is None:  # refused by check(); narrows the types
+        raise ReportError("the report has no value type or base date")
+    formatter = Formatter(language)
+    patents = tuple(
+        _patent_view(f"A.{i}", a, value_type, formatter, language)
+        for i, a in enumerate(report.appraisals, start=1)
+    )
+    results = [a.result for a in report.appraisals]
+    book = policy_book()
+    months = min(
+        book.for_type(info.lender, a.patent.patent_type).validity for a in report.appraisals
+    )
+    spreads = [r.value_range for r in results if r.value_range is not None]
+    return AppraisalView(
+        info=info,
+        report_number=report.report_number,
+        input_hash=report.input_hash,
+        base_date=base_date,
+        value_type=value_type,
+        patents=patents,
+        totals=Totals(
+            value=_sum(r.value for r in results),
+            realisable_value=_sum(r.pledge.realisable_value for r in results if r.pledge),
+            max_loan=_sum(r.pledge.max_loan for r in results if r.pledge),
+            conclusion=_sum(p.conclusion for p in patents),
+        ),
+        approaches=_approaches(results),
+        high_value_count=sum(r.high_value.is_high_value for r in results),
+        validity_months=months,
+        valid_until=valuation_valid_until(base_date, months),
+        draws=spreads[0].draws if spreads else None,
+        seed=spreads[0].seed if spreads else None,
+        engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
+        sources=_constants(results),
+        chart=_chart(patents, formatter, language) if len(patents) > 1 else None,
+    )
+
+
+def render_appraisal(
+    report: AppraisalReport,
+    language: Language = DEFAULT_LANGUAGE,
+    *,
+    working_papers: bool = True,
+) -> str:
+    """The report's HTML in ``language``; refused (:class:`reports.info.ReportError`) when a
+    required part is empty.
+
+    ``working_papers=False`` leaves out Annex A (the per-patent working papers), for portfolios
+    whose full report would run to hundreds of pages; the body and Annex B stay.
+    """
+    view = appraisal_view(report, language)
+    return render_html(
+        TEMPLATE, language, report=view, wording=wording, working_papers=working_papers
+    )

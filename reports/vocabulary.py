@@ -1,0 +1,147 @@
+"""The engine's vocabulary as a report prints it: labels of its closed sets and its fixed phrases.
+
+Each label is an English message id (marked with ``N_`` so that Babel extracts it), translated by
+the catalog of the report's language when it is printed. Phrases the engine writes with figures in
+them (a reason citing a number of years, a formula) are printed as the audit trail holds them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from models.enums import LegalStatus, PatentType, ValueType
+from pledge.findings import Severity
+from pledge.proposal import Unchecked
+from reports.i18n import N_, Language, gettext_for
+from valuation.high_value import Criterion
+from valuation.income import Basis as IncomeBasis
+from valuation.income import PeriodLimit, Timing
+from valuation.reconcile import Approach
+from valuation.scoring import Basis as ScoringBasis
+
+LABELS: dict[StrEnum, str] = {
+    PatentType.INVENTION: N_("Invention"),
+    PatentType.UTILITY_MODEL: N_("Utility model"),
+    PatentType.DESIGN: N_("Design"),
+    LegalStatus.PENDING: N_("Pending"),
+    LegalStatus.IN_FORCE: N_("In force"),
+    LegalStatus.LAPSED: N_("Lapsed"),
+    LegalStatus.EXPIRED: N_("Expired"),
+    LegalStatus.INVALIDATED: N_("Invalidated"),
+    LegalStatus.SURRENDERED: N_("Surrendered"),
+    LegalStatus.WITHDRAWN: N_("Withdrawn"),
+    LegalStatus.REJECTED: N_("Rejected"),
+    ValueType.MARKET_VALUE: N_("Market value"),
+    ValueType.REALISABLE_VALUE: N_("Realisable value"),
+    Approach.INCOME: N_("Income approach"),
+    Approach.MARKET: N_("Market approach"),
+    Approach.COST: N_("Cost approach"),
+    Criterion.STRATEGIC_INDUSTRY: N_("Strategic emerging industry"),
+    Criterion.FOREIGN_FAMILY: N_("Family member granted abroad"),
+    Criterion.LONG_MAINTAINED: N_("Maintained for more than 10 years"),
+    Criterion.HIGH_PLEDGE_FINANCING: N_("High pledge-financing amount"),
+    Criterion.AWARD: N_("National S&T award or China Patent Award"),
+    ScoringBasis.OBSERVED: N_("From data"),
+    ScoringBasis.APPRAISER: N_("Appraiser's input"),
+    ScoringBasis.DEFAULT: N_("Not assessed (neutral)"),
+    IncomeBasis.REVENUE: N_("Revenue (sales royalty)"),
+    IncomeBasis.PROFIT: N_("Operating profit (profit share)"),
+    Timing.END_OF_YEAR: N_("End of year"),
+    Timing.MID_YEAR: N_("Mid-year"),
+    PeriodLimit.ECONOMIC_LIFE: N_("Economic life"),
+    PeriodLimit.LEGAL_TERM: N_("Remaining legal term"),
+    Severity.BLOCK: N_("Blocks registration"),
+    Severity.WARN: N_("Warning"),
+    Unchecked.FEES: N_("Annual fees (payment record not given)"),
+    Unchecked.CONTRACT: N_("Pledge contract (terms not given)"),
+    Unchecked.VALUATION: N_("Valuation validity and loan-to-value (no valuation)"),
+}
+"""The label of every member of the closed sets a report prints."""
+
+LABELLED_ENUMS: tuple[type[StrEnum], ...] = (
+    PatentType,
+    LegalStatus,
+    ValueType,
+    Approach,
+    Criterion,
+    ScoringBasis,
+    IncomeBasis,
+    Timing,
+    PeriodLimit,
+    Severity,
+    Unchecked,
+)
+
+TORNADO_INPUTS: dict[str, str] = {
+    "royalty_rate": N_("Royalty rate K"),
+    "growth": N_("Growth g"),
+    "discount_rate": N_("Discount rate r"),
+    "economic_life_years": N_("Economic life L"),
+}
+"""The inputs the tornado moves (``valuation.uncertainty.tornado``), by the engine's name."""
+
+ENGINE_PHRASES: tuple[str, ...] = (
+    # step names of the audit trails
+    N_("period n"),
+    N_("royalty rate K"),
+    N_("profit share K"),
+    N_("discount rate r"),
+    N_("tax rate T"),
+    N_("present value"),
+    N_("TAB factor"),
+    N_("value"),
+    N_("obsolescence"),
+    N_("replacement cost"),
+    N_("cost value"),
+    N_("haircut"),
+    N_("realisable value"),
+    N_("maximum loan"),
+    N_("remaining legal term"),
+    N_("score"),
+    N_("royalty K"),
+    N_("growth g"),
+    N_("economic life L"),
+    N_("income weight"),
+    N_("market weight"),
+    N_("cost weight"),
+    N_("eligibility"),
+    N_("total"),
+    # fixed reasons and notes
+    N_("no revenue: income approach not applied"),
+    N_("no operating margin for the profit basis: income approach not applied"),
+    N_("no royalty rate and no industry to default it from: income approach not applied"),
+    N_("no R&D cost: cost approach not applied"),
+    N_("replacement cost less obsolescence (floor)"),
+    N_("only the cost approach could be applied: value = cost"),
+    N_("no approach could be applied: no value"),
+    N_("no pledge-financing amount given"),
+    N_("no national S&T award or China Patent Award given"),
+    N_("given"),
+    N_("appraiser's input"),
+    N_("not assessed: neutral score"),
+    N_("years from base date to expiry"),
+    N_("GB/T 42748 indicator score"),
+    N_("T = corporate_tax_rate"),
+    N_("n = min(economic life, remaining legal term)"),
+    N_("V rounded half-even to the minor unit"),
+)
+"""Phrases the engine writes without figures in them; printed translated."""
+
+
+def label(language: Language, member: StrEnum) -> str:
+    """The label of ``member`` in ``language``."""
+    return gettext_for(language, LABELS[member])
+
+
+def tornado_input(language: Language, name: str) -> str:
+    """The label of the tornado input ``name`` (the engine's name when it has none)."""
+    message = TORNADO_INPUTS.get(name)
+    return name if message is None else gettext_for(language, message)
+
+
+def phrase(language: Language, text: str) -> str:
+    """An engine phrase in ``language``; any other text (with figures in it) as it is."""
+    return gettext_for(language, text) if text in _PHRASES else text
+
+
+_PHRASES = frozenset(ENGINE_PHRASES)

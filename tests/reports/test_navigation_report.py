@@ -1,0 +1,98 @@
+"""The patent navigation report: both languages, HTML and PDF, figures as the tables hold them."""
+
+import re
+import subprocess
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from navigation.analytics import Navigation, navigate
+from reports.formatting import Formatter
+from reports.i18n import Language
+from reports.navigation import navigation_view, render_navigation
+from reports.rendering import write
+from tests.navigation.builders import dataset
+
+DAY = date(2019, 6, 30)
+
+
+def pledges() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "pledge_id": ["P1", "P2"],
+            "registered_on": [date(2018, 5, 1), date(2019, 2, 1)],
+            "released_on": [None, None],
+            "bank": ["某银行", "<b>Bank</b>"],
+            "industry": ["textiles", "biomedicine"],
+            "patent_type": ["invention", "utility_model"],
+            "enterprise": ["甲公司", "乙公司"],
+            "patent_count": [1, 2],
+            "secured_amount": [Decimal("3000000.00"), Decimal("1250000.50")],
+            "outstanding": [Decimal("2000000.00"), Decimal("1000000.00")],
+        },
+        schema_overrides={
+            "released_on": pl.Date,
+            "secured_amount": pl.Decimal(20, 2),
+            "outstanding": pl.Decimal(20, 2),
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def result() -> Navigation:
+    rows = dataset(300, seed=21)
+    rows[0]["applicant"] = "<script>alert(1)</script>"
+    return navigate(pl.DataFrame(rows), DAY, pledges=pledges())
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "pages"),
+    [
+        (Language.ZH, "专利导航分析报告", r"第\s*1\s*页\s*共\s*(\d+)\s*页"),
+        (Language.EN, "Patent navigation report", r"Page 1 of (\d+)"),
+    ],
+)
+def test_pdf_in_both_languages_holds_the_tables_figures(
+    result: Navigation, language: Language, title: str, pages: str, tmp_path: Path
+) -> None:
+    html = render_navigation(navigation_view(result, language=language), language)
+    path = tmp_path / f"navigation_{language.value}.pdf"
+    write(html, path)
+    text = pdf_text(path)
+    assert title in text
+    formatter = Formatter(language)
+    period = {r["metric"]: r for r in result.tables["period"].to_dicts()}
+    for metric in ("applications", "grants", "valid_patents"):
+        assert formatter.whole(period[metric]["current"]) in text
+    total = result.tables["pledges"].row(0, named=True)["registered_amount"]
+    assert formatter.money(total) in text
+    capacity = result.tables["capacity"].row(0, named=True)
+    assert formatter.amount(capacity["headroom"]) in text
+    info = subprocess.run(["pdfinfo", str(path)], check=True, capture_output=True, text=True)
+    count = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))  # type: ignore[union-attr]
+    footer = re.search(pages, text)
+    assert footer is not None
+    assert int(footer.group(1)) == count >= 3
+    png = tmp_path / "page"
+    subprocess.run(
+        ["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(path), str(png)], check=True
+    )
+    assert next(tmp_path.glob("page*.png")).stat().st_size > 5_000
+
+
+def test_html_is_self_contained_and_escapes_names(result: Navigation) -> None:
+    html = render_navigation(navigation_view(result, language=Language.EN), Language.EN)
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Bank&lt;/b&gt;" in html
+    assert html.count("<svg") == 3
+    assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
