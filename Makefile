@@ -6,6 +6,7 @@ setup:
 
 run: setup
 	.venv/bin/patentval demo load
+	.venv/bin/patentval demo credentials
 	.venv/bin/patentval serve --host 127.0.0.1 --port 8000
 
 test:

@@ -1,48 +1,89 @@
-"""The FastAPI application factory."""
+"""The FastAPI application factory: settings, database, routers and the one error format."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
-from sqlalchemy import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.deps import EngineDep
+from api.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from api.routes import financing, oversight, patents, valuations
+from api.security import KeyVerifier
+from api.services.batch import too_large
 from api.settings import Settings
-from storage.database import ping
+from storage.database import make_engine, ping
 from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+BATCH_PATH = "/v1/valuations/batch"
+DESCRIPTION = """\
+Patent valuation and patent-pledge financing (专利权质押融资).
+
+**Authentication**: every `/v1` operation but `/v1/health` needs an API key,
+`Authorization: Bearer pv_<id>_<secret>` (`patentval users create`).
+
+**Roles and tenancy**: a *bank* sees the loans it lends, the pledges it holds and the appraisals
+it asked for; an *enterprise* its own patents, pledges, loans and appraisals; a *regulator*
+aggregates only; an *admin* parties, credentials and the patent register. A role that may not use
+an operation gets 403; another tenant's record reads as a missing one, 404.
+
+**Errors**: `{"error": {"code", "message", "field"}}` everywhere.
+
+**Money** is a decimal string with its currency: `{"amount": "5000000.00", "currency": "CNY"}`.
+
+**Idempotency-Key** on the POSTs that create appraisals, pledges, loans and repayments.
+"""
 
 
 class Health(BaseModel):
     status: str
     version: str
     database: str
+    worker: int
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+class UploadLimit:
+    """Refuse an upload to the batch endpoint whose declared length is over the limit (413),
+    before its body is read."""
 
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
 
-EngineDep = Annotated[Engine, Depends(_engine)]
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == BATCH_PATH:
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit:
+                error = too_large(self.limit)
+                response = error_response(error.status, error.code, error.message, error.field)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the service for ``settings`` (read from the environment when omitted)."""
+    """Build the service for ``settings`` (read from the environment when omitted).
+
+    The database is migrated as the app starts unless ``migrate_on_start`` is off:
+    ``patentval serve`` migrates once and turns it off for its workers, so that they do not
+    race."""
     settings = settings or Settings()
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.engine = open_database(settings.database_url)
+        if settings.migrate_on_start:
+            app.state.engine = open_database(settings.database_url)
+        else:
+            app.state.engine = make_engine(settings.database_url)
         yield
         app.state.engine.dispose()
 
@@ -50,13 +91,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="patentval",
         version=ENGINE_VERSION,
         summary="Patent valuation and patent-pledge financing",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.verifier = KeyVerifier(settings.key_cache_size)
+    install_error_handlers(app)
+    app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
 
-    @app.get("/health", tags=["service"])
     def health(engine: EngineDep) -> Health:
         """Whether the service and its database answer."""
-        return Health(status="ok", version=ENGINE_VERSION, database=ping(engine))
+        return Health(
+            status="ok", version=ENGINE_VERSION, database=ping(engine), worker=os.getpid()
+        )
+
+    app.get("/health", tags=["service"])(health)
+    v1 = APIRouter(responses=ERROR_RESPONSES)
+    v1.get("/v1/health", tags=["service"], name="health_v1")(health)
+    for module in (patents, valuations, financing, oversight):
+        v1.include_router(module.router)
+    app.include_router(v1)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> HTMLResponse:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from api import cli_navigation, cli_reports
+from api import cli_navigation, cli_reports, cli_users
 from api.cli_common import err, fail, market_model, read_input, readable, weights_option
 from api.settings import Settings
 from models.enums import PatentType
@@ -73,12 +73,32 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the HTTP service and its pages."""
+    """Run the HTTP service and its pages.
+
+    The database is migrated once, here, before any worker starts; each worker then builds its
+    app from the environment (PATENTVAL_*) without migrating."""
     if database_url:
-        # Worker processes build their own app from the environment.
         os.environ["PATENTVAL_DATABASE_URL"] = database_url
-    typer.echo(f"patentval: serving on http://{host}:{port}")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    url = _url(database_url)
+    try:
+        open_database(url).dispose()
+    except ArgumentError as error:
+        raise fail(f"--database-url {url!r}: not a database URL ({error})") from None
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
+    os.environ["PATENTVAL_MIGRATE_ON_START"] = "false"
+    typer.echo(f"patentval: serving on http://{host}:{port} with {workers} worker(s)")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A worker imports the valuation stack before it answers; on a busy machine that takes
+        # longer than uvicorn's default 5 s, which would have it killed and restarted forever.
+        timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,
+    )
 
 
 @app.command()
@@ -199,6 +219,7 @@ LOAN_RULES = frozenset(
 )
 FIRST_OWNER = "(each patent's first listed owner)"
 _UNLIMITED = 10_000
+WORKER_STARTUP_SECONDS = 120
 
 
 class By(StrEnum):
@@ -379,10 +400,12 @@ stats_app = typer.Typer(no_args_is_help=True, help="Statistics from the database
 audit_app = typer.Typer(no_args_is_help=True, help="The audit log.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data (synthetic): portfolio and city.")
 demo_app.command("city")(cli_navigation.demo_city)
+demo_app.command("credentials")(cli_users.demo_credentials)
 app.command("navigate")(cli_navigation.navigate)
 app.add_typer(stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(demo_app, name="demo")
+app.add_typer(cli_users.users_app, name="users")
 
 
 def _yuan(amount: Decimal) -> str:

@@ -1,8 +1,20 @@
-"""Service settings, read from the environment (prefix ``PATENTVAL_``) or a ``.env`` file."""
+"""Service settings, read from the environment (prefix ``PATENTVAL_``) or a ``.env`` file.
+
+Outside development the settings refuse what is only for a demo: a demo secret (the demo keys are
+derived from it and printed at start-up) and the demo credentials themselves.
+"""
 
 from __future__ import annotations
 
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DEMO_SECRET = "patentval-demo-not-a-secret"  # noqa: S105 - documented, demo only
+"""The documented demo secret: the demo keys printed by ``make run`` derive from it."""
+
+MIB = 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -11,4 +23,30 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PATENTVAL_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///var/patentval.db"
-    environment: str = "development"
+    environment: Literal["development", "test", "production"] = "development"
+    max_upload_bytes: int = Field(default=20 * MIB, gt=0)
+    max_batch_rows: int = Field(default=200_000, gt=0)
+    demo_secret: str | None = None
+    key_cache_size: int = Field(default=10_000, ge=0)
+    migrate_on_start: bool = True
+
+    @model_validator(mode="after")
+    def _no_demo_outside_development(self) -> Self:
+        if self.environment != "development" and self.demo_secret is not None:
+            raise ValueError(
+                f"PATENTVAL_DEMO_SECRET is set in {self.environment}: demo keys are derived "
+                "from it and printed, so they are for development only; unset it"
+            )
+        return self
+
+    @property
+    def development(self) -> bool:
+        """Whether demo conveniences (demo keys) are allowed."""
+        return self.environment == "development"
+
+    def demo_secret_or_default(self) -> str:
+        """The demo secret (the documented default when none is set); refused outside
+        development."""
+        if not self.development:
+            raise ValueError(f"demo credentials exist only in development, not {self.environment}")
+        return self.demo_secret or DEFAULT_DEMO_SECRET

@@ -94,3 +94,13 @@ class RepaymentMethod(StrEnum):
 class DayCount(StrEnum):
     ACT_365 = "act/365"
     THIRTY_360 = "30/360"
+
+
+class Role(StrEnum):
+    """What a user of the service may do (docs/DOMAIN.md §1): a bank's credit officer, an
+    enterprise, a regulator (aggregates only), or an administrator of parties and credentials."""
+
+    BANK = "bank"
+    ENTERPRISE = "enterprise"
+    REGULATOR = "regulator"
+    ADMIN = "admin"

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.enums import LegalStatus, PatentType
@@ -18,7 +18,7 @@ from pledge.proposal import normalise_number
 from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
-from storage.tables import AppraisalRow, PatentRow, ValuationRow
+from storage.tables import AppraisalRow, PatentOwnerRow, PatentRow, ValuationRow
 from valuation.engine import ValuationResult
 
 
@@ -37,7 +37,8 @@ def _row_fields(patent: Patent) -> dict[str, Any]:
 
 
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
-    """Insert or update a patent's record; an unchanged patent writes nothing."""
+    """Insert or update a patent's record and its owner rows; an unchanged patent writes
+    nothing."""
     number = patent.number.patent_number
     with atomic(session):
         row = session.get(PatentRow, number)
@@ -49,6 +50,13 @@ def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
             session.add(row)
         for name, value in fields.items():
             setattr(row, name, value)
+        session.execute(delete(PatentOwnerRow).where(PatentOwnerRow.patent_id == number))
+        session.add_all(
+            PatentOwnerRow(
+                patent_id=number, position=position, name=owner.name, party_id=owner.party_id
+            )
+            for position, owner in enumerate(patent.owners)
+        )
         audit.append(
             session,
             actor=actor,

@@ -40,6 +40,7 @@ from models.enums import (
     PatentType,
     PledgeStatus,
     RepaymentMethod,
+    Role,
     ValueType,
 )
 from pledge.ledger import Account, EntryKind, Side
@@ -111,6 +112,18 @@ class PatentRow(Base):
     legal_status: Mapped[str] = mapped_column(String(16))
     industry: Mapped[str | None] = mapped_column(String(64))
     record: Mapped[dict[str, Any]] = mapped_column(Document())
+
+
+class PatentOwnerRow(Base):
+    """An owner of a patent as its record lists it, with the party it names (if any): what
+    tells whose patents a patent is, without reading the JSON record."""
+
+    __tablename__ = "patent_owners"
+
+    patent_id: Mapped[str] = mapped_column(ForeignKey("patents.patent_id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    party_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AppraisalRow(Base):
@@ -341,4 +354,46 @@ class IdempotencyKeyRow(Base):
     command: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AppraisalRequestRow(Base):
+    """Who asked for an appraisal made by the service: the party it belongs to."""
+
+    __tablename__ = "appraisal_requests"
+
+    appraisal_id: Mapped[str] = mapped_column(
+        ForeignKey("appraisals.appraisal_id"), primary_key=True
+    )
+    requested_by: Mapped[str] = mapped_column(ForeignKey("parties.party_id"), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CredentialRow(Base):
+    """An API key: its public id, the party and role it acts for, and only a hash of its
+    secret (argon2id); a revoked key keeps its row."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
+
+    credential_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    party_id: Mapped[str] = mapped_column(ForeignKey("parties.party_id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(128))
+    secret_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class HttpIdempotencyRow(Base):
+    """An Idempotency-Key of an HTTP request, scoped to the credential that sent it: the
+    request's fingerprint and, once it succeeded, its status and body (null while in flight)."""
+
+    __tablename__ = "http_idempotency"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

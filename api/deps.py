@@ -1,0 +1,96 @@
+"""Dependencies of the handlers, as ``Annotated`` aliases: the settings, the database session,
+the calling principal and the roles an operation admits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from api.errors import forbidden
+from api.security import KeyVerifier, Principal
+from api.settings import Settings
+from models.enums import Role
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+EngineDep = Annotated[Engine, Depends(_engine)]
+
+
+def _session(engine: EngineDep) -> Iterator[Session]:
+    """A session for the request: committed when the handler returns, rolled back when it
+    fails (before the response is sent)."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+def _principal(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    verifier: KeyVerifier = request.app.state.verifier
+    return verifier.principal(session, authorization)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def allow(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency admitting only ``roles`` (403 for the others)."""
+    admitted = frozenset(roles)
+    names = ", ".join(r.value for r in roles)
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in admitted:
+            raise forbidden(f"a {principal.role.value} key may not do this (only: {names})")
+        return principal
+
+    return check
+
+
+Bank = Annotated[Principal, Depends(allow(Role.BANK))]
+Enterprise = Annotated[Principal, Depends(allow(Role.ENTERPRISE))]
+Admin = Annotated[Principal, Depends(allow(Role.ADMIN))]
+Regulator = Annotated[Principal, Depends(allow(Role.REGULATOR))]
+Borrowing = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE))]
+"""A party to a financing: a bank or an enterprise."""
+Register = Annotated[Principal, Depends(allow(Role.ENTERPRISE, Role.ADMIN))]
+"""Who keeps the patent register: an enterprise (its own patents) or an admin."""
+PatentReaders = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE, Role.ADMIN))]
+Valuers = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE, Role.REGULATOR))]
+"""Who may value an uploaded file of patents (no stored record is read)."""
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Repeat a create safely: a repeat with the same key and body returns the "
+        "first response; the same key with another body is refused (422); while the first is "
+        "still running a repeat gets 409.",
+    ),
+]

@@ -1,0 +1,196 @@
+"""/v1/pledges and /v1/loans: drafting, every lifecycle event as its own POST, repayments,
+schedules and positions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import Bank, Borrowing, IdempotencyKey, SessionDep
+from api.routes.common import Limit, Offset
+from api.schemas.common import PageRead
+from api.schemas.financing import (
+    AccrualCreate,
+    JournalEntryRead,
+    LoanCreate,
+    LoanEventCreate,
+    LoanRead,
+    PledgeCreate,
+    PledgeEventCreate,
+    PledgeRead,
+    PositionRead,
+    PrecheckCreate,
+    PrecheckRead,
+    RepaymentCreate,
+    RepaymentRead,
+    ScheduleRead,
+)
+from api.services import loans, pledges
+from models.enums import LoanStatus, PledgeStatus
+from pledge.lifecycle import LoanEvent, PledgeEvent
+
+router = APIRouter(prefix="/v1", tags=["financing"])
+PledgeId = Annotated[str, Path(max_length=64)]
+LoanId = Annotated[str, Path(max_length=64)]
+PLEDGE_EVENTS = tuple(
+    e for e in PledgeEvent if e not in (PledgeEvent.PRECHECK_PASSED, PledgeEvent.PRECHECK_FAILED)
+)
+BORROWER_LOAN_EVENTS = frozenset({LoanEvent.WITHDRAW})
+"""Loan events the borrower may take itself; the lender takes all the others."""
+
+
+@router.post("/pledges", status_code=201)
+def create_pledge(
+    body: PledgeCreate, session: SessionDep, caller: Borrowing, key: IdempotencyKey = None
+) -> PledgeRead:
+    """Draft a pledge of registered patents."""
+    return pledges.create_pledge(session, caller, body, key)
+
+
+@router.get("/pledges/{pledge_id}")
+def get_pledge(pledge_id: PledgeId, session: SessionDep, caller: Borrowing) -> PledgeRead:
+    """A pledge the caller is a party to."""
+    return pledges.read_pledge(session, caller, pledge_id)
+
+
+@router.get("/pledges")
+def list_pledges(
+    session: SessionDep,
+    caller: Borrowing,
+    status: PledgeStatus | None = None,
+    patent: Annotated[str | None, Query(max_length=60)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageRead[PledgeRead]:
+    """The pledges the caller is a party to."""
+    return pledges.list_pledges(
+        session, caller, status=status, patent=patent, limit=limit, offset=offset
+    )
+
+
+@router.post("/pledges/{pledge_id}/precheck")
+def precheck_pledge(
+    pledge_id: PledgeId, body: PrecheckCreate, session: SessionDep, caller: Borrowing
+) -> PrecheckRead:
+    """Pre-check a draft pledge against its loan: ready when eligible."""
+    return pledges.precheck(session, caller, pledge_id, body)
+
+
+def _pledge_event(event: PledgeEvent) -> Callable[..., Any]:
+    def handler(
+        pledge_id: PledgeId, body: PledgeEventCreate, session: SessionDep, caller: Borrowing
+    ) -> PledgeRead:
+        return pledges.transition(session, caller, pledge_id, event, body)
+
+    who = "the pledgee" if event in pledges.PLEDGEE_EVENTS else "either party"
+    handler.__doc__ = f"Pledge event {event.value} (by {who})."
+    handler.__name__ = f"pledge_{event.value}"
+    return handler
+
+
+for _event in PLEDGE_EVENTS:
+    router.post(
+        f"/pledges/{{pledge_id}}/{_event.value.replace('_', '-')}", name=f"pledge_{_event.value}"
+    )(_pledge_event(_event))
+
+
+@router.post("/loans", status_code=201)
+def create_loan(
+    body: LoanCreate, session: SessionDep, caller: Bank, key: IdempotencyKey = None
+) -> LoanRead:
+    """Record a loan application (the calling bank lends; the calling key is the maker)."""
+    return loans.create_loan(session, caller, body, key)
+
+
+@router.get("/loans/{loan_id}")
+def get_loan(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> LoanRead:
+    """A loan the caller is a party to."""
+    return loans.read_loan(session, caller, loan_id)
+
+
+@router.get("/loans")
+def list_loans(
+    session: SessionDep,
+    caller: Borrowing,
+    status: LoanStatus | None = None,
+    pledge_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> PageRead[LoanRead]:
+    """The loans the caller is a party to."""
+    return loans.list_loans(
+        session, caller, status=status, pledge_id=pledge_id, limit=limit, offset=offset
+    )
+
+
+def _loan_event(event: LoanEvent) -> Callable[..., Any]:
+    if event in BORROWER_LOAN_EVENTS:
+
+        def by_either(
+            loan_id: LoanId, body: LoanEventCreate, session: SessionDep, caller: Borrowing
+        ) -> LoanRead:
+            return loans.transition(session, caller, loan_id, event, body)
+
+        handler = by_either
+    else:
+
+        def by_lender(
+            loan_id: LoanId, body: LoanEventCreate, session: SessionDep, caller: Bank
+        ) -> LoanRead:
+            return loans.transition(session, caller, loan_id, event, body)
+
+        handler = by_lender
+    who = "either party" if event in BORROWER_LOAN_EVENTS else "the lender"
+    handler.__doc__ = f"Loan event {event.value} (by {who})."
+    handler.__name__ = f"loan_{event.value}"
+    return handler
+
+
+for _loan_event_kind in LoanEvent:
+    router.post(
+        f"/loans/{{loan_id}}/{_loan_event_kind.value.replace('_', '-')}",
+        name=f"loan_{_loan_event_kind.value}",
+    )(_loan_event(_loan_event_kind))
+
+
+@router.post("/loans/{loan_id}/repayments", status_code=201)
+def repay(
+    loan_id: LoanId,
+    body: RepaymentCreate,
+    session: SessionDep,
+    caller: Bank,
+    key: IdempotencyKey = None,
+) -> RepaymentRead:
+    """Take a repayment: interest due first, then principal."""
+    return loans.repay(session, caller, loan_id, body, key)
+
+
+@router.get("/loans/{loan_id}/repayments")
+def list_repayments(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> list[RepaymentRead]:
+    """The loan's repayments, in the order they were paid."""
+    return loans.repayments(session, caller, loan_id)
+
+
+@router.post("/loans/{loan_id}/interest-accruals", status_code=201)
+def accrue_interest(
+    loan_id: LoanId, body: AccrualCreate, session: SessionDep, caller: Bank
+) -> JournalEntryRead:
+    """Post interest earned and not yet paid."""
+    return loans.accrue(session, caller, loan_id, body)
+
+
+@router.get("/loans/{loan_id}/schedule")
+def get_schedule(
+    loan_id: LoanId, session: SessionDep, caller: Borrowing, start: date | None = None
+) -> ScheduleRead:
+    """The loan's repayment schedule (from its disbursement, or ``start``)."""
+    return loans.schedule(session, caller, loan_id, start)
+
+
+@router.get("/loans/{loan_id}/position")
+def get_position(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> PositionRead:
+    """What the loan owes now, from its journal."""
+    return loans.position(session, caller, loan_id)

@@ -1,0 +1,80 @@
+"""Shapes shared by the HTTP schemas: money and decimals as strings, pages of a listing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Generic, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from models.money import Money, minor_unit, to_decimal
+
+DecimalText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^-?\d{1,18}(\.\d{1,12})?$"),
+    Field(description='a decimal number as a string, e.g. "0.0435"; never a JSON number'),
+]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
+Item = TypeVar("Item")
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt field is not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoneyIn(Strict):
+    """An amount of money: a decimal string and an ISO 4217 currency (CNY by default)."""
+
+    amount: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, pattern=r"^\d{1,18}(\.\d{1,2})?$"),
+        Field(examples=["5000000.00"], description="decimal string, at most 2 places"),
+    ]
+    currency: Currency = "CNY"
+
+    @model_validator(mode="after")
+    def _exact(self) -> Self:
+        value = to_decimal(self.amount)
+        if Money.of(value, self.currency).amount != value:
+            raise ValueError(
+                f"{self.amount} is finer than the {self.currency} minor unit "
+                f"{minor_unit(self.currency)}"
+            )
+        return self
+
+    def money(self) -> Money:
+        """The amount as domain money."""
+        return Money.of(self.amount, self.currency)
+
+
+class MoneyRead(BaseModel):
+    """An amount of money: a decimal string with the currency's places, and the currency."""
+
+    amount: Annotated[str, Field(examples=["5000000.00"])]
+    currency: Currency
+
+    @classmethod
+    def of(cls, money: Money) -> MoneyRead:
+        """The HTTP shape of ``money``."""
+        return cls(amount=str(money.amount), currency=money.currency)
+
+    @classmethod
+    def maybe(cls, money: Money | None) -> MoneyRead | None:
+        """The HTTP shape of ``money``, or None."""
+        return None if money is None else cls.of(money)
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """A decimal as text (None stays None)."""
+    return None if value is None else str(value)
+
+
+class PageRead(BaseModel, Generic[Item]):
+    """A page of a listing: its items, the total and where the page starts."""
+
+    items: list[Item]
+    total: int
+    limit: int
+    offset: int

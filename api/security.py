@@ -1,0 +1,97 @@
+"""Who is calling: API keys sent as ``Authorization: Bearer pv_<id>_<secret>``.
+
+Each request looks its key's credential up by the key's public id (one indexed read, so a
+revoked key stops at once) and checks the secret against the stored argon2id hash. Argon2 is
+slow on purpose (tens of milliseconds); so that a busy client does not pay it on every request,
+a process remembers, per credential, the SHA-256 of the last key it verified, and a request whose
+key has that digest skips the argon2 check. Only digests are kept in memory, never keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from api.errors import ApiError
+from models.enums import Role
+from storage import credentials
+
+BEARER = "bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The credential a request acts with: its id, party and role."""
+
+    credential_id: str
+    party_id: str
+    role: Role
+    label: str
+
+    @property
+    def actor(self) -> str:
+        """How the audit log and the loan's maker / approver name this caller."""
+        return f"{self.credential_id}:{self.label}"[:64]
+
+
+def unauthenticated(message: str) -> ApiError:
+    """A 401 asking for a bearer key."""
+    return ApiError(
+        401, "UNAUTHENTICATED", message, "Authorization", {"WWW-Authenticate": "Bearer"}
+    )
+
+
+class KeyVerifier:
+    """Verifies keys against the credentials table, remembering verified digests."""
+
+    def __init__(self, cache_size: int = 10_000) -> None:
+        self._size = cache_size
+        self._verified: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _remembered(self, credential_id: str, digest: bytes) -> bool:
+        with self._lock:
+            known = self._verified.get(credential_id)
+            if known is None:
+                return False
+            self._verified.move_to_end(credential_id)
+        return hmac.compare_digest(known, digest)
+
+    def _remember(self, credential_id: str, digest: bytes) -> None:
+        if self._size == 0:
+            return
+        with self._lock:
+            self._verified[credential_id] = digest
+            self._verified.move_to_end(credential_id)
+            while len(self._verified) > self._size:
+                self._verified.popitem(last=False)
+
+    def principal(self, session: Session, authorization: str | None) -> Principal:
+        """The principal of an ``Authorization`` header; 401 when there is none valid."""
+        if not authorization:
+            raise unauthenticated("send an API key: Authorization: Bearer pv_…")
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        parsed = credentials.parse_key(key) if scheme.lower() == BEARER else None
+        if parsed is None:
+            raise unauthenticated("the Authorization header is not a patentval bearer key")
+        found = credentials.stored_hash(session, parsed[0])
+        if found is None:
+            raise unauthenticated("unknown or revoked API key")
+        credential, secret_hash = found
+        digest = hashlib.sha256(key.encode()).digest()
+        if not self._remembered(credential.credential_id, digest):
+            if not credentials.secret_matches(secret_hash, key):
+                raise unauthenticated("unknown or revoked API key")
+            self._remember(credential.credential_id, digest)
+        return Principal(
+            credential_id=credential.credential_id,
+            party_id=credential.party_id,
+            role=credential.role,
+            label=credential.label,
+        )

@@ -1,0 +1,146 @@
+"""Pledges through the service: drafting, the pre-check, every registration event."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from api.errors import forbidden
+from api.idempotency import idempotent, new_id
+from api.schemas.common import PageRead
+from api.schemas.financing import (
+    PledgeCreate,
+    PledgeEventCreate,
+    PledgeRead,
+    PrecheckCreate,
+    PrecheckRead,
+)
+from api.security import Principal
+from api.services.tenancy import scope_of, usable_patent, visible_patent, visible_pledge
+from models.enums import PledgeStatus, Role
+from models.lending import Pledge
+from pledge.lifecycle import PledgeEvent
+from storage import listings, pledges
+from storage.errors import domain_errors
+from storage.parties import get_party
+
+PLEDGEE_EVENTS = frozenset(
+    {
+        PledgeEvent.REQUEST_CORRECTION,
+        PledgeEvent.REGISTER,
+        PledgeEvent.REFUSE,
+        PledgeEvent.RELEASE,
+        PledgeEvent.IMPAIR,
+        PledgeEvent.ENFORCE,
+        PledgeEvent.REALISE,
+        PledgeEvent.CANCEL,
+    }
+)
+"""Events only the pledgee (the bank) records: the registration office's decisions as they
+reach the bank, and enforcement. Either party submits, revises and asks for a release."""
+
+
+def create_pledge(
+    session: Session, principal: Principal, body: PledgeCreate, key: str | None
+) -> PledgeRead:
+    """Draft a pledge between the caller and the other party."""
+    pledgor: str | None
+    pledgee: str | None
+    if principal.role is Role.BANK:
+        pledgee, pledgor = body.pledgee_id or principal.party_id, body.pledgor_id
+        if pledgee != principal.party_id:
+            raise forbidden("a bank drafts pledges it holds itself", code="NOT_YOUR_PARTY")
+        numbers = [usable_patent(session, principal, n) for n in body.patents]
+    else:
+        pledgor, pledgee = body.pledgor_id or principal.party_id, body.pledgee_id
+        if pledgor != principal.party_id:
+            raise forbidden("an enterprise drafts pledges it gives itself", code="NOT_YOUR_PARTY")
+        numbers = [visible_patent(session, principal, n) for n in body.patents]
+    request = body.model_dump(mode="json")
+
+    def work(storage_key: str | None) -> PledgeRead:
+        with domain_errors():
+            pledge = Pledge.model_validate(
+                {
+                    "pledge_id": body.pledge_id or new_id("pl", storage_key),
+                    "patents": numbers,
+                    "pledgor_id": pledgor or "",
+                    "pledgee_id": pledgee or "",
+                    "secured_amount": body.secured_amount.money(),
+                    "status": PledgeStatus.DRAFT,
+                }
+            )
+        get_party(session, pledge.pledgor_id)
+        get_party(session, pledge.pledgee_id)
+        created = pledges.create_pledge(
+            session, pledge, on=body.on, actor=principal.actor, idempotency_key=storage_key
+        )
+        return PledgeRead.of(created)
+
+    return idempotent(session, principal, key, "pledge.create", request, PledgeRead, work)
+
+
+def read_pledge(session: Session, principal: Principal, pledge_id: str) -> PledgeRead:
+    """A pledge the caller is a party to."""
+    visible_pledge(session, principal, pledge_id)
+    return PledgeRead.of(pledges.get_pledge(session, pledge_id))
+
+
+def list_pledges(
+    session: Session,
+    principal: Principal,
+    *,
+    status: PledgeStatus | None,
+    patent: str | None,
+    limit: int,
+    offset: int,
+) -> PageRead[PledgeRead]:
+    """The pledges the caller is a party to, by id."""
+    page = listings.list_pledges(
+        session,
+        scope_of(principal),
+        status=None if status is None else status.value,
+        patent=None if patent is None else usable_patent(session, principal, patent),
+        limit=limit,
+        offset=offset,
+    )
+    items = [PledgeRead.of(p) for p in page.items]
+    return PageRead[PledgeRead](items=items, total=page.total, limit=limit, offset=offset)
+
+
+def precheck(
+    session: Session, principal: Principal, pledge_id: str, body: PrecheckCreate
+) -> PrecheckRead:
+    """Pre-check a draft pledge: READY when eligible, PRECHECK_FAILED otherwise."""
+    visible_pledge(session, principal, pledge_id)
+    current = pledges.get_pledge(session, pledge_id)
+    pledgor = get_party(session, current.pledgor_id)
+    with domain_errors():
+        loan = body.loan.proposed(pledgor.name, body.loan.lender or current.pledgee_id)
+    outcome = pledges.precheck(session, pledge_id, loan, on=body.on, actor=principal.actor)
+    return PrecheckRead.of(outcome)
+
+
+def transition(
+    session: Session,
+    principal: Principal,
+    pledge_id: str,
+    event: PledgeEvent,
+    body: PledgeEventCreate,
+) -> PledgeRead:
+    """Apply one registration event (403 for an enterprise on an event only the pledgee
+    records)."""
+    if event in PLEDGEE_EVENTS and principal.role is not Role.BANK:
+        raise forbidden(f"only the pledgee records {event.value}")
+    visible_pledge(session, principal, pledge_id)
+    updated = pledges.transition(
+        session,
+        pledge_id,
+        event,
+        on=body.on,
+        actor=principal.actor,
+        registration_number=body.registration_number,
+        reason=body.reason,
+        impairment=body.impairment,
+        proceeds=None if body.proceeds is None else body.proceeds.money(),
+    )
+    return PledgeRead.of(updated)

@@ -1,0 +1,106 @@
+"""Appraisals on request and the pledge pre-check: the engine and the pledge rules run on
+registered patents."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from api.errors import forbidden
+from api.idempotency import idempotent, new_id
+from api.schemas.appraisals import AppraisalCreate, AppraisalRead
+from api.schemas.common import PageRead
+from api.schemas.eligibility import EligibilityCreate, EligibilityRead
+from api.security import Principal
+from api.services.tenancy import usable_patent, visible_appraisal
+from models.enums import Role
+from pledge.eligibility import check_portfolio
+from pledge.policy import DEFAULT_LENDER
+from storage import appraisals
+from storage.errors import DomainError, domain_errors
+from storage.parties import get_party
+from storage.patents import get_patents, latest_valuations
+from storage.pledges import live_pledges
+from valuation.engine import value_patent
+
+
+def request_appraisal(
+    session: Session, principal: Principal, body: AppraisalCreate, key: str | None
+) -> AppraisalRead:
+    """Value a registered patent with the engine and store the appraisal for the caller."""
+    if (body.draws is None) != (body.seed is None):
+        raise DomainError("draws", "draws and seed go together: give both, or neither")
+    number = usable_patent(session, principal, body.patent_number)
+    request = body.model_dump(mode="json")
+
+    def work(storage_key: str | None) -> AppraisalRead:
+        patent = get_patents(session, [number])[0]
+        with domain_errors():
+            result = value_patent(
+                patent,
+                body.financials.financials(),
+                base_date=body.base_date,
+                weights=body.weight_map(),  # type: ignore[arg-type]
+                draws=body.draws,
+                seed=body.seed,
+            )
+        summary = appraisals.request_appraisal(
+            session,
+            result,
+            appraisal_id=new_id("ap", storage_key),
+            requested_by=principal.party_id,
+            actor=principal.actor,
+            request=request,
+            idempotency_key=storage_key,
+        )
+        return AppraisalRead.of(appraisals.get_appraisal(session, summary.appraisal_id))
+
+    return idempotent(session, principal, key, "appraisal.request", request, AppraisalRead, work)
+
+
+def read_appraisal(session: Session, principal: Principal, appraisal_id: str) -> AppraisalRead:
+    """An appraisal the caller asked for."""
+    visible_appraisal(session, principal, appraisal_id)
+    return AppraisalRead.of(appraisals.get_appraisal(session, appraisal_id))
+
+
+def list_appraisals(
+    session: Session, principal: Principal, *, patent: str | None, limit: int, offset: int
+) -> PageRead[AppraisalRead]:
+    """The appraisals the caller asked for, newest base date first."""
+    number = None if patent is None else usable_patent(session, principal, patent)
+    page = appraisals.list_appraisals(
+        session, requested_by=principal.party_id, patent=number, limit=limit, offset=offset
+    )
+    items = [AppraisalRead.of(a) for a in page.items]
+    return PageRead[AppraisalRead](items=items, total=page.total, limit=limit, offset=offset)
+
+
+def check_eligibility(
+    session: Session, principal: Principal, body: EligibilityCreate
+) -> EligibilityRead:
+    """Pre-check registered patents against a proposed loan, with their stored valuations and
+    the live pledges."""
+    numbers = [usable_patent(session, principal, n) for n in body.patents]
+    if len(set(numbers)) != len(numbers):
+        raise DomainError("body.patents", "a patent is listed twice")
+    if principal.role is Role.ENTERPRISE:
+        if body.pledgor not in (None, principal.party_id):
+            raise forbidden("an enterprise pre-checks its own pledges", code="NOT_YOUR_PARTY")
+        pledgor = get_party(session, principal.party_id)
+    elif body.pledgor is None:
+        raise DomainError("body.pledgor", "name the enterprise that pledges (its party id)")
+    else:
+        pledgor = get_party(session, body.pledgor)
+    lender = body.loan.lender or (
+        principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
+    )
+    with domain_errors():
+        loan = body.loan.proposed(pledgor.name, lender)
+        result = check_portfolio(
+            get_patents(session, numbers),
+            loan,
+            body.as_of,
+            valuations=latest_valuations(session, numbers, body.as_of),
+            live_pledges=live_pledges(session, numbers),
+        )
+    return EligibilityRead.of(result)

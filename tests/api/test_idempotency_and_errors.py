@@ -1,0 +1,218 @@
+"""Idempotency-Key on creates, the one error format, and bad input that never yields a 500."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.idempotency import STALE_AFTER
+from storage.commands import request_hash
+from storage.database import make_engine
+from storage.tables import HttpIdempotencyRow, RepaymentRow
+from tests.api.routes_spec import cases, path_values
+from tests.api.test_roles_matrix import ROLE_KEYS
+from tests.api.world import World, money
+
+
+def _repayments(world: World) -> int:
+    engine = make_engine(world.url)
+    with Session(engine) as session:
+        count = session.execute(select(func.count()).select_from(RepaymentRow)).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def test_a_repeat_returns_the_first_response_and_writes_nothing(
+    client: TestClient, own_world: World
+) -> None:
+    loan = own_world.records["a"]["loan"]
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "repay-2025-07"}
+    body = {"amount": money("1000.00"), "paid_on": "2025-07-01"}
+    before = _repayments(own_world)
+    first = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+    again = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.content == again.content
+    assert first.json()["principal"]["amount"] == "1000.00"  # nothing accrued: all principal
+    assert _repayments(own_world) == before + 1
+    other = client.post(
+        f"/v1/loans/{loan}/repayments",
+        json={**body, "amount": money("2000.00")},
+        headers=headers,
+    )
+    assert other.status_code == 422
+    assert other.json()["error"] == {
+        "code": "IDEMPOTENCY_KEY_REUSED",
+        "message": "this Idempotency-Key was used with another request; use a new key",
+        "field": "Idempotency-Key",
+    }
+    # The key belongs to the credential: another key may use the same text.
+    mine = {**own_world.headers("bank-a2"), "Idempotency-Key": "repay-2025-07"}
+    assert client.post(f"/v1/loans/{loan}/repayments", json=body, headers=mine).status_code == 201
+    assert _repayments(own_world) == before + 2
+
+
+def test_a_refused_request_frees_its_key(client: TestClient, own_world: World) -> None:
+    loan = own_world.records["a"]["loan"]
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "too-much"}
+    huge = {"amount": money("999999999.00"), "paid_on": "2025-07-01"}
+    refused = client.post(f"/v1/loans/{loan}/repayments", json=huge, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "OVERPAYMENT"
+    fine = {"amount": money("10.00"), "paid_on": "2025-07-01"}
+    assert (
+        client.post(f"/v1/loans/{loan}/repayments", json=fine, headers=headers).status_code == 201
+    )
+
+
+def test_creates_with_a_key_name_the_same_record_every_time(
+    client: TestClient, own_world: World
+) -> None:
+    a = own_world.records["a"]
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "appraise-once"}
+    body = {"patent_number": a["patent"], "base_date": "2025-06-01"}
+    first = client.post("/v1/appraisals", json=body, headers=headers)
+    again = client.post("/v1/appraisals", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    listed = client.get("/v1/appraisals", headers=own_world.headers("bank-a")).json()
+    assert listed["total"] == 2  # the world's and this one, once
+
+
+def _claim(world: World, key: str, fingerprint: str, age: timedelta) -> None:
+    """A claim of ``key`` left by a request of bank A's first key that is still running."""
+    engine = make_engine(world.url)
+    credential = world.keys["bank-a"].split("_")[1]
+    with Session(engine) as session, session.begin():
+        session.add(
+            HttpIdempotencyRow(
+                key=f"{credential}:{key}",
+                fingerprint=fingerprint,
+                created_at=datetime.now(UTC) - age,
+            )
+        )
+    engine.dispose()
+
+
+def test_a_repeat_while_the_first_runs_gets_409_until_its_claim_is_stale(
+    client: TestClient, own_world: World
+) -> None:
+    loan = own_world.records["a"]["loan"]
+    body = {"amount": money("10.00"), "paid_on": "2025-07-01"}
+    fingerprint = request_hash("loan.repay", {"loan_id": loan, **body})
+    _claim(own_world, "in-flight", fingerprint, timedelta(seconds=1))
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "in-flight"}
+    response = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+    _claim(own_world, "died", fingerprint, STALE_AFTER + timedelta(seconds=1))
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "died"}
+    taken_over = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+    assert taken_over.status_code == 201
+
+
+def test_concurrent_twins_one_runs_the_other_gets_the_answer_or_409(
+    client: TestClient, own_world: World
+) -> None:
+    loan = own_world.records["a"]["loan"]
+    headers = {**own_world.headers("bank-a"), "Idempotency-Key": "twins"}
+    body = {"amount": money("50.00"), "paid_on": "2025-07-01"}
+    statuses: list[int] = []
+    bodies: list[Any] = []
+    before = _repayments(own_world)
+
+    def send() -> None:
+        response = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+        statuses.append(response.status_code)
+        bodies.append(response.json())
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert set(statuses) <= {201, 409}
+    assert 201 in statuses
+    assert _repayments(own_world) == before + 1
+    answers = [b for s, b in zip(statuses, bodies, strict=True) if s == 201]
+    assert all(a == answers[0] for a in answers)
+    conflicts = [b for s, b in zip(statuses, bodies, strict=True) if s == 409]
+    assert all(c["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE" for c in conflicts)
+
+
+def test_validation_errors_are_422_with_the_field_path(client: TestClient, world: World) -> None:
+    headers = world.headers("bank-a")
+    loan = world.records["a"]["loan"]
+    response = client.post(
+        f"/v1/loans/{loan}/repayments",
+        json={"amount": {"amount": 1000.5}, "paid_on": "2025-07-01"},
+        headers=headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "body.amount.amount"
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    finer = client.post(
+        f"/v1/loans/{loan}/repayments",
+        json={"amount": money("1.005"), "paid_on": "2025-07-01"},
+        headers=headers,
+    )
+    assert finer.status_code == 422
+    unknown = client.get("/v1/no-such-thing", headers=headers)
+    assert unknown.status_code == 404
+    assert unknown.json() == {
+        "error": {"code": "NOT_FOUND", "message": "no such route", "field": None}
+    }
+    method = client.delete("/v1/loans", headers=headers)
+    assert method.status_code == 405
+    assert method.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+MALFORMED_BODIES: list[Any] = [
+    b"{not json",
+    b"[]",
+    b"null",
+    b'"text"',
+    b'{"on": "2025-13-45"}',
+    b'{"amount": 1.5, "paid_on": 7, "patents": "ZL1", "loan": [], "principal": {"amount": 1e400}}',
+    b'{"patent_number": "\\u0000../../etc/passwd", "base_date": "2025-06-01"}',
+    b'{"patents": ["ZL201910601862.2", "ZL201910601862.2"], "as_of": "2025-06-01"}',
+]
+BAD_PATH_VALUES = ["..%2F..%2Fetc%2Fpasswd", "x" * 300, "%00", "ZL0000", "漢字"]
+BAD_QUERIES: list[dict[str, Any]] = [
+    {"limit": "-1"},
+    {"limit": "a lot"},
+    {"offset": "1e99"},
+    {"as_of": "yesterday"},
+    {"by": "borrower"},
+    {"status": "everything"},
+]
+
+
+def test_bad_input_never_yields_a_500(client: TestClient, world: World) -> None:
+    failures: list[str] = []
+    values = path_values(world, "a")
+    for (method, path), case in sorted(cases(world).items()):
+        role = sorted(case.allowed)[0]
+        headers = {**world.headers(ROLE_KEYS[role]), "Content-Type": "application/json"}
+        url = path.format(**values)
+        attempts: list[tuple[str, dict[str, Any]]] = []
+        if method in ("POST", "PUT"):
+            attempts += [(url, {"content": body}) for body in MALFORMED_BODIES]
+        attempts += [(url, {"params": {**case.query, **query}}) for query in BAD_QUERIES]
+        if "{" in path:
+            for bad in BAD_PATH_VALUES:
+                attempts.append((path.format(**dict.fromkeys(values, bad)), {"json": case.body}))
+        for target, options in attempts:
+            response = client.request(method, target, headers=headers, **options)
+            if response.status_code >= 500:
+                failures.append(f"{method} {target} {options}: {response.status_code}")
+            elif response.status_code >= 400:
+                error = response.json().get("error", {})
+                if set(error) != {"code", "message", "field"}:
+                    failures.append(f"{method} {target}: not the error format: {response.text}")
+    assert not failures, "\n".join(failures)
