@@ -6,8 +6,9 @@ number, the jurisdiction, the legal status), and writes every problem of a row i
 column — the field and the reason — so that one bad row never costs the batch. Everything is a
 polars expression: no per-row Python.
 
-The date arithmetic follows ``models.patent``: anniversaries fall back from 29 February to
-28 February, and remaining terms count whole anniversaries plus the last part-year by days.
+The date arithmetic follows ``models.patent`` (:mod:`valuation.calendar`): anniversaries fall back
+from 29 February to 28 February, and remaining terms count whole anniversaries plus the last
+part-year by days.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import polars as pl
 from models import rules
 from models.enums import LegalStatus, PatentType
 from models.patent_number import TYPE_DIGITS
+from valuation.calendar import add_years as add_years  # re-exported: pledge.eligibility_batch
+from valuation.calendar import years_between as years_between
 from valuation.schema import BY_NAME, COLUMNS
 
 HOME_JURISDICTION = "CN"
@@ -193,24 +196,6 @@ def _number_checks(is_cn: pl.Expr) -> list[Check]:
             pl.format("patent_id: '{}' has an unknown type digit", patent_id),
         ),
     ]
-
-
-def add_years(start: pl.Expr, years: pl.Expr | int) -> pl.Expr:
-    """The anniversary ``years`` after ``start`` (29 February falls back to 28 February)."""
-    if isinstance(years, int):
-        return start.dt.offset_by(f"{years}y")
-    return start.dt.offset_by(pl.format("{}y", years))
-
-
-def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
-    """Vectorised ``models.patent.years_between`` (Float64; negative when ``end`` < ``start``)."""
-    low, high = pl.min_horizontal(start, end), pl.max_horizontal(start, end)
-    guess = high.dt.year().cast(pl.Int64) - low.dt.year().cast(pl.Int64)
-    whole = guess - (add_years(low, guess) > high).cast(pl.Int64)
-    anniversary, following = add_years(low, whole), add_years(low, whole + 1)
-    part = (high - anniversary).dt.total_days() / (following - anniversary).dt.total_days()
-    years = whole.cast(pl.Float64) + part
-    return pl.when(end < start).then(-years).otherwise(years)
 
 
 def expiry_date() -> pl.Expr:
