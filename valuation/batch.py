@@ -26,13 +26,13 @@ from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
 from valuation.features import FittedModel
 from valuation.frame import normalise
-from valuation.high_value import classify_high_value_batch
+from valuation.high_value import criteria_text, high_value_flags
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
 from valuation.market import default_model
 from valuation.pledge_value import pledge_value_batch
 from valuation.reconcile import Approach, reconcile_arrays
-from valuation.scoring import score_batch
+from valuation.scoring import score_lazy
 from valuation.uncertainty import simulate
 
 FEN = 2
@@ -67,25 +67,53 @@ def _band(low: pl.Expr, high: pl.Expr, score: pl.Expr, *, descending: bool = Fal
     return pl.when(score.is_null()).then((low + high) / 2).otherwise(low + (high - low) * position)
 
 
-def _royalty_band(industry: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    rows = read_table("royalty_bands")
-    keys = {r["industry"]: r for r in rows} | {r["name_zh"]: r for r in rows}
-    key = industry.str.strip_chars().str.to_lowercase()
-    low = key.replace_strict({k: float(r["low"]) for k, r in keys.items()}, default=None)
-    high = key.replace_strict({k: float(r["high"]) for k, r in keys.items()}, default=None)
-    return low, high
+_BAND = ("_band_low", "_band_high")
+"""Columns of the industry's royalty band while the income inputs are resolved."""
 
 
-def _income_columns(term: pl.Expr) -> list[pl.Expr]:
-    """Resolved income inputs (given, else the sourced default placed by the score)."""
+def _with_royalty_band(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds the royalty band of each row's industry (``royalty_bands.csv``; null without one)."""
+    table = read_table("royalty_bands")
+    keys = {r["industry"]: r for r in table} | {r["name_zh"]: r for r in table}
+    key = pl.col("_industry_key")
+    ends = {
+        name: key.replace_strict({k: float(r[end]) for k, r in keys.items()}, default=None)
+        for name, end in zip(_BAND, ("low", "high"), strict=True)
+    }
+    industry = pl.col("industry").str.strip_chars().str.to_lowercase()
+    return rows.with_columns(_industry_key=industry).with_columns(**ends).drop("_industry_key")
+
+
+def _with_income_inputs(rows: pl.LazyFrame, term: pl.Expr) -> pl.LazyFrame:
+    """Resolved income inputs (given, else the sourced default placed by the score).
+
+    Staged so that the band lookup and the royalty, which several inputs read, are computed
+    once; adds the columns of :func:`_income_columns`.
+    """
     score = pl.col("score")
-    band_low, band_high = _royalty_band(pl.col("industry"))
-    profit = pl.col("royalty_basis").fill_null(Basis.REVENUE.value) == Basis.PROFIT.value
+    profit = _profit_basis()
     default_k = (
         pl.when(profit)
         .then(_band(pl.lit(_value("profit_share_low")), pl.lit(_value("profit_share_high")), score))
-        .otherwise(_band(band_low, band_high, score))
+        .otherwise(_band(pl.col(_BAND[0]), pl.col(_BAND[1]), score))
     )
+    royalty = pl.coalesce(pl.col("royalty_rate"), default_k)
+    return (
+        _with_royalty_band(rows)
+        .with_columns(royalty.alias("_royalty"))
+        .with_columns(_income_columns(term))
+        .drop(*_BAND)
+    )
+
+
+def _profit_basis() -> pl.Expr:
+    return pl.col("royalty_basis").fill_null(Basis.REVENUE.value) == Basis.PROFIT.value
+
+
+def _income_columns(term: pl.Expr) -> list[pl.Expr]:
+    """The income inputs besides ``_royalty``, and the note of an approach not applied."""
+    score = pl.col("score")
+    profit = _profit_basis()
     others = sum(
         _value(n)
         for n in ("risk_free_rate", "market_premium", "capital_premium", "management_premium")
@@ -96,7 +124,7 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
         score,
         descending=True,
     )
-    royalty = pl.coalesce(pl.col("royalty_rate"), default_k)
+    royalty = pl.col("_royalty")
     basis_amount = pl.when(profit).then(pl.col("revenue") * pl.col("operating_margin"))
     note = (
         pl.when(pl.col("revenue").is_null())
@@ -117,7 +145,6 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
     return [
         basis_amount.otherwise(pl.col("revenue")).alias("_b1"),
         pl.col("revenue_growth").fill_null(0.0).alias("_growth"),
-        royalty.alias("_royalty"),
         pl.col("royalty_decay").fill_null(0.0).alias("_decay"),
         pl.coalesce(pl.col("tax_rate"), pl.lit(_value("corporate_tax_rate"))).alias("_tax"),
         pl.coalesce(pl.col("discount_rate"), others + tech).alias("_discount"),
@@ -130,6 +157,23 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
 
 def _array(frame: pl.DataFrame, name: str) -> np.ndarray:
     return frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _prepared(rows: pl.LazyFrame, base_date: date) -> pl.LazyFrame:
+    """The checked rows with what the kernels read, as one lazy query.
+
+    Adds the score and its parts, the resolved income inputs (:func:`_with_income_inputs`), the
+    high-value criteria met (``high_value_criteria``) and, for a patent no longer alive, an
+    economic life of zero.
+    """
+    live = pl.col("legal_status").is_in([s.value for s in LIVE_STATUSES])
+    term = pl.when(live).then(pl.col("remaining_term")).otherwise(0.0)
+    staged = _with_income_inputs(score_lazy(rows, at=base_date), term)
+    staged = staged.with_columns(
+        # A patent no longer alive has no life left for the cost approach either.
+        pl.when(live).then(pl.col("economic_life")).otherwise(0.0).alias("economic_life")
+    )
+    return high_value_flags(staged, at=base_date).with_columns(high_value_criteria=criteria_text())
 
 
 def value_frame(
@@ -149,14 +193,7 @@ def value_frame(
     """
     model = model or default_model()
     checked = normalise(frame, base_date).with_row_index("_row").collect()
-    rows = checked.filter(pl.col("error").is_null())
-    live = pl.col("legal_status").is_in([s.value for s in LIVE_STATUSES])
-    term = pl.when(live).then(pl.col("remaining_term")).otherwise(0.0)
-    rows = score_batch(rows, at=base_date).with_columns(_income_columns(term))
-    rows = rows.with_columns(
-        # A patent no longer alive has no life left for the cost approach either.
-        pl.when(live).then(pl.col("economic_life")).otherwise(0.0).alias("economic_life")
-    )
+    rows = _prepared(checked.lazy().filter(pl.col("error").is_null()), base_date).collect()
     applied = rows["income_note"].is_null().to_numpy()
     income = income_kernel(
         _array(rows, "_b1"),
@@ -179,8 +216,6 @@ def value_frame(
         value=pl.Series(value).fill_nan(None),
     )
     out = pledge_value_batch(out, market_value_column="value")
-    hv = classify_high_value_batch(out, at=base_date)
-    out = out.with_columns(high_value_criteria=hv["hv_criteria"].list.join(";"))
     columns: list[str] = list(OUTPUT_COLUMNS)
     if draws is not None and seed is not None:
         spread = simulate(

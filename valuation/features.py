@@ -72,6 +72,7 @@ COUNT_GROUPS: tuple[str, ...] = (
 )
 IPC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGH")
 """IPC sections; the first is the base level of the section dummies."""
+_IPC_SEPARATOR = ";"
 TYPE_LEVELS: tuple[str, ...] = tuple(t.value for t in PatentType)
 """Patent types; the first (invention) is the base level of the type dummies."""
 GROUPS: tuple[str, ...] = (*COUNT_GROUPS, "ipc_sections", "patent_type", "remaining_life")
@@ -164,6 +165,25 @@ def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
     return frame.select(pl.col("__row"), *columns).drop("__row")
 
 
+def _ipc_sections(frame: pl.DataFrame) -> pl.DataFrame:
+    """``ipc_B`` … ``ipc_H``: 1 where a code starts with the section's letter (either case, after
+    any whitespace), 0 where none does, null without IPC codes.
+
+    Each code is led by a ``;`` with the whitespace after it removed, so that a section is the
+    text ``;B`` or ``;b``: one pass of a regular expression, then plain substring tests.
+    """
+    codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), _text(frame, "ipc")])
+    led = codes.str.replace_all(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR).alias("_codes")
+    sections = (
+        pl.col("_codes")
+        .str.contains_any([f"{_IPC_SEPARATOR}{s}", f"{_IPC_SEPARATOR}{s.lower()}"])
+        .cast(pl.Float64)
+        .alias(f"ipc_{s}")
+        for s in IPC_SECTIONS[1:]
+    )
+    return _select(frame, led).lazy().select(*sections).collect()
+
+
 def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:
     """The features of one ``group`` before imputation: float64 columns, null where missing.
 
@@ -185,14 +205,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
             raise FeatureError(f"column {group!r} has negative counts")
         return pl.DataFrame({f"log1p_{group}": counts.log1p()})
     if group == "ipc_sections":
-        codes = _text(frame, "ipc")
-        return _select(
-            frame,
-            *(
-                codes.str.contains(rf"(?i)(?:^|;)\s*{s}").cast(pl.Float64).alias(f"ipc_{s}")
-                for s in IPC_SECTIONS[1:]
-            ),
-        )
+        return _ipc_sections(frame)
     if group == "patent_type":
         kind = _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
         unknown = sorted(set(kind.drop_nulls().unique().to_list()) - set(TYPE_LEVELS))

@@ -201,7 +201,8 @@ def _number_checks(is_cn: pl.Expr) -> list[Check]:
 def expiry_date() -> pl.Expr:
     """Vectorised ``Patent.expiry_date``: the given expiry, else filing date + statutory term
     (+ term adjustment); null where no rule applies."""
-    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    # The first rule that applies gives the term; the jurisdiction's own rules come first.
+    terms: list[pl.Expr] = []
     for rule in sorted(rules.term_rules(), key=lambda r: r.jurisdiction == "*"):
         applies = pl.col("patent_type") == rule.patent_type.value
         if rule.jurisdiction != "*":
@@ -210,7 +211,8 @@ def expiry_date() -> pl.Expr:
             applies &= pl.col("filing_date") >= rule.filed_from
         if rule.filed_before is not None:
             applies &= pl.col("filing_date") < rule.filed_before
-        term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
+        terms.append(pl.when(applies).then(pl.lit(rule.term_years, dtype=pl.Int64)))
+    term = pl.coalesce(terms) if terms else pl.lit(None, dtype=pl.Int64)
     statutory = add_years(pl.col("filing_date"), term) + pl.duration(
         days=pl.col("term_adjustment_days").fill_null(0)
     )
