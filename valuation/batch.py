@@ -25,7 +25,7 @@ from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
 from valuation.features import FittedModel
-from valuation.frame import normalise
+from valuation.frame import IN_MEMORY, normalise
 from valuation.high_value import criteria_text, high_value_flags
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
@@ -159,21 +159,33 @@ def _array(frame: pl.DataFrame, name: str) -> np.ndarray:
     return frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
 
 
-def _prepared(rows: pl.LazyFrame, base_date: date) -> pl.LazyFrame:
-    """The checked rows with what the kernels read, as one lazy query.
+def _scored(rows: pl.DataFrame, base_date: date) -> pl.DataFrame:
+    """``rows`` with the columns :func:`valuation.scoring.score_batch` adds, computed as there.
 
-    Adds the score and its parts, the resolved income inputs (:func:`_with_income_inputs`), the
-    high-value criteria met (``high_value_criteria``) and, for a patent no longer alive, an
-    economic life of zero.
+    On polars' default engine, as ``score_batch``: the order in which an engine adds the
+    weighted parts of a score is its own, and with it the last bit of the sum. Only the columns
+    the score reads enter that query; its few new columns come back in one chunk each.
+    """
+    query = score_lazy(rows.lazy(), at=base_date)
+    added = [name for name in query.collect_schema() if name not in rows.columns]
+    return rows.with_columns(query.select(added).collect().rechunk().get_columns())
+
+
+def _prepared(rows: pl.DataFrame, base_date: date) -> pl.DataFrame:
+    """The checked rows with what the kernels read.
+
+    Adds the score and its parts (:func:`_scored`), then, as one lazy
+    query, the resolved income inputs (:func:`_with_income_inputs`), the high-value criteria
+    met (``high_value_criteria``) and, for a patent no longer alive, an economic life of zero.
     """
     live = pl.col("legal_status").is_in([s.value for s in LIVE_STATUSES])
     term = pl.when(live).then(pl.col("remaining_term")).otherwise(0.0)
-    staged = _with_income_inputs(score_lazy(rows, at=base_date), term)
-    staged = staged.with_columns(
+    staged = _with_income_inputs(_scored(rows, base_date).lazy(), term).with_columns(
         # A patent no longer alive has no life left for the cost approach either.
         pl.when(live).then(pl.col("economic_life")).otherwise(0.0).alias("economic_life")
     )
-    return high_value_flags(staged, at=base_date).with_columns(high_value_criteria=criteria_text())
+    flagged = high_value_flags(staged, at=base_date)
+    return flagged.with_columns(high_value_criteria=criteria_text()).collect(engine=IN_MEMORY)
 
 
 def value_frame(
@@ -192,8 +204,8 @@ def value_frame(
     of every row: ``base_date`` and ``method`` (engine version and market model).
     """
     model = model or default_model()
-    checked = normalise(frame, base_date).with_row_index("_row").collect()
-    rows = _prepared(checked.lazy().filter(pl.col("error").is_null()), base_date).collect()
+    checked = normalise(frame, base_date).with_row_index("_row").collect(engine=IN_MEMORY)
+    rows = _prepared(checked.filter(pl.col("error").is_null()), base_date)
     applied = rows["income_note"].is_null().to_numpy()
     income = income_kernel(
         _array(rows, "_b1"),

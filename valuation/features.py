@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 
 from models.enums import PatentType
 from valuation import ENGINE_VERSION
-from valuation.frame import expiry_date
+from valuation.frame import IN_MEMORY, expiry_date
 
 FloatArray = NDArray[np.float64]
 MissingPolicy = Literal["impute", "refuse"]
@@ -181,7 +181,7 @@ def _ipc_sections(frame: pl.DataFrame) -> pl.DataFrame:
         .alias(f"ipc_{s}")
         for s in IPC_SECTIONS[1:]
     )
-    return _select(frame, led).lazy().select(*sections).collect()
+    return _select(frame, led).lazy().select(*sections).collect(engine=IN_MEMORY)
 
 
 def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Final
 
 import polars as pl
 
@@ -25,6 +26,10 @@ from valuation.calendar import add_years as add_years  # re-exported: pledge.eli
 from valuation.calendar import years_between as years_between
 from valuation.schema import BY_NAME, COLUMNS
 
+IN_MEMORY: Final = "in-memory"
+"""The polars engine for batch queries over frames already in memory. The default streaming
+engine spends more CPU on them and leaves every column in many chunks, which slows the numpy
+steps that read them afterwards."""
 HOME_JURISDICTION = "CN"
 _NUMERIC = (pl.Int64, pl.Float64)
 _CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"

@@ -47,7 +47,7 @@ from models.money import Money
 from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter, read_table
-from valuation.frame import normalised
+from valuation.frame import IN_MEMORY, normalised
 
 METHOD = "CNIPA high-value invention patent criteria (any one of five)"
 HOME_COUNTRY = "CN"
@@ -404,4 +404,4 @@ def classify_high_value_batch(
     """
     listed = pl.concat_list(_named_if_met()).list.drop_nulls()
     flagged = high_value_flags(frame.lazy(), at=at, use_ipc=use_ipc)
-    return flagged.with_columns(hv_criteria=listed).collect()
+    return flagged.with_columns(hv_criteria=listed).collect(engine=IN_MEMORY)

@@ -34,7 +34,7 @@ from models.money import Money, to_decimal
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import Constant, read_table
 from valuation.cost import FEN_DECIMALS
-from valuation.frame import normalised
+from valuation.frame import IN_MEMORY, normalised
 from valuation.scoring import SCORE_MAX, place_in_band
 
 METHOD = "pledge outputs: realisable = market × (1 − haircut); max loan = realisable × LTV cap"
@@ -206,7 +206,7 @@ def pledge_value_batch(
     from the unrounded realisable value.
     """
     if "patent_type" not in frame.columns:
-        frame = normalised(frame).collect()
+        frame = normalised(frame).collect(engine=IN_MEMORY)
     kind = pl.col("patent_type").str.to_lowercase()
     bands, caps = haircut_bands(), ltv_caps()
     by_type = {
@@ -234,5 +234,5 @@ def pledge_value_batch(
             max_loan=(realisable * cap).round(FEN_DECIMALS),
         )
         .drop(*by_type)
-        .collect()
+        .collect(engine=IN_MEMORY)
     )

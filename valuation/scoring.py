@@ -522,4 +522,6 @@ def score_batch(
     ``score_<code>`` for each first-level indicator, and ``score_assessed_weight`` (the share of
     weight resting on data or appraiser inputs), rounded half-even like the single form.
     """
+    # On the default engine: the order in which polars adds the weighted parts differs between
+    # its engines, and with it the last bit of a sum.
     return score_lazy(frame.lazy(), at=at, scenario=scenario).collect()
