@@ -12,9 +12,11 @@ rows are valued.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
@@ -55,6 +57,16 @@ OUTPUT_COLUMNS = (
 )
 RANGE_COLUMNS = ("p10", "p50", "p90")
 DEFAULT_CHUNK_ROWS = 250_000
+DICTIONARY_COLUMNS = (
+    "ltv_cap",
+    "high_value_criteria",
+    "income_note",
+    "error",
+    "base_date",
+    "method",
+)
+"""Output columns with few distinct values, dictionary-encoded in Parquet (the others are written
+plain: a dictionary of mostly distinct amounts costs time and space)."""
 
 
 def _value(name: str) -> float:
@@ -268,12 +280,37 @@ def value_frame(
 
 
 def _chunks(path: Path, rows: int) -> Iterator[pl.DataFrame]:
-    if path.suffix.lower() == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-            yield pl.DataFrame(pl.from_arrow(batch))
-        return
-    lazy = pl.scan_csv(path, infer_schema=False)
+    lazy = (
+        pl.scan_parquet(path)
+        if path.suffix.lower() == ".parquet"
+        else pl.scan_csv(path, infer_schema=False)
+    )
     yield from lazy.collect_batches(chunk_size=rows)
+
+
+class _ResultSink:
+    """Appends result chunks to one CSV or Parquet file, in the order given."""
+
+    def __init__(self, sink: BinaryIO, *, parquet: bool) -> None:
+        self._sink = sink
+        self._parquet = parquet
+        self._writer: pq.ParquetWriter | None = None
+        self._header = True
+
+    def write(self, result: pl.DataFrame) -> None:
+        if not self._parquet:
+            result.write_csv(self._sink, include_header=self._header)
+            self._header = False
+            return
+        table = result.to_arrow()
+        if self._writer is None:
+            dictionary = [c for c in DICTIONARY_COLUMNS if c in table.column_names]
+            self._writer = pq.ParquetWriter(self._sink, table.schema, use_dictionary=dictionary)
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
 
 def value_file(
@@ -291,28 +328,40 @@ def value_file(
     """Value the patents of ``source`` (CSV or Parquet) into ``target`` (CSV or Parquet).
 
     Reads and writes ``chunk_rows`` rows at a time; calls ``progress(rows_done)`` after each
-    chunk. Returns the number of rows written.
+    chunk is written. Returns the number of rows written. A chunk is written in the background
+    while the next one is valued, so at most two chunks of results are held at once.
     """
     model = model or default_model()
     done = 0
-    parquet = target.suffix.lower() == ".parquet"
-    with target.open("wb") as sink:
-        writer: pq.ParquetWriter | None = None
+    with target.open("wb") as file, ThreadPoolExecutor(max_workers=1) as background:
+        sink = _ResultSink(file, parquet=target.suffix.lower() == ".parquet")
+        pending: _Pending | None = None
         try:
             for chunk in _chunks(source, chunk_rows):
                 result = value_frame(
                     chunk, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
                 )
-                if parquet:
-                    table = result.to_arrow()
-                    writer = writer or pq.ParquetWriter(sink, table.schema)
-                    writer.write_table(table)
-                else:
-                    result.write_csv(sink, include_header=done == 0)
-                done += result.height
-                if progress is not None:
-                    progress(done)
+                if pending is not None:
+                    done = _finish(pending, done, progress)
+                pending = (background.submit(sink.write, result), result.height)
+            if pending is not None:
+                done, pending = _finish(pending, done, progress), None
         finally:
-            if writer is not None:
-                writer.close()
+            if pending is not None:  # valuing failed: let the write under way end first
+                wait([pending[0]])
+            sink.close()
+    return done
+
+
+_Pending = tuple["Future[None]", int]
+"""A chunk being written, and its number of rows."""
+
+
+def _finish(pending: _Pending, done: int, progress: Callable[[int], None] | None) -> int:
+    """Waits for the chunk being written; returns the rows written so far."""
+    writing, rows = pending
+    writing.result()
+    done += rows
+    if progress is not None:
+        progress(done)
     return done
