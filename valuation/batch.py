@@ -11,10 +11,12 @@ rows are valued.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -57,6 +59,9 @@ OUTPUT_COLUMNS = (
 )
 RANGE_COLUMNS = ("p10", "p50", "p90")
 DEFAULT_CHUNK_ROWS = 250_000
+DEFAULT_WORKERS = 2
+"""Chunks valued at once by value_file: the cores of the machine the benchmark targets. Each
+holds its chunk's frames in memory."""
 DICTIONARY_COLUMNS = (
     "ltv_cap",
     "high_value_criteria",
@@ -218,6 +223,8 @@ def value_frame(
     model = model or default_model()
     checked = normalise(frame, base_date).with_row_index("_row").collect(engine=IN_MEMORY)
     rows = _prepared(checked.filter(pl.col("error").is_null()), base_date)
+    # Only the identity and error of every row are kept for the end, not the whole frame.
+    checked = checked.select("_row", "patent_id", "error")
     applied = rows["income_note"].is_null().to_numpy()
     income = income_kernel(
         _array(rows, "_b1"),
@@ -313,6 +320,24 @@ class _ResultSink:
             self._writer.close()
 
 
+def _valued_in_order(
+    chunks: Iterable[pl.DataFrame], value: Callable[[pl.DataFrame], pl.DataFrame], workers: int
+) -> Iterator[pl.DataFrame]:
+    """``value(chunk)`` of each chunk, in order, with up to ``workers`` chunks valued at once."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running: deque[Future[pl.DataFrame]] = deque()
+        try:
+            for chunk in chunks:
+                if len(running) == workers:
+                    yield running.popleft().result()
+                running.append(pool.submit(value, chunk))
+            while running:
+                yield running.popleft().result()
+        finally:
+            for future in running:
+                future.cancel()
+
+
 def value_file(
     source: Path,
     target: Path,
@@ -323,24 +348,26 @@ def value_file(
     draws: int | None = None,
     seed: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int = DEFAULT_WORKERS,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Value the patents of ``source`` (CSV or Parquet) into ``target`` (CSV or Parquet).
 
-    Reads and writes ``chunk_rows`` rows at a time; calls ``progress(rows_done)`` after each
-    chunk is written. Returns the number of rows written. A chunk is written in the background
-    while the next one is valued, so at most two chunks of results are held at once.
+    Reads and writes ``chunk_rows`` rows at a time, values up to ``workers`` chunks at once
+    and writes each chunk's results, in order, in the background while the next are valued;
+    so about ``workers + 1`` chunks are held in memory. Calls ``progress(rows_done)`` after
+    each chunk is written. Returns the number of rows written.
     """
     model = model or default_model()
+    value = partial(
+        value_frame, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
+    )
     done = 0
     with target.open("wb") as file, ThreadPoolExecutor(max_workers=1) as background:
         sink = _ResultSink(file, parquet=target.suffix.lower() == ".parquet")
         pending: _Pending | None = None
         try:
-            for chunk in _chunks(source, chunk_rows):
-                result = value_frame(
-                    chunk, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
-                )
+            for result in _valued_in_order(_chunks(source, chunk_rows), value, workers):
                 if pending is not None:
                     done = _finish(pending, done, progress)
                 pending = (background.submit(sink.write, result), result.height)
