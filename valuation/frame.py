@@ -35,6 +35,7 @@ _NUMERIC = (pl.Int64, pl.Float64)
 _CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
+_RADIX, _MODULUS = 10, 11
 _TYPES = tuple(t.value for t in PatentType)
 _BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _STATUSES = tuple(s.value for s in LegalStatus)
@@ -146,27 +147,51 @@ def _out_of_bounds(name: str) -> list[Check]:
 
 
 def _check_character(digits: pl.Expr) -> pl.Expr:
-    """The check character of 12- or 8-digit numbers, by integer arithmetic on the digits."""
-    value, length = digits.cast(pl.Int64), digits.str.len_bytes()
-    long = sum(((value // 10 ** (11 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_12))
-    short = sum(((value // 10 ** (7 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_8))
-    remainder = pl.when(length == 12).then(long).otherwise(short) % 11
-    return pl.when(remainder == 10).then(pl.lit("X")).otherwise(remainder.cast(pl.String))
+    r"""The check character of 12- or 8-digit numbers, by integer arithmetic on the digits.
+
+    With :math:`q_0` the number and :math:`q_{k+1} = \lfloor q_k / 10 \rfloor`, the k-th digit
+    from the right is :math:`q_k - 10\,q_{k+1}`; the weighted digit sum modulo 11 is the check
+    (10 is written X).
+    """
+    f = pl.field
+    staged = pl.struct(_q0=digits.cast(pl.Int64), _length=digits.str.len_bytes())
+    for k in range(len(_WEIGHTS_12)):
+        staged = staged.struct.with_fields(**{f"_q{k + 1}": f(f"_q{k}") // _RADIX})
+    digit = [f(f"_q{k}") - _RADIX * f(f"_q{k + 1}") for k in range(len(_WEIGHTS_12))]
+    long = sum(digit[len(_WEIGHTS_12) - 1 - i] * w for i, w in enumerate(_WEIGHTS_12))
+    short = sum(digit[len(_WEIGHTS_8) - 1 - i] * w for i, w in enumerate(_WEIGHTS_8))
+    remainder = pl.when(f("_length") == len(_WEIGHTS_12)).then(long).otherwise(short) % _MODULUS
+    check = pl.when(remainder == _MODULUS - 1).then(pl.lit("X"))
+    return staged.struct.with_fields(
+        _check=check.otherwise(remainder.cast(pl.String))
+    ).struct.field("_check")
 
 
 def _number_parts(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds ``_digits``, ``_check``, ``_expected`` and ``_number_type`` for CN numbers."""
+    """Adds ``_digits``, ``_check``, ``_expected`` and ``_number_type`` for CN numbers.
+
+    A number that matches :data:`_CN_NUMBER` is cut into the parts its groups capture by
+    position (a prefix ZL or CN, the digits, an optional dot, the check character), which spares
+    the slower capturing match.
+    """
     cleaned = (
         pl.col("patent_id")
         .str.replace_all(r"[\s\-_]", "")
         .str.to_uppercase()
         .str.strip_prefix("ZL")
     )
-    parts = cleaned.str.extract_groups(_CN_NUMBER)
-    digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
-    staged = frame.with_columns(
-        parts.struct.field("1").alias("_digits"), parts.struct.field("2").alias("_check")
+    text = pl.col("_cleaned")
+    prefixed = text.str.starts_with("ZL") | text.str.starts_with("CN")
+    staged = frame.with_columns(_cleaned=cleaned).with_columns(
+        _matches=text.str.contains(_CN_NUMBER),
+        _body=pl.when(prefixed).then(text.str.slice(len("ZL"))).otherwise(text),
     )
+    matched, body = pl.when(pl.col("_matches")), pl.col("_body")
+    staged = staged.with_columns(
+        matched.then(body.str.head(-1).str.strip_suffix(".")).alias("_digits"),
+        matched.then(body.str.tail(1)).alias("_check"),
+    ).drop("_cleaned", "_matches", "_body")
+    digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
     type_digit = (
         pl.when(pl.col("_digits").str.len_bytes() == 12)
         .then(pl.col("_digits").str.slice(4, 1))
