@@ -30,7 +30,7 @@ from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
 from valuation.features import FittedModel
 from valuation.frame import IN_MEMORY, normalise
-from valuation.high_value import criteria_text, high_value_flags
+from valuation.high_value import criteria_text, high_value_flags, with_strategic_industry
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
 from valuation.market import default_model
@@ -222,7 +222,8 @@ def value_frame(
     """
     model = model or default_model()
     checked = normalise(frame, base_date).with_row_index("_row").collect(engine=IN_MEMORY)
-    rows = _prepared(checked.filter(pl.col("error").is_null()), base_date)
+    valid = with_strategic_industry(checked.lazy().filter(pl.col("error").is_null()))
+    rows = _prepared(valid.collect(engine=IN_MEMORY), base_date)
     # Only the identity and error of every row are kept for the end, not the whole frame.
     checked = checked.select("_row", "patent_id", "error")
     applied = rows["income_note"].is_null().to_numpy()

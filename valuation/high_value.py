@@ -54,6 +54,8 @@ HOME_COUNTRY = "CN"
 _YEARS = "high_value_maintained_years"
 _THRESHOLD = "high_value_pledge_amount_threshold"
 _SEPARATOR = ";"
+STRATEGIC_COLUMN = "_strategic_industry"
+"""The strategic-industry test (with IPC prefixes) computed once for a batch."""
 
 
 class Criterion(StrEnum):
@@ -213,8 +215,11 @@ def strategic_industry_expr(columns: Collection[str], *, use_ipc: bool = True) -
 
     Reads ``industry`` and ``ipc`` (codes separated by ``;``) when present. IPC codes are read
     without their whitespace: a prefix matches at the start or after a ``;``, with any whitespace
-    before or inside it.
+    before or inside it. A frame that carries :data:`STRATEGIC_COLUMN` (see
+    :func:`with_strategic_industry`) is read from that column instead.
     """
+    if use_ipc and STRATEGIC_COLUMN in columns:
+        return pl.col(STRATEGIC_COLUMN)
     known = pl.lit(value=False)
     match = pl.lit(value=False)
     if "industry" in columns:
@@ -228,6 +233,13 @@ def strategic_industry_expr(columns: Collection[str], *, use_ipc: bool = True) -
             pattern = rf"(?:^|{_SEPARATOR})\s*(?:{prefixes})"
             match |= codes.str.contains(pattern).fill_null(value=False)
     return pl.when(known).then(match).otherwise(None)
+
+
+def with_strategic_industry(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with :data:`STRATEGIC_COLUMN`, so that the score and the high-value criteria,
+    which both ask, compute the strategic-industry test once."""
+    columns = frame.collect_schema().names()
+    return frame.with_columns(strategic_industry_expr(columns).alias(STRATEGIC_COLUMN))
 
 
 def _in_force(patent: Patent, at: date) -> bool:
