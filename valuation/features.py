@@ -127,8 +127,8 @@ def _as_date(frame: pl.DataFrame, name: str) -> pl.Expr:
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.String)
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text)
+    # Empty text as null; a replacement reads the text once (a when/then reads it twice).
+    return pl.col(name).cast(pl.String).str.strip_chars().replace("", None)
 
 
 def _expiry(frame: pl.DataFrame) -> pl.Series:
@@ -161,8 +161,10 @@ def years_since(frame: pl.DataFrame, column: str, as_of: date) -> pl.Series:
 
 
 def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
-    """``frame.select(columns)`` with literals broadcast to the frame's height."""
-    return frame.select(pl.col("__row"), *columns).drop("__row")
+    """``frame.select(columns)`` with literals broadcast to the frame's height (lazily, so that a
+    text cleaned once serves every test on it)."""
+    query = frame.lazy().select(pl.col("__row"), *columns).drop("__row")
+    return query.collect(engine=IN_MEMORY)
 
 
 def _ipc_sections(frame: pl.DataFrame) -> pl.DataFrame:
