@@ -124,6 +124,12 @@ def _as_date(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Date)
 
 
+def _is_normalised(frame: pl.DataFrame) -> bool:
+    """Whether :func:`valuation.frame.normalise` made ``frame``: its text is already trimmed,
+    empty text is null and the patent type is in lower case."""
+    return "error" in frame.columns and frame.schema.get("expiry_date") == pl.Date
+
+
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.String)
@@ -134,7 +140,7 @@ def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
 def _expiry(frame: pl.DataFrame) -> pl.Series:
     """Each row's expiry (:func:`valuation.frame.expiry_date`): as given, else filing date +
     statutory term; read as is from a frame that :func:`valuation.frame.normalise` made."""
-    if "error" in frame.columns and frame.schema.get("expiry_date") == pl.Date:
+    if _is_normalised(frame):
         return frame.get_column("expiry_date")
     adjustment = (
         pl.col("term_adjustment_days").cast(pl.Int64)
@@ -167,14 +173,15 @@ def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
     return query.collect(engine=IN_MEMORY)
 
 
-def _ipc_sections(frame: pl.DataFrame) -> pl.DataFrame:
+def _ipc_sections(frame: pl.DataFrame, *, normalised: bool) -> pl.DataFrame:
     """``ipc_B`` … ``ipc_H``: 1 where a code starts with the section's letter (either case, after
     any whitespace), 0 where none does, null without IPC codes.
 
     Each code is led by a ``;`` with the whitespace after it removed, so that a section is the
     text ``;B`` or ``;b``: one pass of a regular expression, then plain substring tests.
     """
-    codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), _text(frame, "ipc")])
+    text = pl.col("ipc") if normalised and "ipc" in frame.columns else _text(frame, "ipc")
+    codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), text])
     led = codes.str.replace_all(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR).alias("_codes")
     sections = (
         pl.col("_codes")
@@ -195,6 +202,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
         A count is negative, a patent type unknown, or remaining life lacks a base date.
     """
     expiry = _expiry(frame) if group == "remaining_life" else None
+    normalised = _is_normalised(frame)
     present = [c for c in frame.columns if c in _INPUTS[group]]
     frame = frame.with_row_index("__row").select("__row", *present)  # nothing else is read
     if group in COUNT_GROUPS:
@@ -207,9 +215,13 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
             raise FeatureError(f"column {group!r} has negative counts")
         return pl.DataFrame({f"log1p_{group}": counts.log1p()})
     if group == "ipc_sections":
-        return _ipc_sections(frame)
+        return _ipc_sections(frame, normalised=normalised)
     if group == "patent_type":
-        kind = _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
+        kind = (
+            frame.get_column("patent_type")
+            if normalised and "patent_type" in frame.columns
+            else _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
+        )
         unknown = sorted(set(kind.drop_nulls().unique().to_list()) - set(TYPE_LEVELS))
         if unknown:
             raise FeatureError(f"column 'patent_type' has unknown values {unknown}")
