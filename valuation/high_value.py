@@ -174,13 +174,9 @@ def strategic_match(
 
 def split_codes(column: str) -> pl.Expr:
     """A ';'-separated text column as a list of trimmed, upper-cased, non-empty items."""
-    items = pl.col(column).str.split(_SEPARATOR)
-    return items.list.eval(
-        pl.element()
-        .str.strip_chars()
-        .str.to_uppercase()
-        .filter(pl.element().str.strip_chars() != "")
-    )
+    item = pl.element()
+    trimmed = pl.col(column).str.split(_SEPARATOR).list.eval(item.str.strip_chars())
+    return trimmed.list.eval(item.filter(item != "").str.to_uppercase())
 
 
 def foreign_country_expr(column: str) -> pl.Expr:

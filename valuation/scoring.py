@@ -462,7 +462,7 @@ def _measure_expr(proxy: str, schema: Mapping[str, pl.DataType], at: date) -> pl
         if proxy == "ipc":
             items = items.list.eval(pl.element().str.slice(0, IPC_SUBCLASS_LENGTH))
         # No item is not observed; the count is read once (list expressions are not shared).
-        return items.list.unique().list.len().cast(pl.Float64).replace(0.0, None)
+        return items.list.n_unique().cast(pl.Float64).replace(0.0, None)
     if proxy == "remaining_term":
         filing, expiry = pl.col("filing_date"), pl.col("expiry_date")
         whole = (expiry - filing).dt.total_days()
