@@ -274,16 +274,11 @@ def value_frame(
         "_row", *(pl.col(c).cast(MONEY_OUT) if c in money else pl.col(c) for c in columns[1:])
     )
     # Rows that failed their checks keep their error and get no values.
-    return (
-        checked.select("_row", "patent_id", "error")
-        .join(valued, on="_row", how="left")
-        .sort("_row")
-        .select(
-            *columns,
-            "error",
-            pl.lit(base_date).alias("base_date"),
-            pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
-        )
+    return checked.join(valued, on="_row", how="left", maintain_order="left").select(
+        *columns,
+        "error",
+        pl.lit(base_date).alias("base_date"),
+        pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
     )
 
 
