@@ -82,30 +82,44 @@ def _text(name: str) -> pl.Expr:
 
 
 def _parse(name: str, schema: pl.Schema) -> pl.Expr:
-    """The column as its schema type; a cell that does not parse becomes null."""
+    """The column as its schema type; a cell that does not parse becomes null.
+
+    A typed column given as text is parsed from its trimmed text, :func:`_raw` (see
+    :func:`normalise`).
+    """
     column = BY_NAME[name]
     if name not in schema:
         return pl.lit(None, dtype=_kernel_dtype(column.dtype)).alias(name)
+    if column.dtype == pl.String:
+        return _text(name).alias(name)
+    given_as_text = schema[name] == pl.String
+    text = pl.col(_raw(name)) if given_as_text else _text(name)
     if column.dtype == pl.Date:
         if schema[name] == pl.Date:
             return pl.col(name)
-        return _text(name).str.to_date("%Y-%m-%d", strict=False).alias(name)
-    if column.dtype == pl.String:
-        return _text(name).alias(name)
+        return text.str.to_date("%Y-%m-%d", strict=False).alias(name)
     if column.dtype == pl.Boolean:
         if schema[name] == pl.Boolean:
             return pl.col(name)
-        words = _text(name).cast(pl.String).str.to_lowercase()
-        return words.replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean).alias(
-            name
+        return (
+            text.str.to_lowercase()
+            .replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean)
+            .alias(name)
         )
     dtype = _kernel_dtype(column.dtype)
     number = pl.col(name).cast(pl.Float64, strict=False)
-    if schema[name] == pl.String:
-        number = _text(name).str.replace_all(",", "").cast(pl.Float64, strict=False)
+    if given_as_text:
+        number = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
     if dtype == pl.Int64:  # a count: 3.7 is refused, not truncated
-        return pl.when(number == number.floor()).then(number.cast(pl.Int64)).alias(name)
+        return _whole(number).alias(name)
     return number.cast(dtype, strict=False).alias(name)
+
+
+def _whole(number: pl.Expr) -> pl.Expr:
+    """``number`` as Int64 where it is a whole number, else null (read once, in a struct)."""
+    f = pl.field
+    whole = pl.when(f("_number") == f("_number").floor()).then(f("_number").cast(pl.Int64))
+    return pl.struct(_number=number).struct.with_fields(_whole=whole).struct.field("_whole")
 
 
 def _kernel_dtype(dtype: pl.DataType | type[pl.DataType]) -> pl.DataType | type[pl.DataType]:
@@ -289,7 +303,11 @@ def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.
         for c in COLUMNS
         if c.name in schema and schema[c.name] == pl.String and c.dtype != pl.String
     ]
-    typed = lazy.select(*given, *(_parse(c.name, schema) for c in COLUMNS), *raws)
+    # The text of typed columns given as text is trimmed once; they are parsed from it.
+    raw_columns = [pl.col(raw.meta.output_name()) for raw in raws]
+    typed = lazy.with_columns(*raws).select(
+        *given, *(_parse(c.name, schema) for c in COLUMNS), *raw_columns
+    )
     jurisdiction = pl.col("jurisdiction").str.to_uppercase().fill_null(HOME_JURISDICTION)
     is_cn = pl.col("jurisdiction") == HOME_JURISDICTION
     typed = _number_parts(typed.with_columns(jurisdiction.alias("jurisdiction")))
