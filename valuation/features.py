@@ -398,6 +398,24 @@ def base_date(as_of: date | None) -> date:
     return as_of or datetime.now(UTC).date()
 
 
+def quadratic_forms(x: FloatArray, cov: FloatArray) -> FloatArray:
+    r"""The quadratic form :math:`x_i \Sigma x_i^\top` of each row :math:`x_i` of ``x``.
+
+    The terms :math:`x_{ij} \Sigma_{jk} x_{ik}` are added for :math:`j`, then :math:`k`, in
+    order, as ``np.einsum("ij,jk,ik->i", x, cov, x)`` adds them (a test holds the two to the
+    last bit), one contiguous column at a time.
+    """
+    columns = np.ascontiguousarray(x.T)
+    total = np.zeros(x.shape[0])
+    term = np.empty(x.shape[0])
+    for j, column in enumerate(columns):
+        for k, other in enumerate(columns):
+            np.multiply(column, cov[j, k], out=term)
+            np.multiply(term, other, out=term)
+            np.add(total, term, out=total)
+    return total
+
+
 def lognormal_frame(
     ids: pl.Series, m: FloatArray, s: FloatArray, z10: float, z90: float, **extra: FloatArray
 ) -> pl.DataFrame:
