@@ -3,7 +3,8 @@
 :func:`value_frame` values every row of a frame in the batch schema (:mod:`valuation.schema`) with
 polars expressions and numpy kernels — no per-patent Python loop — and gives the same figures as
 :func:`valuation.engine.value_patent`, row by row, to the fen. :func:`value_file` streams a CSV or
-Parquet file through it in chunks, so inputs larger than memory are valued in bounded memory.
+Parquet file through it in chunks, two at a time, so inputs larger than memory are valued in
+bounded memory.
 
 A row that fails its checks keeps its ``error`` (field and reason) and gets no values; the other
 rows are valued.
@@ -12,7 +13,7 @@ rows are valued.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from decimal import Decimal
@@ -60,8 +61,9 @@ OUTPUT_COLUMNS = (
 RANGE_COLUMNS = ("p10", "p50", "p90")
 DEFAULT_CHUNK_ROWS = 250_000
 DEFAULT_WORKERS = 2
-"""Chunks valued at once by value_file: the cores of the machine the benchmark targets. Each
-holds its chunk's frames in memory."""
+"""Chunks value_file values at once: two keep both cores of a 2-core machine busy (polars and
+the numpy kernels release the GIL, so the threads run in parallel); each holds its chunk's
+frames in memory."""
 DICTIONARY_COLUMNS = (
     "ltv_cap",
     "high_value_criteria",
@@ -316,9 +318,13 @@ class _ResultSink:
             self._writer.close()
 
 
+_Pending = tuple["Future[None]", int]
+"""A chunk being written, and its number of rows."""
+
+
 def _valued_in_order(
     chunks: Iterable[pl.DataFrame], value: Callable[[pl.DataFrame], pl.DataFrame], workers: int
-) -> Iterator[pl.DataFrame]:
+) -> Generator[pl.DataFrame]:
     """``value(chunk)`` of each chunk, in order, with up to ``workers`` chunks valued at once."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         running: deque[Future[pl.DataFrame]] = deque()
@@ -361,23 +367,21 @@ def value_file(
     done = 0
     with target.open("wb") as file, ThreadPoolExecutor(max_workers=1) as background:
         sink = _ResultSink(file, parquet=target.suffix.lower() == ".parquet")
+        results = _valued_in_order(_chunks(source, chunk_rows), value, workers)
         pending: _Pending | None = None
         try:
-            for result in _valued_in_order(_chunks(source, chunk_rows), value, workers):
+            for result in results:
                 if pending is not None:
                     done = _finish(pending, done, progress)
                 pending = (background.submit(sink.write, result), result.height)
             if pending is not None:
                 done, pending = _finish(pending, done, progress), None
         finally:
-            if pending is not None:  # valuing failed: let the write under way end first
+            results.close()  # on an error, chunks still being valued are waited for
+            if pending is not None:  # and so is the write under way
                 wait([pending[0]])
             sink.close()
     return done
-
-
-_Pending = tuple["Future[None]", int]
-"""A chunk being written, and its number of rows."""
 
 
 def _finish(pending: _Pending, done: int, progress: Callable[[int], None] | None) -> int:
