@@ -3,7 +3,8 @@
 :func:`value_frame` values every row of a frame in the batch schema (:mod:`valuation.schema`) with
 polars expressions and numpy kernels — no per-patent Python loop — and gives the same figures as
 :func:`valuation.engine.value_patent`, row by row, to the fen. :func:`value_file` streams a CSV or
-Parquet file through it in chunks, so inputs larger than memory are valued in bounded memory.
+Parquet file through it in chunks, two at a time, so inputs larger than memory are valued in
+bounded memory.
 
 A row that fails its checks keeps its ``error`` (field and reason) and gets no values; the other
 rows are valued.
@@ -11,10 +12,14 @@ rows are valued.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
@@ -25,14 +30,14 @@ from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
 from valuation.features import FittedModel
-from valuation.frame import normalise
-from valuation.high_value import classify_high_value_batch
+from valuation.frame import IN_MEMORY, normalise
+from valuation.high_value import criteria_text, high_value_flags, with_strategic_industry
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
 from valuation.market import default_model
 from valuation.pledge_value import pledge_value_batch
 from valuation.reconcile import Approach, reconcile_arrays
-from valuation.scoring import score_batch
+from valuation.scoring import score_lazy
 from valuation.uncertainty import simulate
 
 FEN = 2
@@ -55,6 +60,20 @@ OUTPUT_COLUMNS = (
 )
 RANGE_COLUMNS = ("p10", "p50", "p90")
 DEFAULT_CHUNK_ROWS = 250_000
+DEFAULT_WORKERS = 2
+"""Chunks value_file values at once: two keep both cores of a 2-core machine busy (polars and
+the numpy kernels release the GIL, so the threads run in parallel); each holds its chunk's
+frames in memory."""
+DICTIONARY_COLUMNS = (
+    "ltv_cap",
+    "high_value_criteria",
+    "income_note",
+    "error",
+    "base_date",
+    "method",
+)
+"""Output columns with few distinct values, dictionary-encoded in Parquet (the others are written
+plain: a dictionary of mostly distinct amounts costs time and space)."""
 
 
 def _value(name: str) -> float:
@@ -67,25 +86,53 @@ def _band(low: pl.Expr, high: pl.Expr, score: pl.Expr, *, descending: bool = Fal
     return pl.when(score.is_null()).then((low + high) / 2).otherwise(low + (high - low) * position)
 
 
-def _royalty_band(industry: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    rows = read_table("royalty_bands")
-    keys = {r["industry"]: r for r in rows} | {r["name_zh"]: r for r in rows}
-    key = industry.str.strip_chars().str.to_lowercase()
-    low = key.replace_strict({k: float(r["low"]) for k, r in keys.items()}, default=None)
-    high = key.replace_strict({k: float(r["high"]) for k, r in keys.items()}, default=None)
-    return low, high
+_BAND = ("_band_low", "_band_high")
+"""Columns of the industry's royalty band while the income inputs are resolved."""
 
 
-def _income_columns(term: pl.Expr) -> list[pl.Expr]:
-    """Resolved income inputs (given, else the sourced default placed by the score)."""
+def _with_royalty_band(rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Adds the royalty band of each row's industry (``royalty_bands.csv``; null without one)."""
+    table = read_table("royalty_bands")
+    keys = {r["industry"]: r for r in table} | {r["name_zh"]: r for r in table}
+    key = pl.col("_industry_key")
+    ends = {
+        name: key.replace_strict({k: float(r[end]) for k, r in keys.items()}, default=None)
+        for name, end in zip(_BAND, ("low", "high"), strict=True)
+    }
+    industry = pl.col("industry").str.strip_chars().str.to_lowercase()
+    return rows.with_columns(_industry_key=industry).with_columns(**ends).drop("_industry_key")
+
+
+def _with_income_inputs(rows: pl.LazyFrame, term: pl.Expr) -> pl.LazyFrame:
+    """Resolved income inputs (given, else the sourced default placed by the score).
+
+    Staged so that the band lookup and the royalty, which several inputs read, are computed
+    once; adds the columns of :func:`_income_columns`.
+    """
     score = pl.col("score")
-    band_low, band_high = _royalty_band(pl.col("industry"))
-    profit = pl.col("royalty_basis").fill_null(Basis.REVENUE.value) == Basis.PROFIT.value
+    profit = _profit_basis()
     default_k = (
         pl.when(profit)
         .then(_band(pl.lit(_value("profit_share_low")), pl.lit(_value("profit_share_high")), score))
-        .otherwise(_band(band_low, band_high, score))
+        .otherwise(_band(pl.col(_BAND[0]), pl.col(_BAND[1]), score))
     )
+    royalty = pl.coalesce(pl.col("royalty_rate"), default_k)
+    return (
+        _with_royalty_band(rows)
+        .with_columns(royalty.alias("_royalty"))
+        .with_columns(_income_columns(term))
+        .drop(*_BAND)
+    )
+
+
+def _profit_basis() -> pl.Expr:
+    return pl.col("royalty_basis").fill_null(Basis.REVENUE.value) == Basis.PROFIT.value
+
+
+def _income_columns(term: pl.Expr) -> list[pl.Expr]:
+    """The income inputs besides ``_royalty``, and the note of an approach not applied."""
+    score = pl.col("score")
+    profit = _profit_basis()
     others = sum(
         _value(n)
         for n in ("risk_free_rate", "market_premium", "capital_premium", "management_premium")
@@ -96,7 +143,7 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
         score,
         descending=True,
     )
-    royalty = pl.coalesce(pl.col("royalty_rate"), default_k)
+    royalty = pl.col("_royalty")
     basis_amount = pl.when(profit).then(pl.col("revenue") * pl.col("operating_margin"))
     note = (
         pl.when(pl.col("revenue").is_null())
@@ -117,7 +164,6 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
     return [
         basis_amount.otherwise(pl.col("revenue")).alias("_b1"),
         pl.col("revenue_growth").fill_null(0.0).alias("_growth"),
-        royalty.alias("_royalty"),
         pl.col("royalty_decay").fill_null(0.0).alias("_decay"),
         pl.coalesce(pl.col("tax_rate"), pl.lit(_value("corporate_tax_rate"))).alias("_tax"),
         pl.coalesce(pl.col("discount_rate"), others + tech).alias("_discount"),
@@ -130,6 +176,35 @@ def _income_columns(term: pl.Expr) -> list[pl.Expr]:
 
 def _array(frame: pl.DataFrame, name: str) -> np.ndarray:
     return frame[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+def _scored(rows: pl.DataFrame, base_date: date) -> pl.DataFrame:
+    """``rows`` with the columns :func:`valuation.scoring.score_batch` adds, computed as there.
+
+    On polars' default engine, as ``score_batch``: the order in which an engine adds the
+    weighted parts of a score is its own, and with it the last bit of the sum. Only the columns
+    the score reads enter that query; its few new columns come back in one chunk each.
+    """
+    query = score_lazy(rows.lazy(), at=base_date)
+    added = [name for name in query.collect_schema() if name not in rows.columns]
+    return rows.with_columns(query.select(added).collect().rechunk().get_columns())
+
+
+def _prepared(rows: pl.DataFrame, base_date: date) -> pl.DataFrame:
+    """The checked rows with what the kernels read.
+
+    Adds the score and its parts (:func:`_scored`), then, as one lazy
+    query, the resolved income inputs (:func:`_with_income_inputs`), the high-value criteria
+    met (``high_value_criteria``) and, for a patent no longer alive, an economic life of zero.
+    """
+    live = pl.col("legal_status").is_in([s.value for s in LIVE_STATUSES])
+    term = pl.when(live).then(pl.col("remaining_term")).otherwise(0.0)
+    staged = _with_income_inputs(_scored(rows, base_date).lazy(), term).with_columns(
+        # A patent no longer alive has no life left for the cost approach either.
+        pl.when(live).then(pl.col("economic_life")).otherwise(0.0).alias("economic_life")
+    )
+    flagged = high_value_flags(staged, at=base_date)
+    return flagged.with_columns(high_value_criteria=criteria_text()).collect(engine=IN_MEMORY)
 
 
 def value_frame(
@@ -148,15 +223,11 @@ def value_frame(
     of every row: ``base_date`` and ``method`` (engine version and market model).
     """
     model = model or default_model()
-    checked = normalise(frame, base_date).with_row_index("_row").collect()
-    rows = checked.filter(pl.col("error").is_null())
-    live = pl.col("legal_status").is_in([s.value for s in LIVE_STATUSES])
-    term = pl.when(live).then(pl.col("remaining_term")).otherwise(0.0)
-    rows = score_batch(rows, at=base_date).with_columns(_income_columns(term))
-    rows = rows.with_columns(
-        # A patent no longer alive has no life left for the cost approach either.
-        pl.when(live).then(pl.col("economic_life")).otherwise(0.0).alias("economic_life")
-    )
+    checked = normalise(frame, base_date).with_row_index("_row").collect(engine=IN_MEMORY)
+    valid = with_strategic_industry(checked.lazy().filter(pl.col("error").is_null()))
+    rows = _prepared(valid.collect(engine=IN_MEMORY), base_date)
+    # Only the identity and error of every row are kept for the end, not the whole frame.
+    checked = checked.select("_row", "patent_id", "error")
     applied = rows["income_note"].is_null().to_numpy()
     income = income_kernel(
         _array(rows, "_b1"),
@@ -179,8 +250,6 @@ def value_frame(
         value=pl.Series(value).fill_nan(None),
     )
     out = pledge_value_batch(out, market_value_column="value")
-    hv = classify_high_value_batch(out, at=base_date)
-    out = out.with_columns(high_value_criteria=hv["hv_criteria"].list.join(";"))
     columns: list[str] = list(OUTPUT_COLUMNS)
     if draws is not None and seed is not None:
         spread = simulate(
@@ -207,26 +276,68 @@ def value_frame(
         "_row", *(pl.col(c).cast(MONEY_OUT) if c in money else pl.col(c) for c in columns[1:])
     )
     # Rows that failed their checks keep their error and get no values.
-    return (
-        checked.select("_row", "patent_id", "error")
-        .join(valued, on="_row", how="left")
-        .sort("_row")
-        .select(
-            *columns,
-            "error",
-            pl.lit(base_date).alias("base_date"),
-            pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
-        )
+    return checked.join(valued, on="_row", how="left", maintain_order="left").select(
+        *columns,
+        "error",
+        pl.lit(base_date).alias("base_date"),
+        pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
     )
 
 
 def _chunks(path: Path, rows: int) -> Iterator[pl.DataFrame]:
-    if path.suffix.lower() == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-            yield pl.DataFrame(pl.from_arrow(batch))
-        return
-    lazy = pl.scan_csv(path, infer_schema=False)
+    lazy = (
+        pl.scan_parquet(path)
+        if path.suffix.lower() == ".parquet"
+        else pl.scan_csv(path, infer_schema=False)
+    )
     yield from lazy.collect_batches(chunk_size=rows)
+
+
+class _ResultSink:
+    """Appends result chunks to one CSV or Parquet file, in the order given."""
+
+    def __init__(self, sink: BinaryIO, *, parquet: bool) -> None:
+        self._sink = sink
+        self._parquet = parquet
+        self._writer: pq.ParquetWriter | None = None
+        self._header = True
+
+    def write(self, result: pl.DataFrame) -> None:
+        if not self._parquet:
+            result.write_csv(self._sink, include_header=self._header)
+            self._header = False
+            return
+        table = result.to_arrow()
+        if self._writer is None:
+            dictionary = [c for c in DICTIONARY_COLUMNS if c in table.column_names]
+            self._writer = pq.ParquetWriter(self._sink, table.schema, use_dictionary=dictionary)
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+_Pending = tuple["Future[None]", int]
+"""A chunk being written, and its number of rows."""
+
+
+def _valued_in_order(
+    chunks: Iterable[pl.DataFrame], value: Callable[[pl.DataFrame], pl.DataFrame], workers: int
+) -> Generator[pl.DataFrame]:
+    """``value(chunk)`` of each chunk, in order, with up to ``workers`` chunks valued at once."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        running: deque[Future[pl.DataFrame]] = deque()
+        try:
+            for chunk in chunks:
+                if len(running) == workers:
+                    yield running.popleft().result()
+                running.append(pool.submit(value, chunk))
+            while running:
+                yield running.popleft().result()
+        finally:
+            for future in running:
+                future.cancel()
 
 
 def value_file(
@@ -239,33 +350,45 @@ def value_file(
     draws: int | None = None,
     seed: int | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int = DEFAULT_WORKERS,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Value the patents of ``source`` (CSV or Parquet) into ``target`` (CSV or Parquet).
 
-    Reads and writes ``chunk_rows`` rows at a time; calls ``progress(rows_done)`` after each
-    chunk. Returns the number of rows written.
+    Reads and writes ``chunk_rows`` rows at a time, values up to ``workers`` chunks at once
+    and writes each chunk's results, in order, in the background while the next are valued;
+    so about ``workers + 1`` chunks are held in memory. Calls ``progress(rows_done)`` after
+    each chunk is written. Returns the number of rows written.
     """
     model = model or default_model()
+    value = partial(
+        value_frame, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
+    )
     done = 0
-    parquet = target.suffix.lower() == ".parquet"
-    with target.open("wb") as sink:
-        writer: pq.ParquetWriter | None = None
+    with target.open("wb") as file, ThreadPoolExecutor(max_workers=1) as background:
+        sink = _ResultSink(file, parquet=target.suffix.lower() == ".parquet")
+        results = _valued_in_order(_chunks(source, chunk_rows), value, workers)
+        pending: _Pending | None = None
         try:
-            for chunk in _chunks(source, chunk_rows):
-                result = value_frame(
-                    chunk, base_date=base_date, model=model, weights=weights, draws=draws, seed=seed
-                )
-                if parquet:
-                    table = result.to_arrow()
-                    writer = writer or pq.ParquetWriter(sink, table.schema)
-                    writer.write_table(table)
-                else:
-                    result.write_csv(sink, include_header=done == 0)
-                done += result.height
-                if progress is not None:
-                    progress(done)
+            for result in results:
+                if pending is not None:
+                    done = _finish(pending, done, progress)
+                pending = (background.submit(sink.write, result), result.height)
+            if pending is not None:
+                done, pending = _finish(pending, done, progress), None
         finally:
-            if writer is not None:
-                writer.close()
+            results.close()  # on an error, chunks still being valued are waited for
+            if pending is not None:  # and so is the write under way
+                wait([pending[0]])
+            sink.close()
+    return done
+
+
+def _finish(pending: _Pending, done: int, progress: Callable[[int], None] | None) -> int:
+    """Waits for the chunk being written; returns the rows written so far."""
+    writing, rows = pending
+    writing.result()
+    done += rows
+    if progress is not None:
+        progress(done)
     return done

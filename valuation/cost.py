@@ -39,7 +39,7 @@ from models.money import DEFAULT_CURRENCY, Money, minor_unit, to_decimal
 from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter
-from valuation.frame import normalised, remaining_term, years_between
+from valuation.frame import IN_MEMORY, normalised, remaining_term, years_between
 
 METHOD = "cost approach: R&D cost × (1 + developer's profit) × (1 − obsolescence)"
 NOT_APPLIED = "no R&D cost: cost approach not applied"
@@ -240,7 +240,7 @@ def cost_batch(
     ``cost_elapsed_years``, ``cost_total_years``, ``cost_obsolescence`` and ``cost_value``
     (rounded half-even to the fen; null where the R&D cost is null).
     """
-    rows = normalised(frame).collect()
+    rows = normalised(frame).collect(engine=IN_MEMORY)
     profit = parameter(_PROFIT).value if developer_profit_rate is None else developer_profit_rate
     day = pl.lit(at, dtype=pl.Date)
     elapsed = years_between(pl.col("filing_date"), day).clip(lower_bound=0.0)

@@ -56,7 +56,7 @@ from numpy.typing import NDArray
 
 from models.enums import PatentType
 from valuation import ENGINE_VERSION
-from valuation.frame import expiry_date
+from valuation.frame import IN_MEMORY, expiry_date
 
 FloatArray = NDArray[np.float64]
 MissingPolicy = Literal["impute", "refuse"]
@@ -72,6 +72,7 @@ COUNT_GROUPS: tuple[str, ...] = (
 )
 IPC_SECTIONS: tuple[str, ...] = tuple("ABCDEFGH")
 """IPC sections; the first is the base level of the section dummies."""
+_IPC_SEPARATOR = ";"
 TYPE_LEVELS: tuple[str, ...] = tuple(t.value for t in PatentType)
 """Patent types; the first (invention) is the base level of the type dummies."""
 GROUPS: tuple[str, ...] = (*COUNT_GROUPS, "ipc_sections", "patent_type", "remaining_life")
@@ -123,17 +124,23 @@ def _as_date(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.Date)
 
 
+def _is_normalised(frame: pl.DataFrame) -> bool:
+    """Whether :func:`valuation.frame.normalise` made ``frame``: its text is already trimmed,
+    empty text is null and the patent type is in lower case."""
+    return "error" in frame.columns and frame.schema.get("expiry_date") == pl.Date
+
+
 def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     if name not in frame.columns:
         return pl.lit(None, dtype=pl.String)
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text)
+    # Empty text as null; a replacement reads the text once (a when/then reads it twice).
+    return pl.col(name).cast(pl.String).str.strip_chars().replace("", None)
 
 
 def _expiry(frame: pl.DataFrame) -> pl.Series:
     """Each row's expiry (:func:`valuation.frame.expiry_date`): as given, else filing date +
     statutory term; read as is from a frame that :func:`valuation.frame.normalise` made."""
-    if "error" in frame.columns and frame.schema.get("expiry_date") == pl.Date:
+    if _is_normalised(frame):
         return frame.get_column("expiry_date")
     adjustment = (
         pl.col("term_adjustment_days").cast(pl.Int64)
@@ -160,8 +167,30 @@ def years_since(frame: pl.DataFrame, column: str, as_of: date) -> pl.Series:
 
 
 def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
-    """``frame.select(columns)`` with literals broadcast to the frame's height."""
-    return frame.select(pl.col("__row"), *columns).drop("__row")
+    """``frame.select(columns)`` with literals broadcast to the frame's height (lazily, so that a
+    text cleaned once serves every test on it)."""
+    query = frame.lazy().select(pl.col("__row"), *columns).drop("__row")
+    return query.collect(engine=IN_MEMORY)
+
+
+def _ipc_sections(frame: pl.DataFrame, *, normalised: bool) -> pl.DataFrame:
+    """``ipc_B`` … ``ipc_H``: 1 where a code starts with the section's letter (either case, after
+    any whitespace), 0 where none does, null without IPC codes.
+
+    Each code is led by a ``;`` with the whitespace after it removed, so that a section is the
+    text ``;B`` or ``;b``: one pass of a regular expression, then plain substring tests.
+    """
+    text = pl.col("ipc") if normalised and "ipc" in frame.columns else _text(frame, "ipc")
+    codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), text])
+    led = codes.str.replace_all(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR).alias("_codes")
+    sections = (
+        pl.col("_codes")
+        .str.contains_any([f"{_IPC_SEPARATOR}{s}", f"{_IPC_SEPARATOR}{s.lower()}"])
+        .cast(pl.Float64)
+        .alias(f"ipc_{s}")
+        for s in IPC_SECTIONS[1:]
+    )
+    return _select(frame, led).lazy().select(*sections).collect(engine=IN_MEMORY)
 
 
 def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:
@@ -173,6 +202,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
         A count is negative, a patent type unknown, or remaining life lacks a base date.
     """
     expiry = _expiry(frame) if group == "remaining_life" else None
+    normalised = _is_normalised(frame)
     present = [c for c in frame.columns if c in _INPUTS[group]]
     frame = frame.with_row_index("__row").select("__row", *present)  # nothing else is read
     if group in COUNT_GROUPS:
@@ -185,16 +215,13 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
             raise FeatureError(f"column {group!r} has negative counts")
         return pl.DataFrame({f"log1p_{group}": counts.log1p()})
     if group == "ipc_sections":
-        codes = _text(frame, "ipc")
-        return _select(
-            frame,
-            *(
-                codes.str.contains(rf"(?i)(?:^|;)\s*{s}").cast(pl.Float64).alias(f"ipc_{s}")
-                for s in IPC_SECTIONS[1:]
-            ),
-        )
+        return _ipc_sections(frame, normalised=normalised)
     if group == "patent_type":
-        kind = _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
+        kind = (
+            frame.get_column("patent_type")
+            if normalised and "patent_type" in frame.columns
+            else _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
+        )
         unknown = sorted(set(kind.drop_nulls().unique().to_list()) - set(TYPE_LEVELS))
         if unknown:
             raise FeatureError(f"column 'patent_type' has unknown values {unknown}")
@@ -369,6 +396,24 @@ def patent_ids(frame: pl.DataFrame) -> pl.Series:
 def base_date(as_of: date | None) -> date:
     """The base date of a valuation: ``as_of``, or today (UTC) when none is given."""
     return as_of or datetime.now(UTC).date()
+
+
+def quadratic_forms(x: FloatArray, cov: FloatArray) -> FloatArray:
+    r"""The quadratic form :math:`x_i \Sigma x_i^\top` of each row :math:`x_i` of ``x``.
+
+    The terms :math:`x_{ij} \Sigma_{jk} x_{ik}` are added for :math:`j`, then :math:`k`, in
+    order, as ``np.einsum("ij,jk,ik->i", x, cov, x)`` adds them (a test holds the two to the
+    last bit), one contiguous column at a time.
+    """
+    columns = np.ascontiguousarray(x.T)
+    total = np.zeros(x.shape[0])
+    term = np.empty(x.shape[0])
+    for j, column in enumerate(columns):
+        for k, other in enumerate(columns):
+            np.multiply(column, cov[j, k], out=term)
+            np.multiply(term, other, out=term)
+            np.add(total, term, out=total)
+    return total
 
 
 def lognormal_frame(

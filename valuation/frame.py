@@ -6,27 +6,36 @@ number, the jurisdiction, the legal status), and writes every problem of a row i
 column — the field and the reason — so that one bad row never costs the batch. Everything is a
 polars expression: no per-row Python.
 
-The date arithmetic follows ``models.patent``: anniversaries fall back from 29 February to
-28 February, and remaining terms count whole anniversaries plus the last part-year by days.
+The date arithmetic follows ``models.patent`` (:mod:`valuation.calendar`): anniversaries fall back
+from 29 February to 28 February, and remaining terms count whole anniversaries plus the last
+part-year by days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Final
 
 import polars as pl
 
 from models import rules
 from models.enums import LegalStatus, PatentType
 from models.patent_number import TYPE_DIGITS
+from valuation.calendar import add_years as add_years  # re-exported: pledge.eligibility_batch
+from valuation.calendar import years_between as years_between
 from valuation.schema import BY_NAME, COLUMNS
 
+IN_MEMORY: Final = "in-memory"
+"""The polars engine for batch queries over frames already in memory. The default streaming
+engine spends more CPU on them and leaves every column in many chunks, which slows the numpy
+steps that read them afterwards."""
 HOME_JURISDICTION = "CN"
 _NUMERIC = (pl.Int64, pl.Float64)
 _CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
+_RADIX, _MODULUS = 10, 11
 _TYPES = tuple(t.value for t in PatentType)
 _BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _STATUSES = tuple(s.value for s in LegalStatus)
@@ -60,39 +69,57 @@ _BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
 def _join(errors: Sequence[pl.Expr]) -> pl.Expr:
     """The non-null messages joined with '; ', or null when there is none."""
     joined = pl.concat_str(errors, separator="; ", ignore_nulls=True)
-    return pl.when(joined.str.len_chars() > 0).then(joined)
+    return _empty_as_null(joined)
+
+
+def _empty_as_null(text: pl.Expr) -> pl.Expr:
+    # A replacement reads the text once (a when/then reads it twice).
+    return text.replace("", None)
 
 
 def _text(name: str) -> pl.Expr:
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text.str.len_chars() > 0).then(text)
+    return _empty_as_null(pl.col(name).cast(pl.String).str.strip_chars())
 
 
 def _parse(name: str, schema: pl.Schema) -> pl.Expr:
-    """The column as its schema type; a cell that does not parse becomes null."""
+    """The column as its schema type; a cell that does not parse becomes null.
+
+    A typed column given as text is parsed from its trimmed text, :func:`_raw` (see
+    :func:`normalise`).
+    """
     column = BY_NAME[name]
     if name not in schema:
         return pl.lit(None, dtype=_kernel_dtype(column.dtype)).alias(name)
+    if column.dtype == pl.String:
+        return _text(name).alias(name)
+    given_as_text = schema[name] == pl.String
+    text = pl.col(_raw(name)) if given_as_text else _text(name)
     if column.dtype == pl.Date:
         if schema[name] == pl.Date:
             return pl.col(name)
-        return _text(name).str.to_date("%Y-%m-%d", strict=False).alias(name)
-    if column.dtype == pl.String:
-        return _text(name).alias(name)
+        return text.str.to_date("%Y-%m-%d", strict=False).alias(name)
     if column.dtype == pl.Boolean:
         if schema[name] == pl.Boolean:
             return pl.col(name)
-        words = _text(name).cast(pl.String).str.to_lowercase()
-        return words.replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean).alias(
-            name
+        return (
+            text.str.to_lowercase()
+            .replace_strict(_BOOLEAN_WORDS, default=None, return_dtype=pl.Boolean)
+            .alias(name)
         )
     dtype = _kernel_dtype(column.dtype)
     number = pl.col(name).cast(pl.Float64, strict=False)
-    if schema[name] == pl.String:
-        number = _text(name).str.replace_all(",", "").cast(pl.Float64, strict=False)
+    if given_as_text:
+        number = text.str.replace_all(",", "").cast(pl.Float64, strict=False)
     if dtype == pl.Int64:  # a count: 3.7 is refused, not truncated
-        return pl.when(number == number.floor()).then(number.cast(pl.Int64)).alias(name)
+        return _whole(number).alias(name)
     return number.cast(dtype, strict=False).alias(name)
+
+
+def _whole(number: pl.Expr) -> pl.Expr:
+    """``number`` as Int64 where it is a whole number, else null (read once, in a struct)."""
+    f = pl.field
+    whole = pl.when(f("_number") == f("_number").floor()).then(f("_number").cast(pl.Int64))
+    return pl.struct(_number=number).struct.with_fields(_whole=whole).struct.field("_whole")
 
 
 def _kernel_dtype(dtype: pl.DataType | type[pl.DataType]) -> pl.DataType | type[pl.DataType]:
@@ -138,27 +165,51 @@ def _out_of_bounds(name: str) -> list[Check]:
 
 
 def _check_character(digits: pl.Expr) -> pl.Expr:
-    """The check character of 12- or 8-digit numbers, by integer arithmetic on the digits."""
-    value, length = digits.cast(pl.Int64), digits.str.len_bytes()
-    long = sum(((value // 10 ** (11 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_12))
-    short = sum(((value // 10 ** (7 - i)) % 10) * w for i, w in enumerate(_WEIGHTS_8))
-    remainder = pl.when(length == 12).then(long).otherwise(short) % 11
-    return pl.when(remainder == 10).then(pl.lit("X")).otherwise(remainder.cast(pl.String))
+    r"""The check character of 12- or 8-digit numbers, by integer arithmetic on the digits.
+
+    With :math:`q_0` the number and :math:`q_{k+1} = \lfloor q_k / 10 \rfloor`, the k-th digit
+    from the right is :math:`q_k - 10\,q_{k+1}`; the weighted digit sum modulo 11 is the check
+    (10 is written X).
+    """
+    f = pl.field
+    staged = pl.struct(_q0=digits.cast(pl.Int64), _length=digits.str.len_bytes())
+    for k in range(len(_WEIGHTS_12)):
+        staged = staged.struct.with_fields(**{f"_q{k + 1}": f(f"_q{k}") // _RADIX})
+    digit = [f(f"_q{k}") - _RADIX * f(f"_q{k + 1}") for k in range(len(_WEIGHTS_12))]
+    long = sum(digit[len(_WEIGHTS_12) - 1 - i] * w for i, w in enumerate(_WEIGHTS_12))
+    short = sum(digit[len(_WEIGHTS_8) - 1 - i] * w for i, w in enumerate(_WEIGHTS_8))
+    remainder = pl.when(f("_length") == len(_WEIGHTS_12)).then(long).otherwise(short) % _MODULUS
+    check = pl.when(remainder == _MODULUS - 1).then(pl.lit("X"))
+    return staged.struct.with_fields(
+        _check=check.otherwise(remainder.cast(pl.String))
+    ).struct.field("_check")
 
 
 def _number_parts(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """Adds ``_digits``, ``_check``, ``_expected`` and ``_number_type`` for CN numbers."""
+    """Adds ``_digits``, ``_check``, ``_expected`` and ``_number_type`` for CN numbers.
+
+    A number that matches :data:`_CN_NUMBER` is cut into the parts its groups capture by
+    position (a prefix ZL or CN, the digits, an optional dot, the check character), which spares
+    the slower capturing match.
+    """
     cleaned = (
         pl.col("patent_id")
         .str.replace_all(r"[\s\-_]", "")
         .str.to_uppercase()
         .str.strip_prefix("ZL")
     )
-    parts = cleaned.str.extract_groups(_CN_NUMBER)
-    digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
-    staged = frame.with_columns(
-        parts.struct.field("1").alias("_digits"), parts.struct.field("2").alias("_check")
+    text = pl.col("_cleaned")
+    prefixed = text.str.starts_with("ZL") | text.str.starts_with("CN")
+    staged = frame.with_columns(_cleaned=cleaned).with_columns(
+        _matches=text.str.contains(_CN_NUMBER),
+        _body=pl.when(prefixed).then(text.str.slice(len("ZL"))).otherwise(text),
     )
+    matched, body = pl.when(pl.col("_matches")), pl.col("_body")
+    staged = staged.with_columns(
+        matched.then(body.str.head(-1).str.strip_suffix(".")).alias("_digits"),
+        matched.then(body.str.tail(1)).alias("_check"),
+    ).drop("_cleaned", "_matches", "_body")
+    digit_types = {str(d): kind.value for d, (kind, _pct) in TYPE_DIGITS.items()}
     type_digit = (
         pl.when(pl.col("_digits").str.len_bytes() == 12)
         .then(pl.col("_digits").str.slice(4, 1))
@@ -195,28 +246,11 @@ def _number_checks(is_cn: pl.Expr) -> list[Check]:
     ]
 
 
-def add_years(start: pl.Expr, years: pl.Expr | int) -> pl.Expr:
-    """The anniversary ``years`` after ``start`` (29 February falls back to 28 February)."""
-    if isinstance(years, int):
-        return start.dt.offset_by(f"{years}y")
-    return start.dt.offset_by(pl.format("{}y", years))
-
-
-def years_between(start: pl.Expr, end: pl.Expr) -> pl.Expr:
-    """Vectorised ``models.patent.years_between`` (Float64; negative when ``end`` < ``start``)."""
-    low, high = pl.min_horizontal(start, end), pl.max_horizontal(start, end)
-    guess = high.dt.year().cast(pl.Int64) - low.dt.year().cast(pl.Int64)
-    whole = guess - (add_years(low, guess) > high).cast(pl.Int64)
-    anniversary, following = add_years(low, whole), add_years(low, whole + 1)
-    part = (high - anniversary).dt.total_days() / (following - anniversary).dt.total_days()
-    years = whole.cast(pl.Float64) + part
-    return pl.when(end < start).then(-years).otherwise(years)
-
-
 def expiry_date() -> pl.Expr:
     """Vectorised ``Patent.expiry_date``: the given expiry, else filing date + statutory term
     (+ term adjustment); null where no rule applies."""
-    term: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    # The first rule that applies gives the term; the jurisdiction's own rules come first.
+    terms: list[pl.Expr] = []
     for rule in sorted(rules.term_rules(), key=lambda r: r.jurisdiction == "*"):
         applies = pl.col("patent_type") == rule.patent_type.value
         if rule.jurisdiction != "*":
@@ -225,7 +259,8 @@ def expiry_date() -> pl.Expr:
             applies &= pl.col("filing_date") >= rule.filed_from
         if rule.filed_before is not None:
             applies &= pl.col("filing_date") < rule.filed_before
-        term = pl.when(term.is_null() & applies).then(pl.lit(rule.term_years)).otherwise(term)
+        terms.append(pl.when(applies).then(pl.lit(rule.term_years, dtype=pl.Int64)))
+    term = pl.coalesce(terms) if terms else pl.lit(None, dtype=pl.Int64)
     statutory = add_years(pl.col("filing_date"), term) + pl.duration(
         days=pl.col("term_adjustment_days").fill_null(0)
     )
@@ -268,7 +303,11 @@ def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.
         for c in COLUMNS
         if c.name in schema and schema[c.name] == pl.String and c.dtype != pl.String
     ]
-    typed = lazy.select(*given, *(_parse(c.name, schema) for c in COLUMNS), *raws)
+    # The text of typed columns given as text is trimmed once; they are parsed from it.
+    raw_columns = [pl.col(raw.meta.output_name()) for raw in raws]
+    typed = lazy.with_columns(*raws).select(
+        *given, *(_parse(c.name, schema) for c in COLUMNS), *raw_columns
+    )
     jurisdiction = pl.col("jurisdiction").str.to_uppercase().fill_null(HOME_JURISDICTION)
     is_cn = pl.col("jurisdiction") == HOME_JURISDICTION
     typed = _number_parts(typed.with_columns(jurisdiction.alias("jurisdiction")))

@@ -47,13 +47,15 @@ from models.money import Money
 from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import parameter, read_table
-from valuation.frame import normalised
+from valuation.frame import IN_MEMORY, normalised
 
 METHOD = "CNIPA high-value invention patent criteria (any one of five)"
 HOME_COUNTRY = "CN"
 _YEARS = "high_value_maintained_years"
 _THRESHOLD = "high_value_pledge_amount_threshold"
 _SEPARATOR = ";"
+STRATEGIC_COLUMN = "_strategic_industry"
+"""The strategic-industry test (with IPC prefixes) computed once for a batch."""
 
 
 class Criterion(StrEnum):
@@ -172,13 +174,9 @@ def strategic_match(
 
 def split_codes(column: str) -> pl.Expr:
     """A ';'-separated text column as a list of trimmed, upper-cased, non-empty items."""
-    items = pl.col(column).str.split(_SEPARATOR)
-    return items.list.eval(
-        pl.element()
-        .str.strip_chars()
-        .str.to_uppercase()
-        .filter(pl.element().str.strip_chars() != "")
-    )
+    item = pl.element()
+    trimmed = pl.col(column).str.split(_SEPARATOR).list.eval(item.str.strip_chars())
+    return trimmed.list.eval(item.filter(item != "").str.to_uppercase())
 
 
 def foreign_country_expr(column: str) -> pl.Expr:
@@ -198,27 +196,46 @@ def foreign_country_expr(column: str) -> pl.Expr:
     return others.str.contains(r"[A-Z]")
 
 
+def _spaced(key: str) -> str:
+    """A regex for ``key`` with any whitespace between its characters."""
+    return r"\s*".join(re.escape(character) for character in key)
+
+
+def industry_key_expr(column: str = "industry") -> pl.Expr:
+    """Vectorised :func:`normalise_industry` of a text column."""
+    return pl.col(column).str.strip_chars().str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+
+
 def strategic_industry_expr(columns: Collection[str], *, use_ipc: bool = True) -> pl.Expr:
     """Vectorised strategic-industry test: Boolean, null when neither industry nor IPC is known.
 
-    Reads ``industry`` and ``ipc`` (codes separated by ``;``) when present.
+    Reads ``industry`` and ``ipc`` (codes separated by ``;``) when present. IPC codes are read
+    without their whitespace: a prefix matches at the start or after a ``;``, with any whitespace
+    before or inside it. A frame that carries :data:`STRATEGIC_COLUMN` (see
+    :func:`with_strategic_industry`) is read from that column instead.
     """
+    if use_ipc and STRATEGIC_COLUMN in columns:
+        return pl.col(STRATEGIC_COLUMN)
     known = pl.lit(value=False)
     match = pl.lit(value=False)
     if "industry" in columns:
-        keys = pl.col("industry").str.strip_chars().str.to_lowercase()
-        keys = keys.str.replace_all(r"[\s\-]+", "_")
         known |= pl.col("industry").is_not_null()
-        match |= keys.is_in(list(_industry_lookup())).fill_null(value=False)
+        match |= industry_key_expr().is_in(list(_industry_lookup())).fill_null(value=False)
     if "ipc" in columns:
-        # Codes without spaces, so that a prefix can be matched after the start or a ';'.
-        codes = pl.col("ipc").str.to_uppercase().str.replace_all(r"\s+", "")
-        known |= codes.str.contains(r"[^;]").fill_null(value=False)
+        codes = pl.col("ipc").str.to_uppercase()
+        known |= codes.str.contains(r"[^;\s]").fill_null(value=False)
         if use_ipc and _prefixes():
-            prefixes = "|".join(re.escape(e.key) for e in _prefixes())
-            pattern = f"(?:^|{_SEPARATOR})(?:{prefixes})"
+            prefixes = "|".join(_spaced(e.key) for e in _prefixes())
+            pattern = rf"(?:^|{_SEPARATOR})\s*(?:{prefixes})"
             match |= codes.str.contains(pattern).fill_null(value=False)
     return pl.when(known).then(match).otherwise(None)
+
+
+def with_strategic_industry(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with :data:`STRATEGIC_COLUMN`, so that the score and the high-value criteria,
+    which both ask, compute the strategic-industry test once."""
+    columns = frame.collect_schema().names()
+    return frame.with_columns(strategic_industry_expr(columns).alias(STRATEGIC_COLUMN))
 
 
 def _in_force(patent: Patent, at: date) -> bool:
@@ -329,16 +346,11 @@ def classify_high_value(
     )
 
 
-def classify_high_value_batch(
-    frame: pl.DataFrame, *, at: date, use_ipc: bool = True
-) -> pl.DataFrame:
-    """Vectorised classification over a batch frame.
+def high_value_flags(frame: pl.LazyFrame, *, at: date, use_ipc: bool = True) -> pl.LazyFrame:
+    """The criteria of :func:`classify_high_value_batch` as a lazy query, without the list.
 
-    Reads ``patent_type``, ``legal_status``, ``filing_date``, ``grant_date``, ``industry``,
-    ``ipc`` and, when present, ``family_countries`` (``;``-separated), ``pledge_amount`` (CNY),
-    ``award`` (bool), ``expiry_date`` and ``term_adjustment_days``. Adds one Boolean column per
-    criterion (``hv_<criterion>``), ``hv_eligible``, ``hv_is_high_value`` and ``hv_criteria``
-    (the list of criteria met).
+    Adds ``hv_eligible``, one Boolean column per criterion (``hv_<criterion>``) and
+    ``hv_is_high_value``; :func:`criteria_text` names the criteria met.
     """
     rows = normalised(frame)
     columns = rows.collect_schema().names()
@@ -366,13 +378,38 @@ def classify_high_value_batch(
         ),
         Criterion.AWARD: pl.col("award") if "award" in columns else pl.lit(value=False),
     }
-    flags = {f"hv_{c.value}": e.fill_null(value=False) for c, e in met.items()}
+    flags = {_flag(c): e.fill_null(value=False) for c, e in met.items()}
     eligible = in_force & (kind == PatentType.INVENTION.value).fill_null(value=False)
-    staged = rows.with_columns(hv_eligible=eligible, **flags)
-    names = list(flags)
-    listed = pl.concat_list(
-        [pl.when(pl.col(n)).then(pl.lit(n.removeprefix("hv_"))) for n in names]
-    ).list.drop_nulls()
-    return staged.with_columns(
-        hv_is_high_value=pl.col("hv_eligible") & pl.any_horizontal(names), hv_criteria=listed
-    ).collect()
+    return rows.with_columns(hv_eligible=eligible, **flags).with_columns(
+        hv_is_high_value=pl.col("hv_eligible") & pl.any_horizontal(list(flags))
+    )
+
+
+def _flag(criterion: Criterion) -> str:
+    return f"hv_{criterion.value}"
+
+
+def _named_if_met() -> list[pl.Expr]:
+    return [pl.when(pl.col(_flag(c))).then(pl.lit(c.value)) for c in Criterion]
+
+
+def criteria_text(separator: str = _SEPARATOR) -> pl.Expr:
+    """The criteria met, in :class:`Criterion` order, joined by ``separator`` ("" when none);
+    reads the flags of :func:`high_value_flags`."""
+    return pl.concat_str(_named_if_met(), separator=separator, ignore_nulls=True)
+
+
+def classify_high_value_batch(
+    frame: pl.DataFrame, *, at: date, use_ipc: bool = True
+) -> pl.DataFrame:
+    """Vectorised classification over a batch frame.
+
+    Reads ``patent_type``, ``legal_status``, ``filing_date``, ``grant_date``, ``industry``,
+    ``ipc`` and, when present, ``family_countries`` (``;``-separated), ``pledge_amount`` (CNY),
+    ``award`` (bool), ``expiry_date`` and ``term_adjustment_days``. Adds one Boolean column per
+    criterion (``hv_<criterion>``), ``hv_eligible``, ``hv_is_high_value`` and ``hv_criteria``
+    (the list of criteria met).
+    """
+    listed = pl.concat_list(_named_if_met()).list.drop_nulls()
+    flagged = high_value_flags(frame.lazy(), at=at, use_ipc=use_ipc)
+    return flagged.with_columns(hv_criteria=listed).collect(engine=IN_MEMORY)

@@ -77,6 +77,7 @@ from valuation.features import (
     fit_metadata,
     lognormal_frame,
     patent_ids,
+    quadratic_forms,
 )
 from valuation.renewal import (
     RENEWAL_FEATURES,
@@ -170,7 +171,7 @@ class HedonicModel(FittedModel):
         design = self.design_.transform(frame, base_date(as_of)).matrix
         x = np.column_stack([np.ones(frame.height), design])
         m = x @ self.coef_
-        s = np.sqrt(self.sigma2_ + np.einsum("ij,jk,ik->i", x, self.cov_, x))
+        s = np.sqrt(self.sigma2_ + quadratic_forms(x, self.cov_))
         t10, t90 = stats.t.ppf([P10, P90], self.df_resid_)
         return lognormal_frame(patent_ids(frame), m, s, t10, t90)
 

@@ -34,7 +34,7 @@ from models.money import Money, to_decimal
 from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import Constant, read_table
 from valuation.cost import FEN_DECIMALS
-from valuation.frame import normalised
+from valuation.frame import IN_MEMORY, normalised
 from valuation.scoring import SCORE_MAX, place_in_band
 
 METHOD = "pledge outputs: realisable = market × (1 − haircut); max loan = realisable × LTV cap"
@@ -206,23 +206,33 @@ def pledge_value_batch(
     from the unrounded realisable value.
     """
     if "patent_type" not in frame.columns:
-        frame = normalised(frame).collect()
+        frame = normalised(frame).collect(engine=IN_MEMORY)
     kind = pl.col("patent_type").str.to_lowercase()
     bands, caps = haircut_bands(), ltv_caps()
-    low = kind.replace_strict({k.value: float(b.low.value) for k, b in bands.items()}, default=None)
-    high = kind.replace_strict(
-        {k.value: float(b.high.value) for k, b in bands.items()}, default=None
-    )
-    cap = kind.replace_strict({k.value: float(c.value) for k, c in caps.items()}, default=None)
+    by_type = {
+        "_haircut_low": {k.value: float(b.low.value) for k, b in bands.items()},
+        "_haircut_high": {k.value: float(b.high.value) for k, b in bands.items()},
+        "_ltv_cap": {k.value: float(c.value) for k, c in caps.items()},
+    }
+    low, high, cap = (pl.col(name) for name in by_type)
     if score_column in frame.columns:
         position = (pl.col(score_column).cast(pl.Float64) / float(SCORE_MAX)).clip(0.0, 1.0)
         cut = pl.coalesce(high - (high - low) * position, high)
     else:
         cut = high
-    realisable = pl.col(market_value_column).cast(pl.Float64) * (1.0 - cut)
-    return frame.with_columns(
-        haircut=cut,
-        realisable_value=realisable.round(FEN_DECIMALS),
-        ltv_cap=cap,
-        max_loan=(realisable * cap).round(FEN_DECIMALS),
+    realisable = pl.col(market_value_column).cast(pl.Float64) * (1.0 - pl.col("haircut"))
+    # Staged, so that each lookup by type is made once.
+    return (
+        frame.lazy()
+        .with_columns(
+            kind.replace_strict(table, default=None).alias(name) for name, table in by_type.items()
+        )
+        .with_columns(haircut=cut)
+        .with_columns(
+            realisable_value=realisable.round(FEN_DECIMALS),
+            ltv_cap=cap,
+            max_loan=(realisable * cap).round(FEN_DECIMALS),
+        )
+        .drop(*by_type)
+        .collect(engine=IN_MEMORY)
     )

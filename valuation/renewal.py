@@ -78,6 +78,7 @@ from valuation.features import (
     fit_metadata,
     lognormal_frame,
     patent_ids,
+    quadratic_forms,
     raw_features,
     years_since,
 )
@@ -375,7 +376,7 @@ class RenewalModel(FittedModel):
         base = base_date(as_of)
         design = self.design_.transform(frame)
         xb = design.matrix @ self.coef_
-        spread = np.einsum("ij,jk,ik->i", design.matrix, self.cov_, design.matrix)
+        spread = quadratic_forms(design.matrix, self.cov_)
         remaining = raw_features(frame, "remaining_life", base).get_column("remaining_life_years")
         if remaining.null_count():
             raise FeatureError(

@@ -461,8 +461,8 @@ def _measure_expr(proxy: str, schema: Mapping[str, pl.DataType], at: date) -> pl
         items = split_codes(proxy)
         if proxy == "ipc":
             items = items.list.eval(pl.element().str.slice(0, IPC_SUBCLASS_LENGTH))
-        count = items.list.unique().list.len().cast(pl.Float64)
-        return pl.when(count > 0).then(count).otherwise(missing)
+        # No item is not observed; the count is read once (list expressions are not shared).
+        return items.list.n_unique().cast(pl.Float64).replace(0.0, None)
     if proxy == "remaining_term":
         filing, expiry = pl.col("filing_date"), pl.col("expiry_date")
         whole = (expiry - filing).dt.total_days()
@@ -482,12 +482,15 @@ def score_lazy(
     tree, profile = indicator_tree(), weight_profile(scenario)
     neutral = float(parameter("scoring_neutral_score").value)
     decimals = int(-parameter("scoring_score_quantum").value.log10())
+    measured: dict[str, pl.Expr] = {}
     leaf_columns: dict[str, pl.Expr] = {}
     assessed: list[pl.Expr] = []
     for leaf in tree.leaves:
         observed = pl.lit(None, dtype=pl.Float64)
         if leaf.proxy is not None and leaf.rule is not None:
-            observed = leaf.rule.expr(_measure_expr(leaf.proxy, schema, at))
+            # Each proxy is measured once, as a column that the score and the weight both read.
+            measured[f"__m_{leaf.code}"] = leaf.rule.expr(_measure_expr(leaf.proxy, schema, at))
+            observed = pl.col(f"__m_{leaf.code}")
         given = APPRAISER_PREFIX + leaf.code
         if given in schema:
             observed = pl.coalesce(pl.col(given).cast(pl.Float64).clip(0, SCORE_MAX), observed)
@@ -502,9 +505,10 @@ def score_lazy(
 
     outputs = {"score": node(None), **{f"score_{c}": node(c) for c in tree.children[None]}}
     return (
-        frame.with_columns(**leaf_columns, score_assessed_weight=pl.sum_horizontal(assessed))
+        frame.with_columns(**measured)
+        .with_columns(**leaf_columns, score_assessed_weight=pl.sum_horizontal(assessed))
         .with_columns(**{name: e.round(decimals) for name, e in outputs.items()})
-        .drop(*leaf_columns)
+        .drop(*measured, *leaf_columns)
     )
 
 
@@ -518,4 +522,6 @@ def score_batch(
     ``score_<code>`` for each first-level indicator, and ``score_assessed_weight`` (the share of
     weight resting on data or appraiser inputs), rounded half-even like the single form.
     """
+    # On the default engine: the order in which polars adds the weighted parts differs between
+    # its engines, and with it the last bit of a sum.
     return score_lazy(frame.lazy(), at=at, scenario=scenario).collect()

@@ -19,6 +19,7 @@ from valuation.features import (
     DesignBuilder,
     FeatureError,
     input_columns,
+    quadratic_forms,
     raw_features,
 )
 from valuation.market import (
@@ -357,3 +358,15 @@ def test_fit_model_on_renewals_needs_a_jurisdiction_or_fees(tmp_path: Path) -> N
     batch = us_renewal_frame(us_style_csv(tmp_path / "r.csv", n=400, seed=32))
     with pytest.raises(RenewalFitError, match="fees="):
         fit_model(batch.drop("jurisdiction"), "renewals")
+
+
+@pytest.mark.parametrize("width", [1, 2, 12, 13, 20])
+@pytest.mark.parametrize("rows", [1, 2, 11, 12, 13, 100, 8191, 8192, 8193, 40_000])
+def test_quadratic_forms_add_up_as_einsum_does(rows: int, width: int) -> None:
+    rng = np.random.default_rng(rows * 100 + width)
+    half = rng.normal(size=(width, width))
+    cov = half @ half.T / width
+    x = rng.normal(size=(rows, width)) * rng.choice([0.0, 1.0, 2.5], size=(rows, width))
+    x[:, 0] = 1.0  # a constant, as in the hedonic design
+    expected = np.einsum("ij,jk,ik->i", x, cov, x)
+    assert np.array_equal(quadratic_forms(x, cov), expected)
