@@ -317,7 +317,11 @@ def navigate(
     refusals = prepared.filter(pl.col("error").is_not_null()).select(
         pl.col("_input_row").cast(pl.Int64).alias("row"), "patent_id", "error"
     )
-    rows = prepared.filter(pl.col("error").is_null()).drop("_input_row").lazy()
+    height = prepared.height
+    # Filtering copies every column: when no row is refused, the prepared rows are used as they are.
+    valid = prepared if refusals.height == 0 else prepared.filter(pl.col("error").is_null())
+    del prepared
+    rows = valid.drop("_input_row").lazy()
     amounts_now = patent_pledge_amounts(pledges, day) if pledges is not None else None
     before = previous_day(day)
     amounts_then = patent_pledge_amounts(pledges, before) if pledges is not None else None
@@ -342,7 +346,7 @@ def navigate(
     return Navigation(
         as_of=day,
         period_start=period_start(day),
-        rows=prepared.height,
+        rows=height,
         refused=refusals.height,
         refusals=refusals,
         tables=tables,

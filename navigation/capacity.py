@@ -41,9 +41,10 @@ from valuation.features import FittedModel
 FEN = 2
 RATE = pl.Decimal(12, 6)
 PLEDGOR = "applicant"
-"""The pledgor the per-patent pre-check runs with; its ownership findings are not counted."""
+"""The loan's pledgor in the pre-check; each row is pledged by its own applicant."""
 OWNERSHIP = [Code.PLEDGOR_NOT_REGISTERED_OWNER.value, Code.COOWNER_CONSENT_MISSING.value]
-"""Findings on who pledges, not on the patent: each firm pledges its own patents."""
+"""Findings on who pledges, not on the patent: each firm pledges its own patents (an applicant
+whose name holds ``;`` would read as several owners)."""
 CAPACITY_COLUMNS = (
     "applicant",
     "valid_patents",
@@ -69,7 +70,9 @@ def _eligible(
         lender=lender,
     )
     checked = eligibility_batch(
-        valid.with_columns(pl.col("applicant").alias("owners")),
+        valid.with_columns(
+            pl.col("applicant").alias("owners"), pl.col("applicant").alias("pledgor")
+        ),
         loan,
         day,
         live_pledges=live,

@@ -46,7 +46,7 @@ from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings
 from pledge.findings import Code, Finding, catalogue, order
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
-from valuation.frame import add_years, normalise, years_between
+from valuation.frame import add_years, normalised, years_between
 from valuation.schema import Column
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
@@ -148,7 +148,7 @@ def _months_elapsed(start: pl.Expr, end: date) -> pl.Expr:
 
 def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
     """The normalised frame with the typed extra columns and every derived column the rules use."""
-    lazy = normalise(frame, at)
+    lazy = normalised(frame, at)
     schema = lazy.collect_schema()
     parsed = [_parse(column, schema) for column in EXTRA_COLUMNS]
     reduction = pl.col("fee_reduction").str.to_lowercase()
@@ -186,9 +186,11 @@ def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
         (due.dt.offset_by(f"{grace}mo") - pl.duration(days=1)).alias("_window_end"),
         (_months_elapsed(due, at) + 1).alias("_month"),
     )
-    fees = _fee_table().lazy()
+    staged = lazy.collect()
+    # The fee lookup joins the key columns alone: a join copies every column it carries.
     keys = ["patent_type", "_year", "_reduction", "_month"]
-    return lazy.join(fees, on=keys, how="left", maintain_order="left").collect()
+    fees = staged.select(keys).join(_fee_table(), on=keys, how="left", maintain_order="left")
+    return staged.with_columns(fees["_fee"], fees["_surcharge"])
 
 
 Rule = tuple[pl.Expr, Code, str, Mapping[str, pl.Expr]]
@@ -373,10 +375,15 @@ def eligibility_batch(
         raise ValueError(f"batch amounts are in {DEFAULT_CURRENCY}, the loan is in another")
     book = book or policy_book()
     live = {normalise_number(n) for n in live_pledges}
-    staged = _stage(frame, at).lazy()
+    staged = _stage(frame, at)
+    rules = _rules(loan, at, book, live)
+    # Each rule's condition is evaluated once, over every row, before the rows it flags are kept.
+    flags = staged.with_columns(
+        *(condition.alias(f"_rule_{i}") for i, (condition, *_) in enumerate(rules))
+    ).lazy()
     entries = catalogue()
     pieces = [
-        staged.filter(condition).select(
+        flags.filter(f"_rule_{i}").select(
             pl.col("_row").alias("row"),
             "patent_id",
             pl.lit(code.value).alias("code"),
@@ -385,10 +392,10 @@ def eligibility_batch(
             _render(entries[(code, variant)].message_en, params).alias("message_en"),
             pl.lit(entries[(code, variant)].order).alias("_order"),
         )
-        for condition, code, variant, params in _rules(loan, at, book, live)
+        for i, (_, code, variant, params) in enumerate(rules)
     ]
     findings = pl.concat(pieces).sort("row", "_order").drop("_order").collect()
-    ltv = _ltv(staged.collect(), loan, book)
+    ltv = _ltv(staged, loan, book)
     found, _ = loan_findings(loan, ltv)
     return BatchEligibility(
         findings=findings.cast(FINDING_SCHEMA),

@@ -276,13 +276,14 @@ def remaining_term(at: date) -> pl.Expr:
     return years.round(4)
 
 
-def normalised(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-    """``frame`` as :func:`normalise` returns it (as it is, if it already came from there)."""
+def normalised(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.LazyFrame:
+    """``frame`` as :func:`normalise` returns it: as it is if it already came from there (with
+    ``remaining_term`` at ``at`` recomputed when ``at`` is given), else normalised now."""
     lazy = frame.lazy()
     schema = lazy.collect_schema()
     if "error" in schema and schema.get("expiry_date") == pl.Date:
-        return lazy
-    return normalise(lazy)
+        return lazy if at is None else lazy.with_columns(remaining_term(at).alias("remaining_term"))
+    return normalise(lazy, at)
 
 
 def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.LazyFrame:
