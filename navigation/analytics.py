@@ -36,7 +36,7 @@ from navigation.pledges import patent_pledge_amounts, pledge_tables
 from pledge.policy import DEFAULT_LENDER
 from valuation import ENGINE_VERSION
 from valuation.features import FittedModel
-from valuation.high_value import Criterion, classify_high_value_batch
+from valuation.high_value import Criterion, high_value_flags, with_strategic_industry
 
 RATE_DECIMALS = 4
 TOP_APPLICANTS = int(parameter("top_applicants").value)
@@ -137,16 +137,20 @@ def _stock(rows: pl.LazyFrame, day: date, pledge_amounts: pl.DataFrame | None) -
     valid = as_of(rows, day).filter(pl.col("legal_status") == _IN_FORCE)
     if pledge_amounts is not None:
         valid = valid.join(pledge_amounts.lazy(), on="patent_id", how="left")
-    classified = classify_high_value_batch(valid.collect(), at=day)
-    return classified.select(
-        "patent_id",
-        "patent_type",
-        key("industry"),
-        key("region"),
-        key("applicant"),
-        "hv_eligible",
-        "hv_is_high_value",
-        *(f"hv_{c.value}" for c in Criterion),
+    # One query: only the columns selected below are materialised for the valid rows.
+    return (
+        high_value_flags(valid, at=day)
+        .select(
+            "patent_id",
+            "patent_type",
+            key("industry"),
+            key("region"),
+            key("applicant"),
+            "hv_eligible",
+            "hv_is_high_value",
+            *(f"hv_{c.value}" for c in Criterion),
+        )
+        .collect()
     )
 
 
@@ -321,7 +325,9 @@ def navigate(
     # Filtering copies every column: when no row is refused, the prepared rows are used as they are.
     valid = prepared if refusals.height == 0 else prepared.filter(pl.col("error").is_null())
     del prepared
-    rows = valid.drop("_input_row").lazy()
+    # The strategic-industry test (a pattern over every IPC code) is computed once, for the
+    # high-value criteria on both days and for the valuation of the capacity table.
+    rows = with_strategic_industry(valid.drop("_input_row").lazy()).collect().lazy()
     amounts_now = patent_pledge_amounts(pledges, day) if pledges is not None else None
     before = previous_day(day)
     amounts_then = patent_pledge_amounts(pledges, before) if pledges is not None else None

@@ -46,7 +46,7 @@ from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings
 from pledge.findings import Code, Finding, catalogue, order
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
-from valuation.frame import add_years, normalised, years_between
+from valuation.frame import IN_MEMORY, add_years, normalised, years_between
 from valuation.schema import Column
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
@@ -186,7 +186,7 @@ def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
         (due.dt.offset_by(f"{grace}mo") - pl.duration(days=1)).alias("_window_end"),
         (_months_elapsed(due, at) + 1).alias("_month"),
     )
-    staged = lazy.collect()
+    staged = lazy.collect(engine=IN_MEMORY)
     # The fee lookup joins the key columns alone: a join copies every column it carries.
     keys = ["patent_type", "_year", "_reduction", "_month"]
     fees = staged.select(keys).join(_fee_table(), on=keys, how="left", maintain_order="left")
@@ -378,9 +378,12 @@ def eligibility_batch(
     staged = _stage(frame, at)
     rules = _rules(loan, at, book, live)
     # Each rule's condition is evaluated once, over every row, before the rows it flags are kept.
-    flags = staged.with_columns(
-        *(condition.alias(f"_rule_{i}") for i, (condition, *_) in enumerate(rules))
-    ).lazy()
+    flags = (
+        staged.lazy()
+        .with_columns(*(condition.alias(f"_rule_{i}") for i, (condition, *_) in enumerate(rules)))
+        .collect(engine=IN_MEMORY)
+        .lazy()
+    )
     entries = catalogue()
     pieces = [
         flags.filter(f"_rule_{i}").select(
