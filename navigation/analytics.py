@@ -31,7 +31,7 @@ from models.dates import add_years
 from models.enums import LegalStatus, PatentType
 from navigation.capacity import pledge_capacity
 from navigation.constants import parameter
-from navigation.dataset import UNKNOWN, as_of, key, prepare
+from navigation.dataset import UNKNOWN, as_of, key, prepared_rows
 from navigation.pledges import patent_pledge_amounts, pledge_tables
 from pledge.policy import DEFAULT_LENDER
 from valuation import ENGINE_VERSION
@@ -317,7 +317,7 @@ def navigate(
     adds the pledge-financing tables and the pledge-amount criterion; ``lender`` names the
     policy the capacity table applies, ``model`` the market model that values the patents.
     """
-    prepared = prepare(frame).with_row_index("_input_row").collect()
+    prepared = prepared_rows(frame)
     refusals = prepared.filter(pl.col("error").is_not_null()).select(
         pl.col("_input_row").cast(pl.Int64).alias("row"), "patent_id", "error"
     )

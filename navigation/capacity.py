@@ -29,7 +29,7 @@ import polars as pl
 from models.enums import LegalStatus, PatentType
 from models.money import Money
 from navigation.constants import parameter
-from navigation.dataset import as_of
+from navigation.dataset import CHUNK_ROWS, as_of
 from navigation.pledges import MONEY, borrowed, pledged_patents
 from pledge.eligibility_batch import eligibility_batch
 from pledge.findings import Code, Severity
@@ -161,6 +161,29 @@ def pledge_capacity(
         else pl.DataFrame(schema={"applicant": pl.String, "borrowed": MONEY})
     )
     live = pledged_patents(pledges, day) if pledges is not None else frozenset()
+    # Firms are checked and valued a part at a time, each firm's patents in one part (the
+    # pre-check compares a firm's patents with each other), so a part's work is held at once.
+    parts = max(1, -(-valid.height // CHUNK_ROWS))
+    part = pl.col("applicant").hash() % parts
+    patents = pl.concat(
+        [
+            _priced(valid.filter(part == number), day, live, lender, book, model)
+            for number in range(parts)
+        ]
+    )
+    return capacity_table(patents, debts, lender=lender, book=book)
+
+
+def _priced(
+    valid: pl.DataFrame,
+    day: date,
+    live: frozenset[str],
+    lender: str,
+    book: PolicyBook,
+    model: FittedModel | None,
+) -> pl.DataFrame:
+    """Per valid patent: ``applicant``, ``patent_type``, ``eligible`` and, when eligible,
+    ``value`` and ``realisable_value``."""
     patents = valid.select(
         pl.int_range(pl.len()).alias("_row"),
         "applicant",
@@ -170,5 +193,4 @@ def pledge_capacity(
     chosen = valid.filter(patents["eligible"])
     values = value_frame(chosen, base_date=day, model=model).select("value", "realisable_value")
     priced = values.with_columns(patents.filter("eligible")["_row"])
-    patents = patents.join(priced, on="_row", how="left").drop("_row")
-    return capacity_table(patents, debts, lender=lender, book=book)
+    return patents.join(priced, on="_row", how="left").drop("_row")

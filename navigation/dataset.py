@@ -30,7 +30,7 @@ from pathlib import Path
 import polars as pl
 
 from models.enums import LegalStatus
-from valuation.frame import normalise, remaining_term
+from valuation.frame import IN_MEMORY, normalise, remaining_term
 from valuation.schema import Column
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
@@ -42,6 +42,9 @@ UNKNOWN = "unknown"
 """What an empty ``applicant``, ``region`` or ``industry`` is counted under."""
 
 _LASTING = (LegalStatus.PENDING.value, LegalStatus.IN_FORCE.value)
+CHUNK_ROWS = 500_000
+"""Rows prepared at a time by :func:`prepared_rows`: checking a row needs several columns of
+work beside it, so a chunk's, not the dataset's, are held at once."""
 
 
 class DatasetError(ValueError):
@@ -108,6 +111,20 @@ def prepare(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         _text("applicant", schema),
         _text("region", schema),
     ).drop("_status_date_error")
+
+
+def prepared_rows(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """:func:`prepare` of every row, computed :data:`CHUNK_ROWS` rows at a time, with
+    ``_input_row`` (the row's position in ``frame``, from 0)."""
+    lazy = frame.lazy()
+    chunks, offset = [], 0
+    for batch in lazy.collect_batches(chunk_size=CHUNK_ROWS):
+        chunk = prepare(batch).with_row_index("_input_row", offset=offset)
+        chunks.append(chunk.collect(engine=IN_MEMORY))
+        offset += batch.height
+    if not chunks:
+        return prepare(lazy).with_row_index("_input_row").collect()
+    return pl.concat(chunks, rechunk=False)
 
 
 def status_on(day: date) -> pl.Expr:

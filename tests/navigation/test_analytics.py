@@ -245,3 +245,25 @@ def test_a_bad_row_is_refused_with_its_reason_and_the_others_count() -> None:
     assert period["applications"] == sum(
         within(r["filing_date"], date(2019, 1, 1), DAY) for r in kept
     )
+
+
+def test_chunks_and_parts_do_not_change_a_figure(
+    result: Navigation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows are prepared, and firms checked and valued, a chunk at a time: with chunks of 7 rows
+    (and of 7 patents per part of the capacity table) every table is the same as in one piece,
+    and a refused row keeps its position in the input."""
+    monkeypatch.setattr("navigation.dataset.CHUNK_ROWS", 7)
+    monkeypatch.setattr("navigation.capacity.CHUNK_ROWS", 7)
+    chunked = navigate(pl.DataFrame(ROWS), DAY)
+    assert chunked.rows == result.rows
+    assert chunked.tables.keys() == result.tables.keys()
+    for name, frame in result.tables.items():
+        assert chunked.tables[name].equals(frame), name
+    bad = pl.DataFrame(ROWS).with_columns(
+        pl.when(pl.int_range(pl.len()) == 16)
+        .then(pl.lit("ZL201710601862.4"))
+        .otherwise(pl.col("patent_id"))
+        .alias("patent_id")
+    )
+    assert navigate(bad, DAY).refusals["row"].to_list() == [16]
