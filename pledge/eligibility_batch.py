@@ -139,6 +139,14 @@ def _names(name: str) -> pl.Expr:
     return parts.list.unique(maintain_order=True).fill_null(pl.lit([], dtype=pl.List(pl.String)))
 
 
+def _owner_key(owners: pl.Expr) -> pl.Expr:
+    """The owners as one text, the same in any order (sorting only the lists that need it)."""
+    single = owners.list.len() <= 1
+    return (
+        pl.when(single).then(owners.list.first()).otherwise(owners.list.sort().list.join("\u001f"))
+    )
+
+
 def _months_elapsed(start: pl.Expr, end: date) -> pl.Expr:
     """Vectorised :func:`pledge.policy.months_elapsed` from dates ``start`` to ``end``."""
     months = (end.year - start.dt.year().cast(pl.Int64)) * 12 + end.month - start.dt.month()
@@ -177,7 +185,7 @@ def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
         reduction.fill_null(_NO_REDUCTION).alias("_reduction"),
         (pl.col("fees_paid_through_year") + 1).alias("_year"),
         years_between(pl.col("filing_date"), pl.lit(at)).floor().cast(pl.Int64).alias("_age"),
-        owners.list.sort().list.join("\u001f").alias("_owner_key"),
+        _owner_key(owners).alias("_owner_key"),
     )
     due = add_years(pl.col("filing_date"), pl.col("_year") - 1)
     grace = rules.grace_months()
@@ -259,7 +267,8 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
             {"pledgor": pledgor, "owners": col("_owners").list.join(", ")},
         ),
         (
-            (col("_owners").list.len() > 1) & (missing.list.len() > 0),
+            # only co-owned patents need the set difference
+            pl.when(col("_owners").list.len() > 1).then(missing.list.len() > 0).otherwise(False),
             Code.COOWNER_CONSENT_MISSING,
             "",
             {"coowners": missing.list.join(", ")},
