@@ -239,15 +239,15 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
     valid_until = col("valuation_base_date").dt.offset_by(pl.format("{}mo", validity))
     has_owners = col("_owners").list.len() > 0
     group = ["filing_date", "_owner_key"]
+    counted = valid & has_owners
+    both_filed = (
+        (counted & (col("patent_type") == PatentType.INVENTION.value)).any()
+        & (counted & (col("patent_type") == PatentType.UTILITY_MODEL.value)).any()
+    ).over(group)  # one window for both tests
     twin = (
         has_owners
         & col("patent_type").is_in([PatentType.INVENTION.value, PatentType.UTILITY_MODEL.value])
-        & (valid & has_owners & (col("patent_type") == PatentType.INVENTION.value))
-        .any()
-        .over(group)
-        & (valid & has_owners & (col("patent_type") == PatentType.UTILITY_MODEL.value))
-        .any()
-        .over(group)
+        & both_filed
     )
     contract = loan.contract
     listed = (
