@@ -147,7 +147,7 @@ def test_a_certificate_and_a_statement(tmp_path: Path) -> None:
             ["appraisal", "{bad}", "--out", "{out}"],
             "row 1 (ZL201710601862.3): claims: -3 is below 0",
         ),
-        (["appraisal", "APPRAISAL-42", "--out", "{out}"], "is not a file"),
+        (["appraisal", "APPRAISAL-42", "--out", "{out}"], "not a file, and no database"),
         (["appraisal", "{tmp}/absent.csv", "--out", "{out}"], "no such file"),
         (["appraisal", "{good}", "--out", "{tmp}/r.docx"], "expected a .pdf or .html file"),
         (["appraisal", "{good}", "--out", "{out}", "--base-date", "30/06/2025"], "YYYY-MM-DD"),
