@@ -107,7 +107,12 @@ def _report_info(rows: list[PatentRow], lang: Language, **fields: object) -> Rep
 
 @report_app.command("appraisal")
 def report_appraisal(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="Patents, CSV or Parquet.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="Patents, CSV or Parquet; or a stored appraisal's id."
+        ),
+    ],
     out: OutOption,
     lang: LangOption = Language.ZH,
     base_date: Annotated[
@@ -206,7 +211,8 @@ def _stored_appraisal_report(
     """The report of a stored appraisal, with the report's own options given on the line."""
     from api.cli import _database, _domain
 
-    with _domain(), _database(_stored_in(database_url, f"INPUT {appraisal_id!r}")) as session:
+    url = _stored_in(database_url, f"INPUT {appraisal_id!r} is not a file")
+    with _domain(), _database(url) as session:
         report = stored_report(session, appraisal_id, lang)
     changes = {k: v for k, v in overrides.items() if v is not None}
     try:
@@ -223,15 +229,15 @@ def _stored_appraisal_report(
 
 
 def _stored_in(database_url: str | None, what: str) -> str:
-    """The database to read stored records from; refused when none was named and the default
-    one does not exist (a mistyped file name is not taken for a record id)."""
+    """The database to read stored records from; refused when it does not exist (a report
+    never creates one, and a mistyped file name is not taken for a record id)."""
     from api.cli import _has_database, _url
 
     url = _url(database_url)
-    if database_url is None and not _has_database(url):
+    if not _has_database(url):
         raise fail(
-            f"{what}: not a file, and no database at {url} to read from (give a .csv or "
-            ".parquet file, or --database-url)"
+            f"{what}, and no database at {url} to read from (give a .csv or .parquet file, or "
+            "--database-url)"
         )
     return url
 
@@ -295,14 +301,12 @@ def report_portfolio(
     if source is None:
         from api.cli import _database
 
-        with _database(_stored_in(database_url, "no INPUT")) as session:
+        with _database(_stored_in(database_url, "no INPUT given")) as session:
             frame = pledge_frame(session, at)
-        statement = portfolio_statement(frame, at, prepared_for=prepared_for, language=lang)
-        _write(render_portfolio(statement, lang), out, f"portfolio statement as of {at}")
-        return
-    try:
-        frame = read_pledges(_report_input(source))
-    except InputError as error:
-        raise fail(str(error)) from None
+    else:
+        try:
+            frame = read_pledges(_report_input(source))
+        except InputError as error:
+            raise fail(str(error)) from None
     statement = portfolio_statement(frame, at, prepared_for=prepared_for, language=lang)
     _write(render_portfolio(statement, lang), out, f"portfolio statement as of {at}")

@@ -45,10 +45,6 @@ DEMO_DAY = "2019-11-30"
 STARTUP_SECONDS = 120
 TIMEOUT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.is_file() and not os.environ.get("CI"),
-    reason="Debian's chromium is not installed (scripts/setup.sh installs it)",
-)
 
 
 def _free_port() -> int:
@@ -107,6 +103,7 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
     """One Chromium for the module: a fresh profile, never a downloaded browser."""
+    assert CHROMIUM.is_file(), "Debian's chromium is missing: make setup installs it"
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as driver:
         browser_context = driver.chromium.launch_persistent_context(
