@@ -30,7 +30,7 @@ from reports.appraisal import AppraisalView, appraisal_view
 from reports.eligibility import EligibilityCertificate
 from reports.formatting import Formatter
 from reports.i18n import N_, Language, gettext_for
-from reports.navigation import NavigationView, navigation_view
+from reports.navigation import NavigationView, latest_filing_year, navigation_view
 from reports.portfolio import PortfolioStatement, portfolio_statement
 from reports.vocabulary import label
 from storage.errors import DomainError
@@ -202,6 +202,8 @@ def statistics_page(
 
 
 def navigation_page(session: Session, as_of: date, language: Language) -> NavigationView:
-    """The navigation figures of the database's patents, as the report lays them out."""
+    """The navigation figures of the database's patents, as the report lays them out; the
+    industry mix of the last year in which one of them was applied for (the register holds
+    patents, rarely this year's applications)."""
     result = navigation_service.navigation(session, as_of)
-    return navigation_view(result, language=language)
+    return navigation_view(result, language=language, mix_year=latest_filing_year(result))
