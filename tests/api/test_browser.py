@@ -46,7 +46,6 @@ STARTUP_SECONDS = 120
 TIMEOUT_MS = 60_000
 
 
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

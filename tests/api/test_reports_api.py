@@ -17,11 +17,14 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.services.reports import safe_filename
+from models.enums import Role
 from reports.formatting import Formatter
 from reports.i18n import Language
+from storage import credentials, parties
 from storage.database import make_engine
+from storage.migrate import upgrade
 from storage.tables import ValuationRow
-from tests.api.world import AS_OF, PARTIES, World, money
+from tests.api.world import AS_OF, PARTIES, World, client_for, money
 from tests.reports.conftest import needs_poppler
 
 FILENAME = re.compile(r'^attachment; filename="[A-Za-z0-9._-]+"$')
@@ -212,3 +215,25 @@ def test_navigation_of_the_database(client: TestClient, world: World) -> None:
 )
 def test_file_names_are_safe(parts: tuple[str, ...], expected: str) -> None:
     assert safe_filename(*parts, suffix="pdf") == expected
+
+
+def test_navigation_of_an_empty_register_is_409_and_as_of_is_required(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        bureau = next(p for p in PARTIES if p.kind == "regulator")
+        parties.save_party(session, bureau, actor="test")
+        key = credentials.issue_credential(
+            session, bureau.party_id, Role.REGULATOR, label="r", actor="test"
+        ).key
+    engine.dispose()
+    headers = {"Authorization": f"Bearer {key}"}
+    with client_for(url) as client:
+        empty = client.get("/v1/navigation", params={"as_of": "2025-06-30"}, headers=headers)
+        undated = client.get("/v1/navigation", headers=headers)
+    assert empty.status_code == 409
+    assert empty.json()["error"]["code"] == "NO_DATA"
+    assert empty.json()["error"]["field"] == "patents"
+    assert undated.status_code == 422
+    assert undated.json()["error"]["field"] == "query.as_of"
