@@ -46,6 +46,7 @@ from api.pages.web import (
     signin_cookie,
 )
 from api.routes.reports import sent
+from api.services import navigation as navigation_service
 from api.services import reports
 from api.services.reports import Document, NavigationFormat, ReportFormat, safe_filename
 from models.enums import Role
@@ -338,8 +339,6 @@ def navigation_download(request: Request, session: SessionDep) -> Response:
             value=form.values["as_of"],
         )
     if request.query_params.get("format") == "json":
-        from api.services import navigation as navigation_service
-
         figures = navigation_service.figures(session, as_of)
         body = json.dumps(figures, ensure_ascii=False, indent=1).encode("utf-8")
         name = safe_filename("patentval", "navigation", as_of.isoformat(), suffix="json")

@@ -22,7 +22,7 @@ from api.pages.web import PageUser
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.eligibility import EligibilityCreate
 from api.schemas.financing import LoanRead
-from api.services import loans, reports, tenancy, valuations
+from api.services import loans, patents, reports, tenancy, valuations
 from api.services import navigation as navigation_service
 from models.money import Money
 from reports import charts
@@ -102,8 +102,6 @@ def check_eligibility(
 
 def my_patents(session: Session, user: PageUser) -> list[str]:
     """The numbers of the enterprise's own registered patents (a hint beside the form)."""
-    from api.services import patents
-
     page = patents.list_patents(
         session,
         user.principal,

@@ -214,3 +214,65 @@ def test_an_appraisal_form_sent_twice_makes_one_appraisal(
     assert set(errors(unknown)) == {"patent_number"}
     other = browser.get("/bank/appraisals/" + own_world.records["b"]["appraisal"])
     assert other.status_code == 404
+
+
+def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["bank-a"])
+    mine = own_world.records["a"]["appraisal"]
+    listing = browser.get("/bank")
+    assert listing.status_code == 200
+    assert f'href="/bank/appraisals/{mine}"' in listing.text
+    assert own_world.records["b"]["appraisal"] not in listing.text
+    assert own_world.records["a"]["loan"] in listing.text
+    page = browser.get(f"/bank/appraisals/{mine}?lang=en")
+    assert page.status_code == 200
+    assert 'id="approaches"' in page.text  # no draws were asked: no range, no tornado
+    assert "<svg" in page.text
+    html = browser.get(f"/bank/appraisals/{mine}/report?format=html&lang=en")
+    assert html.status_code == 200
+    assert html.headers["content-disposition"] == (
+        f'attachment; filename="patentval-appraisal-{mine}-en.html"'
+    )
+    figure = re.search(r'id="market-value">([^<]+)<', page.text)
+    assert figure is not None
+    assert figure.group(1) in html.text  # the page and the report show the same stored value
+    assert browser.get(f"/bank/appraisals/{mine}/report?format=docx").status_code == 404
+    theirs = own_world.records["b"]["appraisal"]
+    assert browser.get(f"/bank/appraisals/{theirs}/report").status_code == 404
+
+
+def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["regulator"])
+    day = {"as_of": "2025-06-30"}
+    statistics = browser.get("/regulator", params={**day, "lang": "en"})
+    assert statistics.status_code == 200
+    assert "Pledge statistics" in statistics.text
+    for bank in ("甲示例银行", "乙示例银行"):
+        assert bank in statistics.text
+    for enterprise in ("甲示例科技有限公司", "乙示例科技有限公司"):
+        assert enterprise not in statistics.text  # no borrower is named
+    statement = browser.get("/regulator/statement", params={**day, "format": "html"})
+    assert statement.status_code == 200
+    assert statement.headers["content-type"].startswith("text/html")
+    bad = browser.get("/regulator", params={"as_of": "2025-13-01"})
+    assert bad.status_code == 422
+    assert errors(bad) == {
+        "as_of": "2025-13-01 is not a date: write it as YYYY-MM-DD."
+    }  # en, remembered
+    assert browser.get("/regulator/statement", params={"as_of": "x"}).status_code == 422
+    navigation = browser.get("/navigation", params=day)
+    assert navigation.status_code == 200
+    for chart in ('id="trend"', 'id="mix"', 'id="capacity"'):
+        assert chart in navigation.text
+    assert "Applications by industry in 2019" in navigation.text  # the world's filing year
+    figures = browser.get("/navigation/download", params={**day, "format": "json"})
+    assert figures.status_code == 200
+    assert figures.json()["rows"] == {"read": 2, "refused": 0}
+    workbook = browser.get("/navigation/download", params={**day, "format": "xlsx"})
+    assert workbook.content.startswith(b"PK")
+    assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
+    assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422
