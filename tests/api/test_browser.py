@@ -1,8 +1,9 @@
 """The pages in a real browser: Debian's Chromium, driven by Playwright, against a real
-``patentval serve`` on a free port with the demo portfolio loaded.
+``patentval serve`` on a free port, serving a copy of the HTTP tests' world (two banks and their
+enterprises, each with a registered patent, an appraisal, a registered pledge and a loan).
 
 One server and one browser serve the whole module. Each test signs in through the form with a
-demo key, as a person would, and reads what the page shows. Screenshots go to
+key of the world, as a person would, and reads what the page shows. Screenshots go to
 ``$PATENTVAL_SCREENSHOTS`` when it is set (a temporary folder otherwise).
 """
 
@@ -16,18 +17,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
-from sqlalchemy.orm import Session
 
-from models.enums import Role
-from storage.database import make_engine
-from storage.demo import load_demo
-from storage.demo_credentials import ensure_demo_credentials
-from storage.migrate import upgrade
+from reports.formatting import Formatter
+from reports.i18n import Language
+from tests.api.world import AS_OF, World, copy_world
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,8 +39,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DEMO_SECRET = "browser-test-demo-secret"
-DEMO_DAY = "2019-11-30"
+DAY = AS_OF.isoformat()
 STARTUP_SECONDS = 120
 TIMEOUT_MS = 60_000
 
@@ -54,16 +52,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
-    """A served demo database: the service's address and a demo key per role."""
+def served(tmp_path_factory: pytest.TempPathFactory, world: World) -> Iterator[tuple[str, World]]:
+    """The service's address, serving a copy of the world, and the world."""
     folder = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{folder / 'demo.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with Session(engine) as session, session.begin():
-        load_demo(session)
-        keys = {c.role: c.key for c in ensure_demo_credentials(session, DEMO_SECRET)}
-    engine.dispose()
+    copy = copy_world(world, folder)
+    url = copy.url
     port = _free_port()
     command = Path(sys.executable).parent / "patentval"
     log = (folder / "server.log").open("wb")
@@ -84,7 +77,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[R
                 assert server.poll() is None, (folder / "server.log").read_text()
                 assert time.monotonic() < deadline, "the server did not start"
                 time.sleep(0.5)
-        yield base, keys
+        yield base, copy
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -120,16 +113,16 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext
 
 
 @pytest.fixture
-def page(context: BrowserContext, demo: tuple[str, dict[Role, str]]) -> Iterator[Page]:
+def page(context: BrowserContext, served: tuple[str, World]) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     opened.close()
 
 
-def sign_in(page: Page, demo: tuple[str, dict[Role, str]], role: Role) -> None:
-    base, keys = demo
+def sign_in(page: Page, served: tuple[str, World], name: str) -> None:
+    base, world = served
     page.goto(f"{base}/signin")
-    page.fill("#api_key", keys[role])
+    page.fill("#api_key", world.keys[name])
     page.click("button[type=submit]")
     page.wait_for_load_state()
 
@@ -140,25 +133,22 @@ def pdf_text(path: Path) -> str:
 
 
 def test_an_enterprise_checks_its_patents_and_downloads_the_certificate(
-    page: Page, demo: tuple[str, dict[Role, str]], screenshots: Path, tmp_path: Path
+    page: Page, served: tuple[str, World], screenshots: Path, tmp_path: Path
 ) -> None:
-    sign_in(page, demo, Role.ENTERPRISE)
+    sign_in(page, served, "ent-a")
     assert page.url.endswith("/enterprise")
     hint = page.locator("p.hint", has_text="贵单位已登记的专利").inner_text()
     numbers = re.findall(r"ZL[0-9]{12}\.[0-9X]", hint)
-    assert len(numbers) >= 2
-    page.fill("#patents", "\n".join(numbers[:2]))
+    assert numbers == [served[1].records["a"]["patent"]]
+    page.fill("#patents", numbers[0])
     page.fill("#amount", "1,000,000")
     page.fill("#term_months", "12")
-    page.fill("#as_of", DEMO_DAY)
+    page.fill("#as_of", DAY)
     page.click("form[action='/enterprise/eligibility'] button[type=submit]")
     verdict = page.locator("#verdict + .card .figure").inner_text()
-    assert verdict in (
-        "上述专利可以为拟申请借款提供质押担保。",
-        "按现有条件，上述专利不能为拟申请借款提供质押担保。",
-    )
-    rows = page.locator("tr.patent")
-    assert rows.count() == 2
+    assert verdict == "按现有条件，上述专利不能为拟申请借款提供质押担保。"  # it is pledged
+    assert page.locator("tr.patent").count() == 1
+    assert "ALREADY_PLEDGED" in page.locator("main").inner_text()
     assert page.locator("#indicative").inner_text().startswith("¥")
     page.screenshot(path=str(screenshots / "enterprise.png"), full_page=True)
     with page.expect_download() as download:
@@ -170,9 +160,9 @@ def test_an_enterprise_checks_its_patents_and_downloads_the_certificate(
 
 
 def test_a_bad_form_input_shows_the_field_error(
-    page: Page, demo: tuple[str, dict[Role, str]], screenshots: Path
+    page: Page, served: tuple[str, World], screenshots: Path
 ) -> None:
-    sign_in(page, demo, Role.ENTERPRISE)
+    sign_in(page, served, "ent-a")
     page.fill("#patents", "ZL2019123")
     page.fill("#amount", "-5")
     with page.expect_response(lambda r: r.url.endswith("/enterprise/eligibility")) as sent:
@@ -185,18 +175,15 @@ def test_a_bad_form_input_shows_the_field_error(
 
 
 def test_a_bank_officer_appraises_sees_the_charts_and_downloads_the_report(
-    page: Page, demo: tuple[str, dict[Role, str]], screenshots: Path, tmp_path: Path
+    page: Page, served: tuple[str, World], screenshots: Path, tmp_path: Path
 ) -> None:
-    base, _keys = demo
-    sign_in(page, demo, Role.BANK)
+    base, world = served
+    sign_in(page, served, "bank-a")
     assert page.url.endswith("/bank")
     page.click("text=委托评估")
-    number = httpx.get(
-        f"{base}/v1/patents?limit=1",
-        headers={"Authorization": f"Bearer {demo[1][Role.ENTERPRISE]}"},
-    ).json()["items"][0]["patent_number"]
+    number = world.records["a"]["patent"]
     page.fill("#patent_number", number)
-    page.fill("#base_date", DEMO_DAY)
+    page.fill("#base_date", DAY)
     page.fill("#revenue", "20,000,000")
     page.fill("#royalty_rate", "3")
     page.click("form[action='/bank/appraisals'] button[type=submit]")
@@ -212,37 +199,41 @@ def test_a_bank_officer_appraises_sees_the_charts_and_downloads_the_report(
     download.value.save_as(saved)
     assert download.value.suggested_filename.endswith("-zh.pdf")
     assert value in pdf_text(saved)
+    appraisal_id = page.url.rsplit("/", 1)[1]
     page.goto(f"{base}/bank")
-    assert page.locator(f"text={number}").count() >= 1
+    assert page.locator(f"a[href='/bank/appraisals/{appraisal_id}']").count() == 1
 
 
-def test_the_regulator_dashboard_shows_the_demo_total(
-    page: Page, demo: tuple[str, dict[Role, str]], screenshots: Path
+def test_the_regulator_dashboard_shows_the_registered_total(
+    page: Page, served: tuple[str, World], screenshots: Path
 ) -> None:
-    sign_in(page, demo, Role.REGULATOR)
-    page.fill("#as_of", DEMO_DAY)
+    world = served[1]
+    total = sum(Decimal(world.records[side]["principal"]) for side in ("a", "b"))
+    sign_in(page, served, "regulator")
+    page.fill("#as_of", DAY)
     page.click("form[action='/regulator'] button[type=submit]")
-    total = page.locator("#registered-total").inner_text()
-    assert total.startswith("¥1,170,000,000.00")
+    shown = page.locator("#registered-total").inner_text()
+    assert shown.startswith(Formatter(Language.ZH).money(total))
     assert page.locator("figure.chart svg").count() >= 3
+    assert "甲示例科技有限公司" not in page.locator("main").inner_text()  # no borrower named
     page.screenshot(path=str(screenshots / "regulator.png"), full_page=True)
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Pledge statistics"
-    assert page.locator("#registered-total").inner_text() == "CN¥1,170,000,000.00"
+    assert page.locator("#registered-total").inner_text() == Formatter(Language.EN).money(total)
     page.click("text=中文")
 
 
 def test_the_navigation_dashboard_renders_its_charts(
-    page: Page, demo: tuple[str, dict[Role, str]], screenshots: Path
+    page: Page, served: tuple[str, World], screenshots: Path
 ) -> None:
-    sign_in(page, demo, Role.REGULATOR)
+    sign_in(page, served, "regulator")
     page.click("nav >> text=专利导航")
-    page.fill("#as_of", DEMO_DAY)
+    page.fill("#as_of", DAY)
     page.click("form[action='/navigation'] button[type=submit]")
     for chart in ("#trend svg", "#mix svg", "#capacity svg"):
         assert page.locator(chart).is_visible(), chart
-    assert "¥1,170,000,000.00" in page.locator("#pledges").inner_text()
+    assert "存续质押2笔" in page.locator("#pledges").inner_text()
     page.screenshot(path=str(screenshots / "navigation.png"), full_page=True)
     with page.expect_download() as download:
         page.click(".downloads >> text=XLSX")
-    assert download.value.suggested_filename == f"patentval-navigation-{DEMO_DAY}.xlsx"
+    assert download.value.suggested_filename == f"patentval-navigation-{DAY}.xlsx"
