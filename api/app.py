@@ -5,17 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import EngineDep
 from api.errors import ERROR_RESPONSES, error_response, install_error_handlers
-from api.routes import financing, oversight, patents, valuations
+from api.pages import routes as pages
+from api.routes import financing, oversight, patents, reports, valuations
 from api.security import KeyVerifier
 from api.services.batch import too_large
 from api.settings import Settings
@@ -23,7 +21,6 @@ from storage.database import make_engine, ping
 from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 BATCH_PATH = "/v1/valuations/batch"
 DESCRIPTION = """\
 Patent valuation and patent-pledge financing (专利权质押融资).
@@ -76,7 +73,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ``patentval serve`` migrates once and turns it off for its workers, so that they do not
     race."""
     settings = settings or Settings()
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,13 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.get("/health", tags=["service"])(health)
     v1 = APIRouter(responses=ERROR_RESPONSES)
     v1.get("/v1/health", tags=["service"], name="health_v1")(health)
-    for module in (patents, valuations, financing, oversight):
+    for module in (patents, valuations, financing, oversight, reports):
         v1.include_router(module.router)
     app.include_router(v1)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home(request: Request) -> HTMLResponse:
-        """The home page."""
-        return templates.TemplateResponse(request, "home.html", {"version": ENGINE_VERSION})
-
+    pages.install(app)
     return app

@@ -24,7 +24,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from api import cli_navigation, cli_reports, cli_users
-from api.cli_common import err, fail, market_model, read_input, readable, weights_option
+from api.cli_common import (
+    DatabaseOption,
+    err,
+    fail,
+    market_model,
+    read_input,
+    readable,
+    weights_option,
+)
 from api.settings import Settings
 from models.enums import PatentType
 from models.money import Money
@@ -207,13 +215,6 @@ def calibrate(
 
 # -- pledge financing: the database ---------------------------------------------------------------
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL; default PATENTVAL_DATABASE_URL, else sqlite:///var/patentval.db.",
-    ),
-]
 LOAN_RULES = frozenset(
     {Code.LTV_EXCEEDS_POLICY, Code.TERM_EXCEEDS_POLICY, Code.TERM_EXCEEDS_PATENT_LIFE}
 )

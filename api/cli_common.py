@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -16,6 +17,13 @@ from valuation.market import default_model, load_model
 from valuation.reconcile import Approach
 
 err = Console(stderr=True, soft_wrap=True)
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; default PATENTVAL_DATABASE_URL, else sqlite:///var/patentval.db.",
+    ),
+]
 
 
 def fail(message: str) -> typer.Exit:

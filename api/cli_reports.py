@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from api.cli_common import err, fail, market_model, weights_option
+from api.cli_common import DatabaseOption, err, fail, market_model, weights_option
+from api.services.reports import stored_report
 from models.enums import ValueType
 from models.money import Money
 from pledge.policy import DEFAULT_LENDER
@@ -31,6 +32,7 @@ from reports.patent_rows import (
 from reports.portfolio import portfolio_statement, read_pledges, render_portfolio
 from reports.rendering import OutputFormat, names
 from reports.rendering import write as write_report
+from storage.statistics import pledge_frame
 from valuation.uncertainty import default_draws
 
 report_app = typer.Typer(
@@ -51,15 +53,17 @@ def _day(text: str | None, option: str) -> date:
         raise fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
 
 
-def _report_input(source: str) -> Path:
-    """INPUT as a file; anything else is refused (stored appraisals come with storage)."""
+def _is_file_input(source: str) -> bool:
+    """Whether INPUT names a file (an existing one, or one with a readable suffix)."""
     path = Path(source)
-    if path.is_file() or path.suffix.lower() in READABLE:
-        return path
-    raise fail(
-        f"INPUT {source!r} is not a file: give patents as a .csv or .parquet file in the batch "
-        "schema (reading a stored appraisal by its id is not available yet)"
-    )
+    return path.is_file() or path.suffix.lower() in READABLE
+
+
+def _report_input(source: str) -> Path:
+    """INPUT as a file; anything else is refused."""
+    if _is_file_input(source):
+        return Path(source)
+    raise fail(f"INPUT {source!r} is not a file: give a .csv or .parquet file")
 
 
 def _output(out: Path) -> OutputFormat:
@@ -103,7 +107,12 @@ def _report_info(rows: list[PatentRow], lang: Language, **fields: object) -> Rep
 
 @report_app.command("appraisal")
 def report_appraisal(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="Patents, CSV or Parquet.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="INPUT", help="Patents, CSV or Parquet; or a stored appraisal's id."
+        ),
+    ],
     out: OutOption,
     lang: LangOption = Language.ZH,
     base_date: Annotated[
@@ -130,9 +139,30 @@ def report_appraisal(
     working_papers: Annotated[
         bool, typer.Option(help="Include Annex A, each patent's working papers.")
     ] = True,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Write the appraisal report of the patents of INPUT (one or a portfolio)."""
+    """Write the appraisal report of the patents of INPUT (one or a portfolio), or of the
+    appraisal stored under the id INPUT (read from --database-url)."""
     _output(out)
+    if not _is_file_input(source):
+        valuing = {"--base-date": base_date, "--draws": draws, "--seed": seed, "--model": model}
+        valuing["--weights"] = weights
+        given = [name for name, value in valuing.items() if value is not None]
+        if given:
+            raise fail(
+                f"{', '.join(given)}: a stored appraisal is reported as it was valued; "
+                "these options are for valuing a file of patents"
+            )
+        overrides: dict[str, object] = {
+            "client": client,
+            "appraisers": _appraisers(appraiser) if appraiser else None,
+            "firm": Firm(name=firm) if firm else None,
+            "report_number": report_number,
+            "report_date": _day(report_date, "--report-date") if report_date else None,
+            "value_type": value_type if value_type is not ValueType.MARKET_VALUE else None,
+        }
+        _stored_appraisal_report(source, out, lang, database_url, overrides, working_papers)
+        return
     at = _day(base_date, "--base-date")
     market, chosen = market_model(model), weights_option(weights)
     rows = _rows(source, at)
@@ -168,6 +198,48 @@ def report_appraisal(
     except ReportError as error:
         raise fail(str(error)) from None
     _write(html, out, f"appraisal report of {len(rows)} patents at {at}")
+
+
+def _stored_appraisal_report(
+    appraisal_id: str,
+    out: Path,
+    lang: Language,
+    database_url: str | None,
+    overrides: dict[str, object],
+    working_papers: bool,
+) -> None:
+    """The report of a stored appraisal, with the report's own options given on the line."""
+    from api.cli import _database, _domain
+
+    url = _stored_in(database_url, f"INPUT {appraisal_id!r} is not a file")
+    with _domain(), _database(url) as session:
+        report = stored_report(session, appraisal_id, lang)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        info = report.info.model_validate({**report.info.model_dump(), **changes})
+        html = render_appraisal(
+            AppraisalReport(info, report.appraisals), lang, working_papers=working_papers
+        )
+    except ValidationError as error:
+        raise fail(describe(error)) from None
+    except ReportError as error:
+        raise fail(str(error)) from None
+    patents = len(report.appraisals)
+    _write(html, out, f"appraisal report of stored appraisal {appraisal_id} ({patents} patents)")
+
+
+def _stored_in(database_url: str | None, what: str) -> str:
+    """The database to read stored records from; refused when it does not exist (a report
+    never creates one, and a mistyped file name is not taken for a record id)."""
+    from api.cli import _has_database, _url
+
+    url = _url(database_url)
+    if not _has_database(url):
+        raise fail(
+            f"{what}, and no database at {url} to read from (give a .csv or .parquet file, or "
+            "--database-url)"
+        )
+    return url
 
 
 @report_app.command("eligibility")
@@ -212,18 +284,29 @@ def report_eligibility(
 
 @report_app.command("portfolio")
 def report_portfolio(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="Pledges, CSV or Parquet.")],
     out: OutOption,
     as_of: Annotated[str, typer.Option(help="Statement date YYYY-MM-DD.")],
+    source: Annotated[
+        str | None,
+        typer.Argument(metavar="[INPUT]", help="Pledges, CSV or Parquet; default: the database's."),
+    ] = None,
     lang: LangOption = Language.ZH,
     prepared_for: Annotated[str | None, typer.Option(help="Bank or regulator.")] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Write the pledge portfolio statement of the pledges of INPUT on a date."""
+    """Write the pledge portfolio statement of the pledges of INPUT on a date, or of the
+    pledges registered in the database (--database-url) when no INPUT is given."""
     _output(out)
     at = _day(as_of, "--as-of")
-    try:
-        frame = read_pledges(_report_input(source))
-    except InputError as error:
-        raise fail(str(error)) from None
+    if source is None:
+        from api.cli import _database
+
+        with _database(_stored_in(database_url, "no INPUT given")) as session:
+            frame = pledge_frame(session, at)
+    else:
+        try:
+            frame = read_pledges(_report_input(source))
+        except InputError as error:
+            raise fail(str(error)) from None
     statement = portfolio_statement(frame, at, prepared_for=prepared_for, language=lang)
     _write(render_portfolio(statement, lang), out, f"portfolio statement as of {at}")

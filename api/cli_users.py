@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from api.cli_common import err, fail
+from api.cli_common import DatabaseOption, err, fail
 from api.settings import Settings
 from models.enums import Role
 from storage import credentials
@@ -18,14 +18,6 @@ from storage.tables import PartyRow
 
 users_app = typer.Typer(no_args_is_help=True, help="API keys: create, list, revoke.")
 ACTOR = "patentval-cli"
-
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL; default PATENTVAL_DATABASE_URL, else sqlite:///var/patentval.db.",
-    ),
-]
 
 
 def _party_id(session: Session, given: str) -> str:

@@ -79,6 +79,10 @@ Borrowing = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE))]
 Register = Annotated[Principal, Depends(allow(Role.ENTERPRISE, Role.ADMIN))]
 """Who keeps the patent register: an enterprise (its own patents) or an admin."""
 PatentReaders = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE, Role.ADMIN))]
+StatementReaders = Annotated[Principal, Depends(allow(Role.BANK, Role.REGULATOR))]
+"""Who may have a pledge portfolio statement: a bank (of its own pledges) or a regulator."""
+Navigators = Annotated[Principal, Depends(allow(Role.REGULATOR, Role.ADMIN))]
+"""Who sees patent navigation over the database: a regulator or an admin."""
 Valuers = Annotated[Principal, Depends(allow(Role.BANK, Role.ENTERPRISE, Role.REGULATOR))]
 """Who may value an uploaded file of patents (no stored record is read)."""
 

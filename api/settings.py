@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     demo_secret: str | None = None
     key_cache_size: int = Field(default=10_000, ge=0)
     migrate_on_start: bool = True
+    session_hours: int = Field(default=8, gt=0, le=24 * 30)
+    """How long a browser stays signed in to the pages."""
 
     @model_validator(mode="after")
     def _no_demo_outside_development(self) -> Self:

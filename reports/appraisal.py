@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 from markupsafe import Markup
 
 from models.enums import ValueType
-from models.money import Money, total
+from models.money import Money, round_money, total
 from models.patent import Patent
 from pledge.policy import policy_book, valuation_valid_until
 from reports import charts, wording
@@ -38,7 +39,7 @@ from valuation.income_kernel import FloatArray
 from valuation.reconcile import Approach, default_weights
 from valuation.scoring import Basis as ScoringBasis
 from valuation.scoring import IndicatorScore, LevelScore, indicator_tree
-from valuation.uncertainty import income_draws
+from valuation.uncertainty import PERCENTILES, income_draws
 
 TEMPLATE = "reports/appraisal.html"
 REPORT_NUMBER_PREFIX = "PV"
@@ -86,6 +87,31 @@ def appraise(
             inputs, result.remaining_term, seed=result.value_range.seed, draws=draws
         )
     return PatentAppraisal(patent, financials, result, sample)
+
+
+def redraw(patent: Patent, financials: Financials, result: ValuationResult) -> FloatArray | None:
+    """The income draws behind a stored result's range, drawn again from its inputs, seed and
+    number of draws; None when the result has no range, or when the draws do not give back its
+    P10/P50/P90 to the fen (another engine version): the figures are always the result's own,
+    and a chart that did not match them is left out rather than shown."""
+    spread = result.value_range
+    if spread is None:
+        return None
+    inputs = income_inputs(patent, financials, result.score.total_score)
+    sample = income_draws(inputs, result.remaining_term, seed=spread.seed, draws=spread.draws)
+    currency = spread.p50.currency
+    found = [round_money(Decimal(float(q)), currency) for q in np.percentile(sample, PERCENTILES)]
+    if found != [spread.p10.amount, spread.p50.amount, spread.p90.amount]:
+        return None
+    return sample
+
+
+def stored_appraisal(
+    patent: Patent, financials: Financials, result: ValuationResult
+) -> PatentAppraisal:
+    """A stored result as the report reads it: its figures as stored, never valued again; the
+    draws of its distribution chart redrawn (:func:`redraw`)."""
+    return PatentAppraisal(patent, financials, result, redraw(patent, financials, result))
 
 
 @dataclass(frozen=True, slots=True)

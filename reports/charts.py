@@ -16,6 +16,7 @@ text is escaped, so a bank or patent name cannot inject markup.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -255,11 +256,26 @@ def columns(
     return _svg(height, body, title)
 
 
-_LABEL_CHARS = 24
+_LABEL_WIDTH = 180.0
+"""Room for a bar's label left of its bar (the bars start at 190)."""
+
+
+def _char_width(char: str) -> float:
+    """The width of ``char`` at :data:`FONT_SIZE`: a CJK (wide) character is a full em."""
+    return FONT_SIZE if unicodedata.east_asian_width(char) in "WF" else FONT_SIZE * 0.6
 
 
 def _shorten(label: str) -> str:
-    return label if len(label) <= _LABEL_CHARS else label[: _LABEL_CHARS - 1] + "…"
+    """``label``, cut with an ellipsis where it would run past :data:`_LABEL_WIDTH`."""
+    if sum(map(_char_width, label)) <= _LABEL_WIDTH:
+        return label
+    room, kept = _LABEL_WIDTH - _char_width("…"), []
+    for char in label:
+        room -= _char_width(char)
+        if room < 0:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 def lines(
@@ -328,7 +344,8 @@ def paired_bars(
     title: str,
     legend: tuple[str, str],
 ) -> Markup:
-    """Two horizontal bars per label (``first`` above ``second``), on one money axis."""
+    """Two horizontal bars per label (``first`` above ``second``), on one money axis, each
+    with its amount."""
     row, left, right, top = 34.0, 190.0, 110.0, 30.0
     height = top + row * max(len(labels), 1) + 24
     values = [float(a) for a in (*first, *second)]
@@ -349,10 +366,15 @@ def paired_bars(
         y0 = top + index * row
         for offset, (amount, colour) in enumerate(((a, ACCENT), (b, WARM))):
             width = max(x(float(amount)) - left, 0.5)
+            y = y0 + 3 + offset * 13
             body.append(
-                f'<rect x="{left}" y="{y0 + 3 + offset * 13:.1f}" width="{width:.1f}" '
+                f'<rect x="{left}" y="{y:.1f}" width="{width:.1f}" '
                 f'height="11" fill="{colour}" fill-opacity="0.85"/>'
             )
+            body.append(
+                _text(
+                    left + width + 5, y + 9.5, formatter.money(amount), anchor="start", fill=MUTED
+                )
+            )
         body.append(_text(left - 8, y0 + 17, _shorten(label), anchor="end"))
-        body.append(_text(x(float(max(a, b))) + 6, y0 + 17, formatter.money(a), anchor="start"))
     return _svg(height, body, title)

@@ -289,15 +289,27 @@ def _pledges(
     )
 
 
+def latest_filing_year(result: Navigation) -> int | None:
+    """The last year, up to the as-of day, in which a patent of the data was applied for."""
+    by = result.tables["by_industry"].filter(pl.col("applications") > 0)
+    return None if by.is_empty() else int(by["year"].max())  # type: ignore[arg-type]
+
+
 def navigation_view(
-    result: Navigation, *, language: Language = DEFAULT_LANGUAGE, prepared_for: str | None = None
+    result: Navigation,
+    *,
+    language: Language = DEFAULT_LANGUAGE,
+    prepared_for: str | None = None,
+    mix_year: int | None = None,
 ) -> NavigationView:
-    """The report of ``result`` in ``language``."""
+    """The report of ``result`` in ``language``; the industry mix of ``mix_year`` (default:
+    the as-of day's year)."""
     formatter = Formatter(language)
     tables = result.tables
     year = result.as_of.year
     trend, trend_chart = _trend(tables, language)
-    base_year, mix, mix_chart = _mix(tables, year, language)
+    mix_year = mix_year or year
+    base_year, mix, mix_chart = _mix(tables, mix_year, language)
     capacity, capacity_chart, with_room, room = _capacity(tables, formatter, language)
     pledges, banks, industries = _pledges(tables, language)
     rates = tables["grant_rates"].filter(
@@ -313,7 +325,7 @@ def navigation_view(
         period=_period(tables, language),
         trend=trend,
         trend_chart=trend_chart,
-        mix_year=year,
+        mix_year=mix_year,
         mix_base_year=base_year,
         mix=mix,
         mix_chart=mix_chart,

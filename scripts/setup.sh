@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # Debian packages: CJK fonts, Pango and HarfBuzz-subset for PDF reports (WeasyPrint subsets the
 # CJK fonts with HarfBuzz in milliseconds, with fontTools in seconds); poppler-utils (pdftotext,
 # pdftoppm) for the report tests that read the PDFs back; PostgreSQL, which the tests start on a
-# free port of their own (scripts/postgres.sh).
+# free port of their own (scripts/postgres.sh); chromium, the browser the page tests drive with
+# Playwright (/usr/bin/chromium: Playwright never downloads a browser of its own here).
 DEBIAN_PACKAGES=(fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils
-    postgresql)
+    postgresql chromium)
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -19,13 +20,40 @@ from sqlalchemy.orm import Session
 from models.enums import PatentType, ValueType
 from models.lending import AppraisalSummary
 from models.money import Money
+from models.patent import Patent
 from storage.commands import execute
-from storage.errors import NotFoundError
+from storage.errors import DomainError, NotFoundError
 from storage.listings import Page, page_of
 from storage.parties import get_party
 from storage.patents import save_valuation_result
 from storage.tables import AppraisalRequestRow, AppraisalRow, ValuationRow
-from valuation.engine import ValuationResult
+from valuation.audit import input_hash
+from valuation.engine import Financials, ValuationResult
+from valuation.reconcile import Approach
+
+
+class AppraisalInputs(BaseModel):
+    """What the engine valued: the patent as it stood, its financials, the reconciliation
+    weights and the Monte Carlo draws and seed (``valuation.engine.value_patent``'s inputs)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    patent: Patent
+    financials: Financials = Financials()
+    weights: dict[Approach, Decimal] | None = None
+    draws: int | None = None
+    seed: int | None = None
+
+    def hash_for(self, base_date: date) -> str:
+        """The engine's input hash of these inputs at ``base_date``."""
+        return input_hash(
+            self.patent, self.financials, base_date, self.weights, self.draws, self.seed
+        )
+
+    def valued(self, result: ValuationResult) -> bool:
+        """Whether ``result`` is the engine's result of exactly these inputs (its audit trail's
+        input hash is theirs)."""
+        return self.hash_for(result.base_date) == result.audit.input_hash
 
 
 class StoredValuation(BaseModel):
@@ -40,6 +68,7 @@ class StoredValuation(BaseModel):
     max_loan: Money | None
     input_hash: str | None
     result: ValuationResult | None
+    inputs: AppraisalInputs | None = None
 
 
 class StoredAppraisal(BaseModel):
@@ -62,16 +91,26 @@ def request_appraisal(
     requested_by: str,
     actor: str,
     request: Any,
+    inputs: AppraisalInputs | None = None,
     idempotency_key: str | None = None,
 ) -> AppraisalSummary:
-    """Store ``result`` as appraisal ``appraisal_id`` asked for by ``requested_by``.
+    """Store ``result`` as appraisal ``appraisal_id`` asked for by ``requested_by``, with the
+    ``inputs`` the engine valued (refused when they are not the result's).
 
     ``request`` is what was asked (patent, inputs, base date): a repeat under the same key with
     the same request returns the first appraisal, whatever id this one would have had."""
+    if inputs is not None and not inputs.valued(result):
+        raise DomainError("inputs", "the inputs given are not those the result was valued from")
 
     def work() -> AppraisalSummary:
         get_party(session, requested_by)
-        summary = save_valuation_result(session, result, appraisal_id=appraisal_id, actor=actor)
+        summary = save_valuation_result(
+            session,
+            result,
+            appraisal_id=appraisal_id,
+            actor=actor,
+            inputs=None if inputs is None else inputs.model_dump(mode="json"),
+        )
         session.add(
             AppraisalRequestRow(
                 appraisal_id=appraisal_id,
@@ -99,6 +138,9 @@ def _stored_valuation(row: ValuationRow, whole: bool) -> StoredValuation:
         result=None
         if row.result is None or not whole
         else ValuationResult.model_validate(row.result),
+        inputs=None
+        if row.inputs is None or not whole
+        else AppraisalInputs.model_validate(row.inputs),
     )
 
 

@@ -18,7 +18,7 @@ from pledge.proposal import normalise_number
 from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
-from storage.tables import AppraisalRow, PatentOwnerRow, PatentRow, ValuationRow
+from storage.tables import AppraisalRow, PartyRow, PatentOwnerRow, PatentRow, ValuationRow
 from valuation.engine import ValuationResult
 
 
@@ -79,6 +79,20 @@ def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
     return [found[n] for n in wanted]
 
 
+def register(session: Session) -> list[tuple[Patent, str | None]]:
+    """Every registered patent, by number, with the region of its first owner's party (None
+    when the owner is not a known party or has no region)."""
+    regions = dict(
+        session.execute(
+            select(PatentOwnerRow.patent_id, PartyRow.region)
+            .join(PartyRow, PartyRow.party_id == PatentOwnerRow.party_id)
+            .where(PatentOwnerRow.position == 0)
+        ).all()
+    )
+    rows = session.execute(select(PatentRow).order_by(PatentRow.patent_id)).scalars()
+    return [(Patent.model_validate(row.record), regions.get(row.patent_id)) for row in rows]
+
+
 def set_legal_status(session: Session, number: str, status: LegalStatus) -> Patent:
     """The patent with its legal status changed (within the caller's command)."""
     row = session.get(PatentRow, normalise_number(number), with_for_update=True)
@@ -97,9 +111,11 @@ def save_appraisal(
     actor: str,
     appraiser_id: str | None = None,
     results: Mapping[str, ValuationResult] | None = None,
+    inputs: Mapping[str, dict[str, Any]] | None = None,
 ) -> AppraisalSummary:
-    """Store an appraisal and its per-patent values (with the engine's results, when given)."""
-    results = results or {}
+    """Store an appraisal and its per-patent values (with the engine's results and what it
+    valued, when given)."""
+    results, inputs = results or {}, inputs or {}
     listed = [p.patent_number for p in summary.patents]
     if sorted(listed) != sorted(v.patent_number for v in valuations):
         raise DomainError("valuations", f"value each patent of the appraisal once: {listed}")
@@ -142,6 +158,7 @@ def save_appraisal(
                     max_loan=None if valuation.max_loan is None else valuation.max_loan.amount,
                     input_hash=None if result is None else result.audit.input_hash,
                     result=None if result is None else result.model_dump(mode="json"),
+                    inputs=inputs.get(valuation.patent_number),
                 )
             )
         audit.append(
@@ -162,8 +179,10 @@ def save_valuation_result(
     appraisal_id: str,
     actor: str,
     appraiser_id: str | None = None,
+    inputs: dict[str, Any] | None = None,
 ) -> AppraisalSummary:
-    """Store one engine result (``valuation.engine.value_patent``) as a one-patent appraisal."""
+    """Store one engine result (``valuation.engine.value_patent``) as a one-patent appraisal,
+    with the ``inputs`` it was valued from (JSON) when given."""
     valuation = PatentValuation.from_result(result)
     pledge = result.pledge
     summary = AppraisalSummary(
@@ -182,6 +201,7 @@ def save_valuation_result(
         actor=actor,
         appraiser_id=appraiser_id,
         results={valuation.patent_number: result},
+        inputs=None if inputs is None else {valuation.patent_number: inputs},
     )
 
 

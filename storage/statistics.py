@@ -22,15 +22,18 @@ from storage import ledger
 from storage.tables import LoanRow, PartyRow, PatentRow, PledgedPatentRow, PledgeRow
 
 UNCLASSIFIED = "unclassified"
+PLEDGED_PATENTS = "pledged_patents"
 MIXED = "mixed"
 _MONEY = pl.Decimal(20, 2)
 
 
-def pledge_frame(session: Session, as_of: date | None = None) -> pl.DataFrame:
+def pledge_frame(
+    session: Session, as_of: date | None = None, *, pledgee_id: str | None = None
+) -> pl.DataFrame:
     """The registered pledges as :mod:`pledge.statistics` reads them, outstanding at ``as_of``
-    (default: everything posted)."""
+    (default: everything posted); only those held by ``pledgee_id`` when given."""
     pledgor, pledgee = aliased(PartyRow), aliased(PartyRow)
-    rows = session.execute(
+    query = (
         select(
             PledgeRow.pledge_id,
             PledgeRow.registered_on,
@@ -44,7 +47,10 @@ def pledge_frame(session: Session, as_of: date | None = None) -> pl.DataFrame:
         .join(pledgee, pledgee.party_id == PledgeRow.pledgee_id)
         .where(PledgeRow.registered_on.is_not(None))
         .order_by(PledgeRow.pledge_id)
-    ).all()
+    )
+    if pledgee_id is not None:
+        query = query.where(PledgeRow.pledgee_id == pledgee_id)
+    rows = session.execute(query).all()
     types: defaultdict[str, set[str]] = defaultdict(set)
     counts: defaultdict[str, int] = defaultdict(int)
     for pledge_id, patent_type in session.execute(
@@ -84,3 +90,26 @@ def pledge_frame(session: Session, as_of: date | None = None) -> pl.DataFrame:
 def statistics(session: Session, as_of: date, by: tuple[Dimension, ...] = ()) -> pl.DataFrame:
     """:func:`pledge.statistics.pledge_statistics` of the stored pledges as of ``as_of``."""
     return pledge_statistics(pledge_frame(session, as_of), as_of, by)
+
+
+def navigation_pledges(session: Session, as_of: date) -> pl.DataFrame:
+    """The pledge frame as patent navigation reads it: the pledgor's name as ``enterprise``
+    (matched with a patent's applicant) and the numbers each pledge lists as
+    ``pledged_patents`` (separated by ``;``)."""
+    frame = pledge_frame(session, as_of)
+    names = dict(session.execute(select(PartyRow.party_id, PartyRow.name)).all())
+    listed: defaultdict[str, list[str]] = defaultdict(list)
+    for pledge_id, patent_id in session.execute(
+        select(PledgedPatentRow.pledge_id, PledgedPatentRow.patent_id).order_by(
+            PledgedPatentRow.pledge_id, PledgedPatentRow.position
+        )
+    ):
+        listed[pledge_id].append(patent_id)
+    return frame.with_columns(
+        pl.col("enterprise").replace_strict(names, default=pl.col("enterprise")),
+        pl.Series(
+            PLEDGED_PATENTS,
+            [";".join(listed[p]) for p in frame["pledge_id"].to_list()],
+            dtype=pl.String,
+        ),
+    )

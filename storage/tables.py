@@ -164,6 +164,9 @@ class ValuationRow(Base):
     max_loan: Mapped[Decimal | None] = mapped_column(Amount())
     input_hash: Mapped[str | None] = mapped_column(String(80))
     result: Mapped[dict[str, Any] | None] = mapped_column(Document())
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(Document())
+    """What the engine valued: the patent's record, its financials, the weights, draws and seed
+    (so that a report can show the patent as valued and redraw the Monte Carlo chart)."""
 
 
 class PledgeRow(Base):
@@ -397,3 +400,16 @@ class HttpIdempotencyRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSessionRow(Base):
+    """A signed-in browser: the SHA-256 of its session token (the cookie holds the token, never
+    an API key), the credential it acts with, its CSRF token and when it expires."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.credential_id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

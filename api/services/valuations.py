@@ -3,6 +3,8 @@ registered patents."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.orm import Session
 
 from api.errors import forbidden
@@ -13,8 +15,9 @@ from api.schemas.eligibility import EligibilityCreate, EligibilityRead
 from api.security import Principal
 from api.services.tenancy import usable_patent, visible_appraisal
 from models.enums import Role
-from pledge.eligibility import check_portfolio
-from pledge.policy import DEFAULT_LENDER
+from models.patent import Patent
+from pledge.eligibility import PortfolioResult, check_portfolio
+from pledge.policy import DEFAULT_LENDER, PatentValuation
 from storage import appraisals
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party
@@ -35,11 +38,18 @@ def request_appraisal(
     def work(storage_key: str | None) -> AppraisalRead:
         patent = get_patents(session, [number])[0]
         with domain_errors():
+            inputs = appraisals.AppraisalInputs(
+                patent=patent,
+                financials=body.financials.financials(),
+                weights=body.weight_map(),  # type: ignore[arg-type]
+                draws=body.draws,
+                seed=body.seed,
+            )
             result = value_patent(
                 patent,
-                body.financials.financials(),
+                inputs.financials,
                 base_date=body.base_date,
-                weights=body.weight_map(),  # type: ignore[arg-type]
+                weights=inputs.weights,
                 draws=body.draws,
                 seed=body.seed,
             )
@@ -50,6 +60,7 @@ def request_appraisal(
             requested_by=principal.party_id,
             actor=principal.actor,
             request=request,
+            inputs=inputs,
             idempotency_key=storage_key,
         )
         return AppraisalRead.of(appraisals.get_appraisal(session, summary.appraisal_id))
@@ -75,9 +86,16 @@ def list_appraisals(
     return PageRead[AppraisalRead](items=items, total=page.total, limit=limit, offset=offset)
 
 
-def check_eligibility(
-    session: Session, principal: Principal, body: EligibilityCreate
-) -> EligibilityRead:
+@dataclass(frozen=True, slots=True)
+class PreCheck:
+    """A pre-check of registered patents: the patents, their stored valuations, the result."""
+
+    patents: tuple[Patent, ...]
+    valuations: tuple[PatentValuation, ...]
+    result: PortfolioResult
+
+
+def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -> PreCheck:
     """Pre-check registered patents against a proposed loan, with their stored valuations and
     the live pledges."""
     numbers = [usable_patent(session, principal, n) for n in body.patents]
@@ -94,13 +112,22 @@ def check_eligibility(
     lender = body.loan.lender or (
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )
+    patents = tuple(get_patents(session, numbers))
+    valuations = tuple(latest_valuations(session, numbers, body.as_of))
     with domain_errors():
         loan = body.loan.proposed(pledgor.name, lender)
         result = check_portfolio(
-            get_patents(session, numbers),
+            patents,
             loan,
             body.as_of,
-            valuations=latest_valuations(session, numbers, body.as_of),
+            valuations=valuations,
             live_pledges=live_pledges(session, numbers),
         )
-    return EligibilityRead.of(result)
+    return PreCheck(patents, valuations, result)
+
+
+def check_eligibility(
+    session: Session, principal: Principal, body: EligibilityCreate
+) -> EligibilityRead:
+    """Pre-check registered patents against a proposed loan (:func:`pre_check`)."""
+    return EligibilityRead.of(pre_check(session, principal, body).result)

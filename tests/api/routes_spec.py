@@ -89,6 +89,26 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
                 "pledgor": "ent-a",
             },
         ),
+        ("GET", "/v1/appraisals/{appraisal_id}/report"): Case(
+            frozenset({BANK}), query={"format": "html"}, hidden=frozenset({ENTERPRISE})
+        ),
+        ("POST", "/v1/eligibility/certificate"): Case(
+            BORROWING,
+            {
+                "patents": [a["patent"]],
+                "loan": _loan_terms("100000"),
+                "as_of": AS_OF.isoformat(),
+                "pledgor": "ent-a",
+            },
+            query={"format": "html", "lang": "en"},
+        ),
+        ("GET", "/v1/statistics/pledges/statement"): Case(
+            frozenset({BANK, REGULATOR}), query={**as_of, "format": "html"}
+        ),
+        ("GET", "/v1/navigation"): Case(frozenset({REGULATOR, ADMIN}), query=as_of),
+        ("GET", "/v1/navigation/report"): Case(
+            frozenset({REGULATOR, ADMIN}), query={**as_of, "format": "xlsx"}
+        ),
         ("POST", "/v1/valuations/batch"): Case(
             frozenset({BANK, ENTERPRISE, REGULATOR}), upload=True
         ),

@@ -1,13 +1,22 @@
-"""The report commands: file in, report out; bad input a message and exit code 2, no traceback."""
+"""The report commands: file in (or a stored appraisal, or the database's pledges), report out;
+bad input a message and exit code 2, no traceback."""
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.cli import app
+from models.money import Money
+from reports.formatting import Formatter
+from reports.i18n import Language
+from storage.appraisals import StoredAppraisal, get_appraisal
+from storage.database import make_engine
+from tests.api.world import AS_OF, World
 from tests.reports.conftest import OWNER, needs_poppler, number, page_count
 
 runner = CliRunner()
@@ -147,7 +156,22 @@ def test_a_certificate_and_a_statement(tmp_path: Path) -> None:
             ["appraisal", "{bad}", "--out", "{out}"],
             "row 1 (ZL201710601862.3): claims: -3 is below 0",
         ),
-        (["appraisal", "APPRAISAL-42", "--out", "{out}"], "is not a file"),
+        (
+            ["appraisal", "ap-42", "--out", "{out}", "--database-url", "sqlite:///{tmp}/no.db"],
+            "INPUT 'ap-42' is not a file, and no database at",
+        ),
+        (
+            [
+                "portfolio",
+                "--as-of",
+                "2025-06-30",
+                "--out",
+                "{out}",
+                "--database-url",
+                "sqlite:///{tmp}/no.db",
+            ],
+            "no INPUT given, and no database at",
+        ),
         (["appraisal", "{tmp}/absent.csv", "--out", "{out}"], "no such file"),
         (["appraisal", "{good}", "--out", "{tmp}/r.docx"], "expected a .pdf or .html file"),
         (["appraisal", "{good}", "--out", "{out}", "--base-date", "30/06/2025"], "YYYY-MM-DD"),
@@ -204,3 +228,92 @@ def test_bad_input_is_a_message_and_exit_code_2(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+    assert not (tmp_path / "no.db").exists()  # a report never creates a database
+
+
+# -- from the database: a stored appraisal by its id; the registered pledges -----------------------
+
+
+def test_the_report_of_a_stored_appraisal_by_its_id(tmp_path: Path, world: World) -> None:
+    appraisal_id = world.records["a"]["appraisal"]
+    stored = stored_appraisal(world, appraisal_id)
+    out = tmp_path / "stored.html"
+    result = invoke(
+        "appraisal",
+        appraisal_id,
+        "--database-url",
+        world.url,
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+        "--appraiser",
+        "Zhang San:33000123",
+        "--report-number",
+        "PV-STORED-1",
+    )
+    assert result.exit_code == 0, result.output
+    assert f"appraisal report of stored appraisal {appraisal_id} (1 patents)" in result.output
+    html = out.read_text(encoding="utf-8")
+    value = Formatter(Language.EN).money(stored.summary.market_value)
+    assert value in html  # the stored figure, not a new valuation
+    assert world.records["a"]["patent"] in html
+    assert "PV-STORED-1" in html
+    assert "Zhang San" in html
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--base-date", "2025-06-30"], "--base-date: a stored appraisal is reported as it was"),
+        (["--seed", "3", "--draws", "10"], "--draws, --seed: a stored appraisal"),
+    ],
+)
+def test_valuing_options_are_refused_for_a_stored_appraisal(
+    tmp_path: Path, world: World, arguments: list[str], message: str
+) -> None:
+    appraisal_id = world.records["a"]["appraisal"]
+    out = tmp_path / "r.html"
+    result = invoke(
+        "appraisal", appraisal_id, "--database-url", world.url, "--out", str(out), *arguments
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_an_unknown_appraisal_id_is_a_message(tmp_path: Path, world: World) -> None:
+    result = invoke(
+        "appraisal", "ap-0000", "--database-url", world.url, "--out", str(tmp_path / "r.html")
+    )
+    assert result.exit_code == 2, result.output
+    assert "ap-0000" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_portfolio_statement_of_the_registered_pledges(tmp_path: Path, world: World) -> None:
+    out = tmp_path / "statement.html"
+    result = invoke(
+        "portfolio", "--as-of", AS_OF.isoformat(), "--database-url", world.url, "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    total = sum(Decimal(world.records[side]["principal"]) for side in ("a", "b"))
+    assert Formatter(Language.ZH).money(Money.of(total)) in html
+    for bank in ("甲示例银行", "乙示例银行"):
+        assert bank in html
+    before = tmp_path / "before.html"
+    result = invoke(
+        "portfolio", "--as-of", "2025-05-31", "--database-url", world.url, "--out", str(before)
+    )
+    assert result.exit_code == 0, result.output
+    assert Formatter(Language.ZH).money(Money.of(total)) not in before.read_text(encoding="utf-8")
+
+
+def stored_appraisal(world: World, appraisal_id: str) -> StoredAppraisal:
+    engine = make_engine(world.url)
+    try:
+        with Session(engine) as session:
+            return get_appraisal(session, appraisal_id)
+    finally:
+        engine.dispose()

@@ -25,13 +25,16 @@ def test_health_reports_version_and_database(tmp_path: Path) -> None:
     assert (tmp_path / "service.db").exists()
 
 
-def test_home_page_is_bilingual_html(tmp_path: Path) -> None:
+def test_home_page_is_chinese_html_with_an_english_switch(tmp_path: Path) -> None:
     with TestClient(create_app(Settings(database_url=f"sqlite:///{tmp_path}/s.db"))) as client:
         response = client.get("/")
+        english = client.get("/?lang=en")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "专利价值评估与质押融资" in response.text
-    assert "Patent valuation and patent-pledge financing" in response.text
+    assert 'href="/?lang=en"' in response.text
+    assert "Patent valuation and pledge financing" in english.text
+    assert "专利价值评估与质押融资" not in english.text
 
 
 def _free_port() -> int:

@@ -1,4 +1,5 @@
-"""Every message of the report templates and of reports/*.py is translated, and nothing else."""
+"""Every message of the report and page templates, of reports/*.py and of api/pages/*.py is
+translated, and nothing else."""
 
 from collections.abc import Iterator
 from datetime import date
@@ -20,17 +21,20 @@ JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 
 
 def extracted() -> Iterator[str | tuple[str, ...]]:
-    """Message ids of the report templates (Jinja2) and of reports/*.py (gettext keywords)."""
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        TEMPLATES_DIR / "reports",
-        method_map=[("**.html", JINJA)],
-        options_map={"**.html": JINJA_OPTIONS},
-    ):
-        yield message
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT / "reports", method_map=[("**.py", "python")]
-    ):
-        yield message
+    """Message ids of the report and page templates (Jinja2) and of reports/*.py and
+    api/pages/*.py (gettext keywords)."""
+    for folder in ("reports", "pages"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            TEMPLATES_DIR / folder,
+            method_map=[("**.html", JINJA)],
+            options_map={"**.html": JINJA_OPTIONS},
+        ):
+            yield message
+    for folder in (ROOT / "reports", ROOT / "api" / "pages"):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            folder, method_map=[("**.py", "python")]
+        ):
+            yield message
 
 
 def msgid(message: str | tuple[str, ...]) -> str:

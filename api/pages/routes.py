@@ -1,0 +1,394 @@
+"""The pages' handlers: read the form, call one view or service function, render.
+
+* ``/``, ``/signin``, ``POST /signout`` (anyone): home; sign in with an API key; sign out;
+* ``/enterprise``, ``POST /enterprise/eligibility``, ``POST /enterprise/certificate``
+  (enterprise): check patents for a loan; the certificate PDF;
+* ``/bank``, ``/bank/appraisals/new``, ``POST /bank/appraisals``, ``/bank/appraisals/{id}``,
+  ``/bank/appraisals/{id}/report`` (bank): appraisals and loans; request an appraisal; its
+  result with charts; its report;
+* ``/regulator``, ``/regulator/statement`` (regulator): pledge statistics as of a day, with
+  charts; the statement;
+* ``/navigation``, ``/navigation/download`` (regulator, admin): the navigation figures with
+  charts; HTML, PDF, XLSX or JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import SessionDep, SettingsDep
+from api.errors import ApiError
+from api.pages import forms, views
+from api.pages.web import (
+    HOME,
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    SIGNIN_PATH,
+    PageRefused,
+    PageUser,
+    SignInRequired,
+    check_csrf,
+    current_user,
+    language_of,
+    new_token,
+    redirect,
+    render,
+    require,
+    session_cookie,
+    signin_cookie,
+)
+from api.routes.reports import sent
+from api.services import navigation as navigation_service
+from api.services import reports
+from api.services.reports import Document, NavigationFormat, ReportFormat, safe_filename
+from models.enums import Role
+from reports.constants import default_seed
+from reports.eligibility import render_certificate
+from reports.i18n import N_
+from storage.errors import DomainError
+from storage.web_sessions import close_session, open_session
+from valuation.uncertainty import default_draws
+
+router = APIRouter(include_in_schema=False)
+F = TypeVar("F", ReportFormat, NavigationFormat)
+T = TypeVar("T")
+AppraisalId = Annotated[str, Path(max_length=64)]
+JSON_MEDIA_TYPE = "application/json"
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: SessionDep) -> HTMLResponse:
+    """The home page: what the service does, and where to sign in."""
+    user = current_user(request, session)
+    return render(request, "home.html", language_of(request), user=user, home=HOME)
+
+
+# -- signing in and out ----------------------------------------------------------------------
+
+
+def _signin_form(
+    request: Request, error: str | None = None, status: int = 200, next_path: str = ""
+) -> HTMLResponse:
+    token = new_token()
+    response = render(
+        request,
+        "signin.html",
+        language_of(request),
+        csrf=token,
+        error=error,
+        next_path=next_path,
+        status=status,
+    )
+    signin_cookie(response, token)
+    return response
+
+
+@router.get(SIGNIN_PATH, response_class=HTMLResponse)
+def signin_page(request: Request) -> HTMLResponse:
+    """The sign-in form."""
+    return _signin_form(request, next_path=request.query_params.get("next", ""))
+
+
+@router.post(SIGNIN_PATH, response_class=HTMLResponse)
+async def signin(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Check the API key; start a session; go to the role's page (or the one asked for)."""
+    data = await request.form()
+    check_csrf(data.get("csrf_token"), request.cookies.get(SIGNIN_COOKIE) or "")
+    key = data.get("api_key")
+    next_path = str(data.get("next") or "")
+    if not isinstance(key, str) or not key.strip():
+        return _signin_form(request, N_("Fill this in."), 422, next_path)
+    try:
+        principal = request.app.state.verifier.principal(session, f"Bearer {key.strip()}")
+    except ApiError:
+        return _signin_form(request, N_("Unknown or revoked API key."), 401, next_path)
+    token, _csrf = open_session(
+        session, principal.credential_id, timedelta(hours=settings.session_hours)
+    )
+    landing = HOME[principal.role]
+    if next_path.startswith(landing):
+        landing = next_path
+    response = redirect(landing)
+    session_cookie(response, token, settings)
+    response.delete_cookie(SIGNIN_COOKIE, path=SIGNIN_PATH)
+    return response
+
+
+@router.post("/signout")
+async def signout(request: Request, session: SessionDep) -> Response:
+    """End the session."""
+    user = current_user(request, session)
+    if user is not None:
+        check_csrf((await request.form()).get("csrf_token"), user.csrf_token)
+        close_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = redirect("/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- enterprise ----------------------------------------------------------------------------------
+
+
+@router.get("/enterprise", response_class=HTMLResponse)
+def enterprise(request: Request, session: SessionDep) -> HTMLResponse:
+    """The eligibility form."""
+    user = require(request, session, Role.ENTERPRISE)
+    form = forms.Form({"as_of": forms.today().isoformat()})
+    return _eligibility(request, session, user, form)
+
+
+def _eligibility(
+    request: Request,
+    session: SessionDep,
+    user: PageUser,
+    form: forms.Form,
+    status: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    return render(
+        request,
+        "enterprise.html",
+        language_of(request),
+        user=user,
+        form=form,
+        own=views.my_patents(session, user),
+        status=status,
+        **context,
+    )
+
+
+async def _eligibility_form(request: Request, user: PageUser) -> forms.Form:
+    data = await request.form()
+    check_csrf(data.get("csrf_token"), user.csrf_token)
+    return forms.Form.of(data, forms.ELIGIBILITY_FIELDS)
+
+
+@router.post("/enterprise/eligibility", response_class=HTMLResponse)
+async def eligibility(request: Request, session: SessionDep) -> HTMLResponse:
+    """The verdict per patent, with reasons, fixes and the indicative loan amount."""
+    user = require(request, session, Role.ENTERPRISE)
+    form = await _eligibility_form(request, user)
+    given = forms.eligibility_input(form)
+    found = None if given is None else views.check_eligibility(session, user, form, given)
+    if found is None:
+        return _eligibility(request, session, user, form, status=422)
+    return _eligibility(request, session, user, form, certificate=found, given=given)
+
+
+@router.post("/enterprise/certificate")
+async def certificate(request: Request, session: SessionDep) -> Response:
+    """The eligibility certificate of the form, as a PDF."""
+    user = require(request, session, Role.ENTERPRISE)
+    form = await _eligibility_form(request, user)
+    given = forms.eligibility_input(form)
+    found = None if given is None else views.check_eligibility(session, user, form, given)
+    if found is None or given is None or given.amount is None:
+        if given is not None and given.amount is None:
+            form.fail("amount", N_("Give the loan amount and term for a certificate."))
+        return _eligibility(request, session, user, form, status=422)
+    language = language_of(request)
+    html = render_certificate(found, language)
+    return sent(
+        reports.document(html, ReportFormat.PDF, "certificate", found.number, language.value)
+    )
+
+
+# -- bank ----------------------------------------------------------------------------------------
+
+
+@router.get("/bank", response_class=HTMLResponse)
+def bank(request: Request, session: SessionDep) -> HTMLResponse:
+    """The bank's appraisals and loans."""
+    user = require(request, session, Role.BANK)
+    listing = views.bank_home(session, user)
+    return render(
+        request,
+        "bank.html",
+        language_of(request),
+        user=user,
+        listing=listing,
+        money=views.money,
+        rate=Decimal,
+    )
+
+
+def _appraisal_form(
+    request: Request, user: PageUser, form: forms.Form, status: int = 200
+) -> HTMLResponse:
+    return render(
+        request, "appraisal_form.html", language_of(request), user=user, form=form, status=status
+    )
+
+
+@router.get("/bank/appraisals/new", response_class=HTMLResponse)
+def new_appraisal(request: Request, session: SessionDep) -> HTMLResponse:
+    """The appraisal form (a registered patent and its financials)."""
+    user = require(request, session, Role.BANK)
+    form = forms.Form({"base_date": forms.today().isoformat(), "form_id": new_token()})
+    return _appraisal_form(request, user, form)
+
+
+@router.post("/bank/appraisals", response_class=HTMLResponse)
+async def appraise(request: Request, session: SessionDep) -> Response:
+    """Value the patent, store the appraisal, show it."""
+    user = require(request, session, Role.BANK)
+    data = await request.form()
+    check_csrf(data.get("csrf_token"), user.csrf_token)
+    form = forms.Form.of(data, forms.APPRAISAL_FIELDS)
+    body = forms.appraisal_body(form, draws=default_draws(), seed=default_seed())
+    made = None if body is None else views.request_appraisal(session, user, form, body)
+    if made is None:
+        return _appraisal_form(request, user, form, status=422)
+    return redirect(f"/bank/appraisals/{made.appraisal_id}")
+
+
+@router.get("/bank/appraisals/{appraisal_id}", response_class=HTMLResponse)
+def appraisal(request: Request, session: SessionDep, appraisal_id: AppraisalId) -> HTMLResponse:
+    """An appraisal's result with its charts."""
+    user = require(request, session, Role.BANK)
+    language = language_of(request)
+    page = _page_or_404(lambda: views.appraisal_page(session, user, appraisal_id, language))
+    return render(request, "appraisal.html", language, user=user, page=page)
+
+
+@router.get("/bank/appraisals/{appraisal_id}/report")
+def appraisal_report(request: Request, session: SessionDep, appraisal_id: AppraisalId) -> Response:
+    """The appraisal report, PDF (``?format=html`` for HTML)."""
+    user = require(request, session, Role.BANK)
+    output = _format(request, ReportFormat)
+    language = language_of(request)
+    return sent(
+        _page_or_404(
+            lambda: reports.appraisal_report(
+                session, user.principal, appraisal_id, language, output
+            )
+        )
+    )
+
+
+# -- regulator and navigation --------------------------------------------------------------------
+
+
+@router.get("/regulator", response_class=HTMLResponse)
+def regulator(request: Request, session: SessionDep) -> HTMLResponse:
+    """Pledge statistics as of a day: totals, by bank, industry, type and period."""
+    user = require(request, session, Role.REGULATOR)
+    form = forms.Form.of(request.query_params, ("as_of",))
+    as_of = form.day("as_of", default=forms.today())
+    if as_of is None:
+        return render(
+            request, "regulator.html", language_of(request), user=user, form=form, status=422
+        )
+    language = language_of(request)
+    statement = views.statistics_page(session, user, as_of, language)
+    return render(request, "regulator.html", language, user=user, form=form, statement=statement)
+
+
+@router.get("/regulator/statement")
+def regulator_statement(request: Request, session: SessionDep) -> Response:
+    """The statement of the dashboard's day, PDF (``?format=html`` for HTML)."""
+    user = require(request, session, Role.REGULATOR)
+    form = forms.Form.of(request.query_params, ("as_of",))
+    as_of = form.day("as_of", default=forms.today())
+    if as_of is None:
+        raise PageRefused(
+            422,
+            N_("%(value)s is not a date: write it as YYYY-MM-DD."),
+            value=form.values["as_of"],
+        )
+    output = _format(request, ReportFormat)
+    return sent(
+        reports.statement_document(session, user.principal, as_of, language_of(request), output)
+    )
+
+
+@router.get("/navigation", response_class=HTMLResponse)
+def navigation(request: Request, session: SessionDep) -> HTMLResponse:
+    """The navigation dashboard of the database's patents as of a day."""
+    user = require(request, session, Role.REGULATOR, Role.ADMIN)
+    form = forms.Form.of(request.query_params, ("as_of",))
+    as_of = form.day("as_of", default=forms.today())
+    language = language_of(request)
+    if as_of is None:
+        return render(request, "navigation.html", language, user=user, form=form, status=422)
+    try:
+        view = views.navigation_page(session, as_of, language)
+    except DomainError:
+        return render(request, "navigation.html", language, user=user, form=form, empty=True)
+    return render(request, "navigation.html", language, user=user, form=form, view=view)
+
+
+@router.get("/navigation/download")
+def navigation_download(request: Request, session: SessionDep) -> Response:
+    """The navigation figures: report (HTML, PDF), workbook (XLSX) or every figure (JSON)."""
+    require(request, session, Role.REGULATOR, Role.ADMIN)
+    form = forms.Form.of(request.query_params, ("as_of",))
+    as_of = form.day("as_of", default=forms.today())
+    if as_of is None:
+        raise PageRefused(
+            422,
+            N_("%(value)s is not a date: write it as YYYY-MM-DD."),
+            value=form.values["as_of"],
+        )
+    if request.query_params.get("format") == "json":
+        figures = navigation_service.figures(session, as_of)
+        body = json.dumps(figures, ensure_ascii=False, indent=1).encode("utf-8")
+        name = safe_filename("patentval", "navigation", as_of.isoformat(), suffix="json")
+        return sent(Document(body, JSON_MEDIA_TYPE, name))
+    output = _format(request, NavigationFormat)
+    return sent(reports.navigation_document(session, as_of, language_of(request), output))
+
+
+def _format(request: Request, kind: type[F]) -> F:
+    text = request.query_params.get("format", "pdf")
+    try:
+        return kind(text)
+    except ValueError:
+        raise PageRefused(404, N_("No such download.")) from None
+
+
+def _page_or_404(build: Callable[[], T]) -> T:
+    """The page ``build`` makes; a record that is not the caller's (or missing) is a 404 page."""
+    try:
+        return build()
+    except ApiError as error:
+        if error.status == 404:
+            raise PageRefused(404, N_("No such record.")) from None
+        raise
+    except DomainError as error:
+        if error.code == "NOT_FOUND":
+            raise PageRefused(404, N_("No such record.")) from None
+        raise PageRefused(
+            409, N_("This report cannot be made: %(reason)s"), reason=error.reason
+        ) from None
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages and their error pages to ``app``."""
+
+    async def to_signin(request: Request, error: Exception) -> Response:
+        assert isinstance(error, SignInRequired)
+        return redirect(f"{SIGNIN_PATH}?next={quote(error.next_path, safe='/')}")
+
+    async def refused(request: Request, error: Exception) -> Response:
+        assert isinstance(error, PageRefused)
+        return render(
+            request,
+            "error.html",
+            language_of(request),
+            status=error.status,
+            message=error.message,
+            params=error.params,
+        )
+
+    app.add_exception_handler(SignInRequired, to_signin)
+    app.add_exception_handler(PageRefused, refused)
+    app.include_router(router)

@@ -1,0 +1,108 @@
+"""Reports as files: the appraisal report of a stored appraisal, the eligibility certificate of
+a pre-check, the pledge portfolio statement, and patent navigation (figures and report)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
+
+from api.deps import Borrowing, Navigators, SessionDep, StatementReaders
+from api.schemas.eligibility import EligibilityCreate
+from api.services import navigation, reports
+from api.services.reports import Document, NavigationFormat, ReportFormat
+from pledge.policy import DEFAULT_LENDER
+from reports.i18n import DEFAULT_LANGUAGE, Language
+
+router = APIRouter(prefix="/v1", tags=["reports"])
+Lang = Annotated[Language, Query(description="Language of the report: zh (default) or en.")]
+Format = Annotated[ReportFormat, Query(alias="format", description="html or pdf (default).")]
+AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
+Lender = Annotated[
+    str, Query(max_length=64, description="Lender whose policy caps the pledge capacity.")
+]
+
+
+def _file(media_types: tuple[str, ...], what: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {m: {} for m in media_types}, "description": what}}
+
+
+REPORT = _file((reports.HTML_MEDIA_TYPE, reports.PDF_MEDIA_TYPE), "the report, as an attachment")
+NAVIGATION_FILES = _file(
+    (reports.HTML_MEDIA_TYPE, reports.PDF_MEDIA_TYPE, navigation.XLSX_MEDIA_TYPE),
+    "the navigation report (HTML or PDF) or workbook (XLSX), as an attachment",
+)
+
+
+def sent(found: Document) -> Response:
+    """A rendered document as an attachment under its safe file name."""
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={"Content-Disposition": found.disposition},
+    )
+
+
+@router.get("/appraisals/{appraisal_id}/report", response_class=Response, responses=REPORT)
+def appraisal_report(
+    appraisal_id: Annotated[str, Path(max_length=64)],
+    session: SessionDep,
+    caller: Borrowing,
+    lang: Lang = DEFAULT_LANGUAGE,
+    output: Format = ReportFormat.PDF,
+) -> Response:
+    """The appraisal report of an appraisal the caller asked for: the stored figures, never
+    valued again (409 REPORT_UNAVAILABLE for one stored without the engine's inputs)."""
+    return sent(reports.appraisal_report(session, caller, appraisal_id, lang, output))
+
+
+@router.post("/eligibility/certificate", response_class=Response, responses=REPORT)
+def eligibility_certificate(
+    body: EligibilityCreate,
+    session: SessionDep,
+    caller: Borrowing,
+    lang: Lang = DEFAULT_LANGUAGE,
+    output: Format = ReportFormat.PDF,
+) -> Response:
+    """The eligibility certificate of a pre-check (the same check as POST /v1/eligibility)."""
+    return sent(reports.certificate_document(session, caller, body, lang, output))
+
+
+@router.get("/statistics/pledges/statement", response_class=Response, responses=REPORT)
+def pledge_statement(
+    as_of: AsOf,
+    session: SessionDep,
+    caller: StatementReaders,
+    lang: Lang = DEFAULT_LANGUAGE,
+    output: Format = ReportFormat.PDF,
+) -> Response:
+    """The pledge portfolio statement as of a day: a bank's of the pledges it holds, a
+    regulator's of all; aggregates only (by bank, industry, patent type and period)."""
+    return sent(reports.statement_document(session, caller, as_of, lang, output))
+
+
+@router.get("/navigation")
+def navigation_figures(
+    as_of: AsOf, session: SessionDep, caller: Navigators, lender: Lender = DEFAULT_LENDER
+) -> dict[str, Any]:
+    """Every patent navigation figure of the database's patents and pledges as of a day
+    (regulator, admin): flows, grant rates, top applicants, high-value patents, pledge
+    financing and each firm's pledge capacity; money as decimal strings."""
+    return navigation.figures(session, as_of, lender)
+
+
+@router.get("/navigation/report", response_class=Response, responses=NAVIGATION_FILES)
+def navigation_report(
+    as_of: AsOf,
+    session: SessionDep,
+    caller: Navigators,
+    lang: Lang = DEFAULT_LANGUAGE,
+    output: Annotated[
+        NavigationFormat, Query(alias="format", description="html, pdf (default) or xlsx.")
+    ] = NavigationFormat.PDF,
+    lender: Lender = DEFAULT_LENDER,
+) -> Response:
+    """The navigation report (HTML or PDF, in Chinese or English) or workbook (XLSX)."""
+    return sent(reports.navigation_document(session, as_of, lang, output, lender))

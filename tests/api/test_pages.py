@@ -1,0 +1,278 @@
+"""The pages in process: signing in (cookie flags, no key in the cookie, CSRF), roles, bad form
+input shown again with the field named (4xx, never 500), escaping, and a form sent twice making
+one appraisal. The browser tests (test_browser.py) click through them in Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from api.app import create_app
+from api.settings import Settings
+from tests.api.world import AS_OF, PARTIES, World, cn_number, patent_body
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+FORM_ID = re.compile(r'name="form_id" value="([^"]+)"')
+ERRORS = re.compile(r'<p class="error" id="([a-z_]+)-error">([^<]+)</p>')
+
+
+@pytest.fixture
+def browser(own_world: World) -> Iterator[TestClient]:
+    """A client that keeps cookies, on https (the cookies are Secure)."""
+    app = create_app(Settings(database_url=own_world.url))
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        yield client
+
+
+def csrf_of(response: Response) -> str:
+    found = CSRF.search(response.text)
+    assert found is not None, response.text[:500]
+    return found.group(1)
+
+
+def sign_in(client: TestClient, key: str) -> Response:
+    form = client.get("/signin")
+    return client.post(
+        "/signin", data={"csrf_token": csrf_of(form), "api_key": key}, follow_redirects=False
+    )
+
+
+def errors(response: Response) -> dict[str, str]:
+    return dict(ERRORS.findall(response.text))
+
+
+def test_signing_in_sets_a_strict_session_cookie_that_is_not_the_key(
+    browser: TestClient, own_world: World
+) -> None:
+    key = own_world.keys["ent-a"]
+    response = sign_in(browser, key)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/enterprise"
+    cookie = next(c for c in response.headers.get_list("set-cookie") if "pv_session=" in c)
+    flags = {part.strip().lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=strict", "path=/"} <= flags
+    secret = key.rsplit("_", 1)[1]
+    assert secret not in cookie
+    assert all(secret not in value for value in response.headers.values())
+    page = browser.get("/enterprise")
+    assert page.status_code == 200
+    assert "甲示例科技有限公司" in page.text
+    assert page.headers["cache-control"] == "no-store"
+
+
+def test_a_wrong_key_or_a_forged_form_does_not_sign_in(
+    browser: TestClient, own_world: World
+) -> None:
+    refused = sign_in(browser, own_world.keys["ent-a"][:-3] + "xyz")
+    assert refused.status_code == 401
+    assert errors(refused) == {"api_key": "API 密钥无效或已被吊销。"}
+    empty = sign_in(browser, " ")
+    assert empty.status_code == 422
+    assert "api_key" in errors(empty)
+    forged = browser.post(
+        "/signin", data={"csrf_token": "not-the-cookie", "api_key": own_world.keys["ent-a"]}
+    )
+    assert forged.status_code == 403
+    assert "pv_session" not in browser.cookies
+
+
+def test_pages_need_signing_in_and_the_right_role(browser: TestClient, own_world: World) -> None:
+    away = browser.get("/enterprise", follow_redirects=False)
+    assert away.status_code == 303
+    assert away.headers["location"] == "/signin?next=/enterprise"
+    sign_in(browser, own_world.keys["ent-a"])
+    for path in ("/bank", "/regulator", "/navigation", "/bank/appraisals/new"):
+        response = browser.get(path)
+        assert response.status_code == 403, path
+        assert "您的角色无权访问此页面。" in response.text
+    page = browser.get("/enterprise")
+    signed_out = browser.post(
+        "/signout", data={"csrf_token": csrf_of(page)}, follow_redirects=False
+    )
+    assert signed_out.status_code == 303
+    assert browser.get("/enterprise", follow_redirects=False).status_code == 303
+
+
+def test_a_form_post_without_its_csrf_token_is_refused(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["ent-a"])
+    data = {"patents": own_world.records["a"]["patent"], "amount": "100000", "term_months": "12"}
+    for token in (None, "forged"):
+        sent = data if token is None else {**data, "csrf_token": token}
+        response = browser.post("/enterprise/eligibility", data=sent)
+        assert response.status_code == 403
+        assert "表单已过期，或并非来自本网站。" in response.text
+
+
+def test_bad_eligibility_input_shows_the_form_again_naming_each_field(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["ent-a"])
+    token = csrf_of(browser.get("/enterprise?lang=en"))
+    theirs = own_world.records["b"]["patent"]
+    cases = [
+        ({"patents": "ZL12345"}, {"patents": "ZL12345 is not a patent number."}),
+        ({"patents": ""}, {"patents": "Give at least one patent number."}),
+        (
+            {"patents": own_world.records["a"]["patent"], "amount": "abc", "as_of": "30/06"},
+            {
+                "amount": "abc is not an amount of yuan above zero.",
+                "as_of": "30/06 is not a date: write it as YYYY-MM-DD.",
+            },
+        ),
+        (
+            {"patents": own_world.records["a"]["patent"], "amount": "1000", "term_months": "999"},
+            {"term_months": "Give a whole number from 1 to 360."},
+        ),
+        ({"patents": theirs}, {"patents": f"{theirs} is not one of your registered patents."}),
+    ]
+    for data, expected in cases:
+        response = browser.post("/enterprise/eligibility", data={"csrf_token": token, **data})
+        assert response.status_code == 422, data
+        assert errors(response) == expected
+        for name, value in data.items():  # what was typed is shown again
+            shown = f">{value}</textarea>" if name == "patents" else f'value="{value}"'
+            assert shown in response.text
+
+
+def test_an_enterprise_reads_its_verdict_and_gets_the_certificate(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["ent-a"])
+    token = csrf_of(browser.get("/enterprise"))
+    data = {
+        "csrf_token": token,
+        "patents": own_world.records["a"]["patent"],
+        "amount": "100,000",
+        "term_months": "12",
+        "as_of": AS_OF.isoformat(),
+    }
+    response = browser.post("/enterprise/eligibility", data=data)
+    assert response.status_code == 200
+    assert "不能为拟申请借款提供质押担保" in response.text  # the patent is pledged already
+    assert "ALREADY_PLEDGED" in response.text
+    certificate = browser.post("/enterprise/certificate", data=data)
+    assert certificate.status_code == 200
+    assert certificate.headers["content-type"] == "application/pdf"
+    assert certificate.content.startswith(b"%PDF-")
+
+
+def test_values_are_escaped(browser: TestClient, own_world: World, client: TestClient) -> None:
+    owner = next(p for p in PARTIES if p.party_id == "ent-a")
+    number = cn_number(700321)
+    body = patent_body(number, owner, title="<script>alert(1)</script>")
+    registered = client.post("/v1/patents", json=body, headers=own_world.headers("ent-a"))
+    assert registered.status_code == 201
+    sign_in(browser, own_world.keys["ent-a"])
+    token = csrf_of(browser.get("/enterprise"))
+    response = browser.post(
+        "/enterprise/eligibility",
+        data={"csrf_token": token, "patents": f"{number}\n<b>x</b>"},
+    )
+    assert "<script>alert(1)</script>" not in response.text
+    assert "<b>x</b>" not in response.text
+    assert "&lt;b&gt;x&lt;/b&gt;" in response.text
+
+
+def test_an_appraisal_form_sent_twice_makes_one_appraisal(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["bank-a"])
+    form = browser.get("/bank/appraisals/new")
+    form_id = FORM_ID.search(form.text)
+    assert form_id is not None
+    data = {
+        "csrf_token": csrf_of(form),
+        "form_id": form_id.group(1),
+        "patent_number": own_world.records["a"]["patent"],
+        "base_date": AS_OF.isoformat(),
+        "revenue": "40000000",
+        "royalty_rate": "3.5",
+    }
+    first = browser.post("/bank/appraisals", data=data, follow_redirects=False)
+    again = browser.post("/bank/appraisals", data=data, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    assert first.headers["location"] == again.headers["location"]
+    bad = browser.post(
+        "/bank/appraisals",
+        data={**data, "form_id": "other", "royalty_rate": "300", "revenue": "1.234"},
+    )
+    assert bad.status_code == 422
+    assert errors(bad) == {
+        "revenue": "最多两位小数（到分）。",
+        "royalty_rate": "请填写 0 至 100 之间的百分数。",
+    }
+    unknown = browser.post(
+        "/bank/appraisals", data={**data, "form_id": "third", "patent_number": cn_number(1)}
+    )
+    assert unknown.status_code == 422
+    assert set(errors(unknown)) == {"patent_number"}
+    other = browser.get("/bank/appraisals/" + own_world.records["b"]["appraisal"])
+    assert other.status_code == 404
+
+
+def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["bank-a"])
+    mine = own_world.records["a"]["appraisal"]
+    listing = browser.get("/bank")
+    assert listing.status_code == 200
+    assert f'href="/bank/appraisals/{mine}"' in listing.text
+    assert own_world.records["b"]["appraisal"] not in listing.text
+    assert own_world.records["a"]["loan"] in listing.text
+    page = browser.get(f"/bank/appraisals/{mine}?lang=en")
+    assert page.status_code == 200
+    assert 'id="approaches"' in page.text  # no draws were asked: no range, no tornado
+    assert "<svg" in page.text
+    html = browser.get(f"/bank/appraisals/{mine}/report?format=html&lang=en")
+    assert html.status_code == 200
+    assert html.headers["content-disposition"] == (
+        f'attachment; filename="patentval-appraisal-{mine}-en.html"'
+    )
+    figure = re.search(r'id="market-value">([^<]+)<', page.text)
+    assert figure is not None
+    assert figure.group(1) in html.text  # the page and the report show the same stored value
+    assert browser.get(f"/bank/appraisals/{mine}/report?format=docx").status_code == 404
+    theirs = own_world.records["b"]["appraisal"]
+    assert browser.get(f"/bank/appraisals/{theirs}/report").status_code == 404
+
+
+def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
+    browser: TestClient, own_world: World
+) -> None:
+    sign_in(browser, own_world.keys["regulator"])
+    day = {"as_of": "2025-06-30"}
+    statistics = browser.get("/regulator", params={**day, "lang": "en"})
+    assert statistics.status_code == 200
+    assert "Pledge statistics" in statistics.text
+    for bank in ("甲示例银行", "乙示例银行"):
+        assert bank in statistics.text
+    for enterprise in ("甲示例科技有限公司", "乙示例科技有限公司"):
+        assert enterprise not in statistics.text  # no borrower is named
+    statement = browser.get("/regulator/statement", params={**day, "format": "html"})
+    assert statement.status_code == 200
+    assert statement.headers["content-type"].startswith("text/html")
+    bad = browser.get("/regulator", params={"as_of": "2025-13-01"})
+    assert bad.status_code == 422
+    assert errors(bad) == {
+        "as_of": "2025-13-01 is not a date: write it as YYYY-MM-DD."
+    }  # en, remembered
+    assert browser.get("/regulator/statement", params={"as_of": "x"}).status_code == 422
+    navigation = browser.get("/navigation", params=day)
+    assert navigation.status_code == 200
+    for chart in ('id="trend"', 'id="mix"', 'id="capacity"'):
+        assert chart in navigation.text
+    assert "Applications by industry in 2019" in navigation.text  # the world's filing year
+    figures = browser.get("/navigation/download", params={**day, "format": "json"})
+    assert figures.status_code == 200
+    assert figures.json()["rows"] == {"read": 2, "refused": 0}
+    workbook = browser.get("/navigation/download", params={**day, "format": "xlsx"})
+    assert workbook.content.startswith(b"PK")
+    assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
+    assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422

@@ -1,0 +1,239 @@
+"""The report endpoints: a stored appraisal's report shows the stored figures (HTML and PDF, with
+a safe file name), refused for an appraisal stored without its inputs; the certificate of a
+pre-check; the statement of a bank's own pledges or of all for a regulator; navigation over the
+database."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from api.services.reports import safe_filename
+from models.enums import Role
+from reports.formatting import Formatter
+from reports.i18n import Language
+from storage import credentials, parties
+from storage.database import make_engine
+from storage.migrate import upgrade
+from storage.tables import ValuationRow
+from tests.api.world import AS_OF, PARTIES, World, client_for, money
+from tests.reports.conftest import needs_poppler
+
+FILENAME = re.compile(r'^attachment; filename="[A-Za-z0-9._-]+"$')
+
+
+def _appraise(client: TestClient, world: World, **extra: Any) -> dict[str, Any]:
+    body = {
+        "patent_number": world.records["a"]["patent"],
+        "base_date": AS_OF.isoformat(),
+        "financials": {"revenue": money("50000000"), "royalty_rate": "0.03"},
+        **extra,
+    }
+    response = client.post("/v1/appraisals", json=body, headers=world.headers("bank-a"))
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def _set_inputs(world: World, appraisal_id: str, inputs: Any) -> None:
+    engine = make_engine(world.url)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(ValuationRow)
+            .where(ValuationRow.appraisal_id == appraisal_id)
+            .values(inputs=inputs)
+        )
+    engine.dispose()
+
+
+def test_the_report_shows_the_stored_figures_with_the_redrawn_chart(
+    client: TestClient, own_world: World
+) -> None:
+    made = _appraise(client, own_world, draws=300, seed=11)
+    url = f"/v1/appraisals/{made['appraisal_id']}/report"
+    response = client.get(
+        url, params={"lang": "en", "format": "html"}, headers=own_world.headers("bank-a")
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert FILENAME.match(response.headers["content-disposition"])
+    assert made["appraisal_id"] in response.headers["content-disposition"]
+    html = response.text
+    english = Formatter(Language.EN)
+    market = Decimal(made["market_value"]["amount"])
+    assert english.money(market) in html
+    assert english.money(Decimal(made["max_loan"]["amount"])) in html
+    assert 'aria-label="Distribution of the income value (Monte Carlo)"' in html
+    assert "300 Monte Carlo draws, seed 11" in html
+
+
+@needs_poppler
+def test_the_report_as_a_pdf_in_chinese(
+    client: TestClient, own_world: World, tmp_path: Path
+) -> None:
+    appraisal_id = own_world.records["a"]["appraisal"]
+    stored = client.get(f"/v1/appraisals/{appraisal_id}", headers=own_world.headers("bank-a"))
+    response = client.get(
+        f"/v1/appraisals/{appraisal_id}/report", headers=own_world.headers("bank-a")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].endswith('-zh.pdf"')
+    path = tmp_path / "report.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, check=True, text=True
+    ).stdout
+    value = Decimal(stored.json()["market_value"]["amount"])
+    assert Formatter(Language.ZH).money(value) in text
+    assert "资产评估报告" in text
+
+
+def test_an_appraisal_stored_without_its_inputs_has_no_report(
+    client: TestClient, own_world: World
+) -> None:
+    appraisal_id = own_world.records["b"]["appraisal"]
+    _set_inputs(own_world, appraisal_id, None)
+    response = client.get(
+        f"/v1/appraisals/{appraisal_id}/report?format=html", headers=own_world.headers("bank-b")
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "REPORT_UNAVAILABLE"
+
+
+def test_inputs_that_are_not_the_results_are_refused(client: TestClient, own_world: World) -> None:
+    appraisal_id = own_world.records["a"]["appraisal"]
+    shown = client.get(f"/v1/appraisals/{appraisal_id}", headers=own_world.headers("bank-a"))
+    engine = make_engine(own_world.url)
+    with Session(engine) as session:
+        row = session.get(ValuationRow, (appraisal_id, shown.json()["patents"][0]["patent_number"]))
+        assert row is not None
+        assert row.inputs is not None
+        inputs = dict(row.inputs)
+    engine.dispose()
+    inputs["financials"] = {**inputs["financials"], "royalty_rate": "0.05"}
+    _set_inputs(own_world, appraisal_id, inputs)
+    response = client.get(
+        f"/v1/appraisals/{appraisal_id}/report?format=html", headers=own_world.headers("bank-a")
+    )
+    assert response.status_code == 409
+    assert "not those its result was valued from" in response.json()["error"]["message"]
+
+
+def test_bad_report_parameters_are_422(client: TestClient, world: World) -> None:
+    url = f"/v1/appraisals/{world.records['a']['appraisal']}/report"
+    for query in ({"lang": "fr"}, {"format": "docx"}):
+        response = client.get(url, params=query, headers=world.headers("bank-a"))
+        assert response.status_code == 422
+        assert response.json()["error"]["field"] in ("query.lang", "query.format")
+
+
+def test_the_certificate_of_a_pre_check(client: TestClient, world: World) -> None:
+    body = {
+        "patents": [world.records["a"]["patent"]],
+        "loan": {"amount": money("100000"), "term_months": 12},
+        "as_of": AS_OF.isoformat(),
+    }
+    checked = client.post("/v1/eligibility", json=body, headers=world.headers("ent-a")).json()
+    response = client.post(
+        "/v1/eligibility/certificate?format=html&lang=en",
+        json=body,
+        headers=world.headers("ent-a"),
+    )
+    assert response.status_code == 200
+    assert FILENAME.match(response.headers["content-disposition"])
+    verdict = (
+        "The patents can secure the proposed loan."
+        if checked["eligible"]
+        else "The patents cannot secure the proposed loan as it stands."
+    )
+    assert verdict in response.text
+    for finding in checked["patents"][0]["findings"]:
+        assert finding["code"] in response.text
+
+
+def _bank_rows(html: str) -> set[str]:
+    section = html.split("By bank", 1)[1].split("By industry", 1)[0]
+    return {p.name for p in PARTIES if p.kind == "bank" and p.name in section}
+
+
+def test_a_bank_has_the_statement_of_its_own_pledges_a_regulator_of_all(
+    client: TestClient, world: World
+) -> None:
+    query = {"as_of": "2025-06-30", "format": "html", "lang": "en"}
+    url = "/v1/statistics/pledges/statement"
+    bank = client.get(url, params=query, headers=world.headers("bank-a"))
+    regulator = client.get(url, params=query, headers=world.headers("regulator"))
+    assert bank.status_code == regulator.status_code == 200
+    assert _bank_rows(bank.text) == {"甲示例银行"}
+    assert _bank_rows(regulator.text) == {"甲示例银行", "乙示例银行"}
+    total = Decimal(world.records["a"]["principal"]) + Decimal(world.records["b"]["principal"])
+    assert Formatter(Language.EN).money(total) in regulator.text
+    for enterprise in ("甲示例科技有限公司", "乙示例科技有限公司"):
+        assert enterprise not in regulator.text  # aggregates only, no borrower named
+
+
+def test_navigation_of_the_database(client: TestClient, world: World) -> None:
+    response = client.get(
+        "/v1/navigation", params={"as_of": "2025-06-30"}, headers=world.headers("regulator")
+    )
+    assert response.status_code == 200
+    figures = response.json()
+    assert figures["rows"] == {"read": 2, "refused": 0}
+    pledges = figures["tables"]["pledges"]
+    row = dict(zip(pledges["columns"], pledges["rows"][0], strict=True))
+    total = Decimal(world.records["a"]["principal"]) + Decimal(world.records["b"]["principal"])
+    assert (row["deals"], Decimal(row["registered_amount"])) == (2, total)
+    capacity = figures["tables"]["capacity"]
+    firms = {r[capacity["columns"].index("applicant")] for r in capacity["rows"]}
+    assert firms == {"甲示例科技有限公司", "乙示例科技有限公司"}
+    report = client.get(
+        "/v1/navigation/report",
+        params={"as_of": "2025-06-30", "format": "html"},
+        headers=world.headers("admin"),
+    )
+    assert report.status_code == 200
+    assert "<h1>专利导航分析报告</h1>" in report.text
+
+
+@pytest.mark.parametrize(
+    ("parts", "expected"),
+    [
+        (("patentval", "appraisal", "ap-1", "zh"), "patentval-appraisal-ap-1-zh.pdf"),
+        (("patentval", '../../etc/passwd"\r\nX: y'), "patentval-etc-passwd-X-y.pdf"),
+        (("报告", ".."), "report.pdf"),
+        (("a" * 200,), "a" * 80 + ".pdf"),
+    ],
+)
+def test_file_names_are_safe(parts: tuple[str, ...], expected: str) -> None:
+    assert safe_filename(*parts, suffix="pdf") == expected
+
+
+def test_navigation_of_an_empty_register_is_409_and_as_of_is_required(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        bureau = next(p for p in PARTIES if p.kind == "regulator")
+        parties.save_party(session, bureau, actor="test")
+        key = credentials.issue_credential(
+            session, bureau.party_id, Role.REGULATOR, label="r", actor="test"
+        ).key
+    engine.dispose()
+    headers = {"Authorization": f"Bearer {key}"}
+    with client_for(url) as client:
+        empty = client.get("/v1/navigation", params={"as_of": "2025-06-30"}, headers=headers)
+        undated = client.get("/v1/navigation", headers=headers)
+    assert empty.status_code == 409
+    assert empty.json()["error"]["code"] == "NO_DATA"
+    assert empty.json()["error"]["field"] == "patents"
+    assert undated.status_code == 422
+    assert undated.json()["error"]["field"] == "query.as_of"
