@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import polars as pl
@@ -21,9 +20,8 @@ from markupsafe import Markup
 
 from models.enums import PatentType
 from navigation.analytics import Navigation
-from navigation.constants import read_table
 from navigation.dataset import UNKNOWN
-from reports import charts
+from reports import charts, vocabulary
 from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.rendering import render_html
@@ -121,19 +119,11 @@ class NavigationView:
     notes: tuple[str, ...]
 
 
-@cache
-def _sector_names() -> dict[str, dict[Language, str]]:
-    return {
-        row["sector"]: {Language.ZH: row["name_zh"], Language.EN: row["name_en"]}
-        for row in read_table("sectors")
-    }
-
-
 def industry_name(language: Language, key: str | None) -> str:
     """The industry's name in ``language`` (the key itself when it is not a known sector)."""
     if key is None or key == UNKNOWN:
         return gettext_for(language, N_("unknown"))
-    return _sector_names().get(key, {}).get(language, key)
+    return vocabulary.industry_name(language, key)
 
 
 def _type_name(language: Language, value: str) -> str:

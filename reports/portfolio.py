@@ -34,8 +34,7 @@ from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.patent_rows import InputError, read_frame
 from reports.rendering import render_html
-from reports.vocabulary import label
-from valuation.constants import read_table
+from reports.vocabulary import industry_name, label
 
 TEMPLATE = "reports/portfolio.html"
 MONTHS_SHOWN = 12
@@ -135,11 +134,8 @@ def _months(frame: pl.DataFrame, as_of: date, formatter: Formatter) -> tuple[Fig
 
 
 def _industry_label(language: Language) -> Any:
-    """An industry key of the royalty bands by its Chinese name in Chinese; others as given."""
-    names = {row["industry"]: row["name_zh"] for row in read_table("royalty_bands")}
-
     def show(value: str) -> str:
-        return names.get(value, value) if language is Language.ZH else value
+        return industry_name(language, value)
 
     return show
 

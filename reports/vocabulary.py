@@ -8,11 +8,14 @@ them (a reason citing a number of years, a formula) are printed as the audit tra
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
 from models.enums import LegalStatus, PatentType, ValueType
+from navigation.constants import read_table as navigation_table
 from pledge.findings import Severity
 from pledge.proposal import Unchecked
 from reports.i18n import N_, Language, gettext_for
+from valuation.constants import read_table as valuation_table
 from valuation.high_value import Criterion
 from valuation.income import Basis as IncomeBasis
 from valuation.income import PeriodLimit, Timing
@@ -145,3 +148,21 @@ def phrase(language: Language, text: str) -> str:
 
 
 _PHRASES = frozenset(ENGINE_PHRASES)
+
+
+@cache
+def _industry_names() -> dict[str, dict[Language, str]]:
+    """The city's sectors (``navigation/data/sectors.csv``) in both languages; the royalty
+    bands' industries (``valuation/data/royalty_bands.csv``) by their Chinese names."""
+    names: dict[str, dict[Language, str]] = {
+        row["sector"]: {Language.ZH: row["name_zh"], Language.EN: row["name_en"]}
+        for row in navigation_table("sectors")
+    }
+    for row in valuation_table("royalty_bands"):
+        names.setdefault(row["industry"], {})[Language.ZH] = row["name_zh"]
+    return names
+
+
+def industry_name(language: Language, key: str) -> str:
+    """An industry key by its name in ``language``; the key itself when no table names it."""
+    return _industry_names().get(key, {}).get(language, key)

@@ -83,3 +83,16 @@ def test_the_output_format_follows_the_suffix() -> None:
     assert OutputFormat.of(Path("r.html")) is OutputFormat.HTML
     with pytest.raises(ValueError, match=r"expected a \.pdf or \.html file"):
         OutputFormat.of(Path("r.docx"))
+
+
+def test_industry_names_come_from_the_sector_and_royalty_tables() -> None:
+    """navigation/data/sectors.csv names the city's sectors in both languages; the royalty bands
+    (valuation/data/royalty_bands.csv) name the engine's industries in Chinese."""
+    from reports.i18n import Language
+    from reports.vocabulary import industry_name
+
+    assert industry_name(Language.ZH, "electromechanical") == "机电"
+    assert industry_name(Language.EN, "new_energy_vehicles") == "new-energy vehicles"
+    assert industry_name(Language.ZH, "machinery") == "机械制造"
+    assert industry_name(Language.EN, "machinery") == "machinery"
+    assert industry_name(Language.ZH, "no_such_industry") == "no_such_industry"
