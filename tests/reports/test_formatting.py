@@ -10,6 +10,7 @@ from models import Money
 from reports.formatting import Formatter, css_string, page_counter_content
 from reports.i18n import Language
 from reports.rendering import OutputFormat, codes, names
+from reports.vocabulary import industry_name
 
 ZH, EN = Formatter(Language.ZH), Formatter(Language.EN)
 
@@ -88,9 +89,6 @@ def test_the_output_format_follows_the_suffix() -> None:
 def test_industry_names_come_from_the_sector_and_royalty_tables() -> None:
     """navigation/data/sectors.csv names the city's sectors in both languages; the royalty bands
     (valuation/data/royalty_bands.csv) name the engine's industries in Chinese."""
-    from reports.i18n import Language
-    from reports.vocabulary import industry_name
-
     assert industry_name(Language.ZH, "electromechanical") == "机电"
     assert industry_name(Language.EN, "new_energy_vehicles") == "new-energy vehicles"
     assert industry_name(Language.ZH, "machinery") == "机械制造"
