@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import polars as pl
 
@@ -37,6 +38,7 @@ from pledge.policy import DEFAULT_LENDER, PolicyBook, policy_book
 from pledge.proposal import ProposedLoan
 from valuation.batch import value_frame
 from valuation.features import FittedModel
+from valuation.pipeline import in_order
 
 FEN = 2
 RATE = pl.Decimal(12, 6)
@@ -161,16 +163,14 @@ def pledge_capacity(
         else pl.DataFrame(schema={"applicant": pl.String, "borrowed": MONEY})
     )
     live = pledged_patents(pledges, day) if pledges is not None else frozenset()
-    # Firms are checked and valued a part at a time, each firm's patents in one part (the
-    # pre-check compares a firm's patents with each other), so a part's work is held at once.
+    # Firms are checked and valued a part at a time (two at once), each firm's patents in one
+    # part (the pre-check compares a firm's patents with each other), so a part's work is held
+    # at once.
     parts = max(1, -(-valid.height // CHUNK_ROWS))
     part = pl.col("applicant").hash() % parts
-    patents = pl.concat(
-        [
-            _priced(valid.filter(part == number), day, live, lender, book, model)
-            for number in range(parts)
-        ]
-    )
+    firms = (valid.filter(part == number) for number in range(parts))
+    price = partial(_priced, day=day, live=live, lender=lender, book=book, model=model)
+    patents = pl.concat(list(in_order(firms, price)))
     return capacity_table(patents, debts, lender=lender, book=book)
 
 

@@ -31,6 +31,7 @@ import polars as pl
 
 from models.enums import LegalStatus
 from valuation.frame import IN_MEMORY, normalise, remaining_term
+from valuation.pipeline import in_order
 from valuation.schema import Column
 
 EXTRA_COLUMNS: tuple[Column, ...] = (
@@ -114,17 +115,19 @@ def prepare(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 
 
 def prepared_rows(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """:func:`prepare` of every row, computed :data:`CHUNK_ROWS` rows at a time, with
-    ``_input_row`` (the row's position in ``frame``, from 0)."""
+    """:func:`prepare` of every row, computed :data:`CHUNK_ROWS` rows at a time (two at once,
+    :func:`valuation.pipeline.in_order`), with ``_input_row`` (the row's position in ``frame``,
+    from 0)."""
     lazy = frame.lazy()
-    chunks, offset = [], 0
-    for batch in lazy.collect_batches(chunk_size=CHUNK_ROWS):
-        chunk = prepare(batch).with_row_index("_input_row", offset=offset)
-        chunks.append(chunk.collect(engine=IN_MEMORY))
-        offset += batch.height
+    numbered = lazy.with_row_index("_input_row").collect_batches(chunk_size=CHUNK_ROWS)
+    chunks = list(in_order(numbered, _prepared_chunk))
     if not chunks:
         return prepare(lazy).with_row_index("_input_row").collect()
     return pl.concat(chunks, rechunk=False)
+
+
+def _prepared_chunk(batch: pl.DataFrame) -> pl.DataFrame:
+    return prepare(batch).collect(engine=IN_MEMORY)
 
 
 def status_on(day: date) -> pl.Expr:

@@ -12,8 +12,7 @@ rows are valued.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from decimal import Decimal
@@ -35,6 +34,7 @@ from valuation.high_value import criteria_text, high_value_flags, with_strategic
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
 from valuation.market import default_model
+from valuation.pipeline import DEFAULT_WORKERS, in_order
 from valuation.pledge_value import pledge_value_batch
 from valuation.reconcile import Approach, reconcile_arrays
 from valuation.scoring import score_lazy
@@ -60,10 +60,6 @@ OUTPUT_COLUMNS = (
 )
 RANGE_COLUMNS = ("p10", "p50", "p90")
 DEFAULT_CHUNK_ROWS = 250_000
-DEFAULT_WORKERS = 2
-"""Chunks value_file values at once: two keep both cores of a 2-core machine busy (polars and
-the numpy kernels release the GIL, so the threads run in parallel); each holds its chunk's
-frames in memory."""
 DICTIONARY_COLUMNS = (
     "ltv_cap",
     "high_value_criteria",
@@ -322,24 +318,6 @@ _Pending = tuple["Future[None]", int]
 """A chunk being written, and its number of rows."""
 
 
-def _valued_in_order(
-    chunks: Iterable[pl.DataFrame], value: Callable[[pl.DataFrame], pl.DataFrame], workers: int
-) -> Generator[pl.DataFrame]:
-    """``value(chunk)`` of each chunk, in order, with up to ``workers`` chunks valued at once."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        running: deque[Future[pl.DataFrame]] = deque()
-        try:
-            for chunk in chunks:
-                if len(running) == workers:
-                    yield running.popleft().result()
-                running.append(pool.submit(value, chunk))
-            while running:
-                yield running.popleft().result()
-        finally:
-            for future in running:
-                future.cancel()
-
-
 def value_file(
     source: Path,
     target: Path,
@@ -367,7 +345,7 @@ def value_file(
     done = 0
     with target.open("wb") as file, ThreadPoolExecutor(max_workers=1) as background:
         sink = _ResultSink(file, parquet=target.suffix.lower() == ".parquet")
-        results = _valued_in_order(_chunks(source, chunk_rows), value, workers)
+        results = in_order(_chunks(source, chunk_rows), value, workers)
         pending: _Pending | None = None
         try:
             for result in results:

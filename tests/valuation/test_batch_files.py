@@ -10,7 +10,8 @@ import pytest
 
 from tests.valuation.test_engine import random_rows
 from valuation import batch
-from valuation.batch import DICTIONARY_COLUMNS, _valued_in_order, value_file
+from valuation.batch import DICTIONARY_COLUMNS, value_file
+from valuation.pipeline import in_order
 
 BASE = date(2025, 6, 30)
 
@@ -22,7 +23,7 @@ def test_chunks_come_back_in_order_whatever_finishes_first() -> None:
         time.sleep(0.05 if chunk["n"][0] % 3 == 0 else 0.0)
         return chunk
 
-    out = [frame["n"][0] for frame in _valued_in_order(chunks, slow_first, workers=3)]
+    out = [frame["n"][0] for frame in in_order(chunks, slow_first, workers=3)]
     assert out == list(range(6))
 
 
