@@ -13,8 +13,10 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth_limits import FailureLimiter
 from api.deps import EngineDep
 from api.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from api.headers import SecurityHeaders, docs_policy
 from api.routes import financing, oversight, patents, valuations
 from api.security import KeyVerifier
 from api.services.batch import too_large
@@ -93,11 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Patent valuation and patent-pledge financing",
         description=DESCRIPTION,
         lifespan=lifespan,
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.verifier = KeyVerifier(settings.key_cache_size)
+    limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
+    app.state.verifier = KeyVerifier(settings.key_cache_size, limiter)
     install_error_handlers(app)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths={"/docs": docs_policy(app.openapi_url or "", app.title)},
+        hsts_seconds=settings.hsts_seconds,
+    )
 
     def health(engine: EngineDep) -> Health:
         """Whether the service and its database answer."""

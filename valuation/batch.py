@@ -21,6 +21,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from valuation import ENGINE_VERSION
+from valuation.cells import spreadsheet_safe
 from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
@@ -261,7 +262,7 @@ def value_file(
                     writer = writer or pq.ParquetWriter(sink, table.schema)
                     writer.write_table(table)
                 else:
-                    result.write_csv(sink, include_header=done == 0)
+                    spreadsheet_safe(result).write_csv(sink, include_header=done == 0)
                 done += result.height
                 if progress is not None:
                     progress(done)
