@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth_limits import FailureLimiter
 from api.deps import EngineDep
@@ -26,7 +26,6 @@ from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-BATCH_PATH = "/v1/valuations/batch"
 DESCRIPTION = """\
 Patent valuation and patent-pledge financing (专利权质押融资).
 
@@ -53,22 +52,58 @@ class Health(BaseModel):
     worker: int
 
 
+class _BodyTooLargeError(Exception):
+    """The request body went past the limit while it was being read."""
+
+
 class UploadLimit:
-    """Refuse an upload to the batch endpoint whose declared length is over the limit (413),
-    before its body is read."""
+    """Refuse a request body over the limit with 413: at once when its declared length is over
+    it (before it is read), and as soon as the bytes received pass it when it declares none
+    (chunked), whatever the route (the batch upload and every JSON body alike)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = too_large(self.limit)
+        response = error_response(error.status, error.code, error.message, error.field)
+        await response(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == BATCH_PATH:
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit:
-                error = too_large(self.limit)
-                response = error_response(error.status, error.code, error.message, error.field)
-                await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received, over, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    over = True
+                    raise _BodyTooLargeError
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if over and not started:  # whatever the app made of the interrupted read
+                started = True
+                await self._refuse(scope, receive, send)
+            if over:
                 return
-        await self.app(scope, receive, send)
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except _BodyTooLargeError:
+            if not started:
+                await self._refuse(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,21 +1,26 @@
 """Fuzzing of every operation of the OpenAPI document with schemathesis, as each role.
 
-For each role (a bank, an enterprise, a regulator, an admin) and each operation, schemathesis
-generates requests from the document — well-formed ones and malformed ones — and sends them to
-the app on a copy of the test world, where path parameters are, half of the time, the ids of
-real records of the calling side (so handlers get past the 404 and work on real pledges and
-loans). Every answer must be no 5xx, have a documented status code and content type, and match
-the documented schema of its status (headers included).
+For each operation schemathesis makes two kinds of requests from the document: its *coverage*
+cases (every boundary and every malformed value of each parameter and body field, missing and
+unexpected fields, wrong types, unexpected methods) and *generated* ones (random well-formed and
+malformed requests). They go to the app on a copy of the test world, where path parameters are,
+half of the time, the ids of real records of the calling side (so handlers get past the 404 and
+work on real pledges and loans). Every generated request is sent as each of the four roles (a
+bank, an enterprise, a regulator, an admin); every coverage case as the first role that may use
+the operation (``routes_spec``: a role that may not gets 403 before its input is read, so its
+coverage cases would all be the same 403), or, in the long run, as every such role. Every
+answer must be no 5xx, have a documented status code and content type, and match the documented
+schema of its status (headers included).
 
-The bounded run here (``PATENTVAL_FUZZ_EXAMPLES`` examples per operation and role, 6 by default,
-derandomised, so a CI run is repeatable) takes about a minute; ``scripts/fuzz.sh`` runs the long
-one (see the README's Reliability section).
+The bounded run here (``PATENTVAL_FUZZ_EXAMPLES`` generated requests per operation, 6 by
+default, derandomised, so a CI run is repeatable) takes under a minute on a quiet machine;
+``scripts/fuzz.sh`` runs the long one (more examples, coverage cases as every allowed role; see
+the README's Reliability section).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,14 +28,18 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi import checks as openapi_checks
 
 from api.app import create_app
 from api.settings import Settings
-from tests.api.routes_spec import path_values
+from tests.api.routes_spec import cases, path_values
 from tests.api.world import World, copy_world
 
 EXAMPLES = int(os.environ.get("PATENTVAL_FUZZ_EXAMPLES", "6"))
+EVERY_ALLOWED_ROLE = os.environ.get("PATENTVAL_FUZZ_ALL_ROLES", "0") == "1"
+"""Send each coverage case as every role allowed the operation, not only the first."""
+ROLES = ("bank", "enterprise", "admin", "regulator")
 ROLE_KEYS = {"bank": "bank-a", "enterprise": "ent-a", "regulator": "regulator", "admin": "admin"}
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -39,6 +48,8 @@ CHECKS = [
     openapi_checks.response_schema_conformance,
     openapi_checks.response_headers_conformance,
 ]
+SENT: dict[tuple[str, str], int] = {}
+"""Requests sent by operation and phase (printed at the end, for the README's figures)."""
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +58,15 @@ def fuzz_world(world: World, tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(fuzz_world: World) -> Iterator[FastAPI]:
-    yield create_app(Settings(database_url=fuzz_world.url, environment="test"))
+def fuzz_app(fuzz_world: World) -> FastAPI:
+    return create_app(Settings(database_url=fuzz_world.url, environment="test"))
 
 
-COVERAGE = os.environ.get("PATENTVAL_FUZZ_COVERAGE", "1") == "1"
 CONFIG = schemathesis.Config.from_dict(
     {
         "seed": 8,
         "generation": {"mode": "all", "deterministic": True, "max-examples": EXAMPLES},
-        "phases": {"coverage": {"enabled": COVERAGE}},
+        "phases": {"coverage": {"enabled": True}},
     }
 )
 schema = schemathesis.openapi.from_dict(
@@ -81,7 +91,26 @@ def real_ids(fuzz_world: World) -> dict[str, str]:
     return REAL_IDS
 
 
-@pytest.mark.parametrize("role", sorted(ROLE_KEYS))
+@pytest.fixture(scope="module")
+def allowed(fuzz_world: World) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The roles that may use each operation, in :data:`ROLES` order."""
+    return {
+        route: tuple(role for role in ROLES if role in case.allowed)
+        for route, case in cases(fuzz_world).items()
+    }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report() -> Any:
+    yield
+    if SENT:
+        coverage = sum(n for (_, phase), n in SENT.items() if phase == TestPhase.COVERAGE)
+        print(
+            f"\nfuzz: {len({op for op, _ in SENT})} operations, {sum(SENT.values())} requests "
+            f"({coverage} coverage cases, {sum(SENT.values()) - coverage} generated)"
+        )
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -92,7 +121,18 @@ def real_ids(fuzz_world: World) -> dict[str, str]:
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_as_every_role(
-    case: Any, role: str, fuzz_app: FastAPI, fuzz_world: World, real_ids: dict[str, str]
+    case: Any,
+    fuzz_app: FastAPI,
+    fuzz_world: World,
+    real_ids: dict[str, str],
+    allowed: dict[tuple[str, str], tuple[str, ...]],
 ) -> None:
-    headers = {"Authorization": f"Bearer {fuzz_world.keys[ROLE_KEYS[role]]}"}
-    case.call_and_validate(headers=headers, checks=CHECKS, app=fuzz_app)
+    operation = case.operation
+    may = allowed.get((operation.method.upper(), operation.path), ROLES) or ROLES
+    phase = case.meta.phase.name if case.meta is not None else TestPhase.FUZZING
+    coverage_roles = may if EVERY_ALLOWED_ROLE else may[:1]
+    roles = coverage_roles if phase == TestPhase.COVERAGE else ROLES
+    for role in roles:
+        headers = {"Authorization": f"Bearer {fuzz_world.keys[ROLE_KEYS[role]]}"}
+        case.call_and_validate(headers=headers, checks=CHECKS, app=fuzz_app)
+        SENT[(operation.label, phase)] = SENT.get((operation.label, phase), 0) + 1
