@@ -35,7 +35,7 @@ from tests.reliability.consistency import audit_verify, problems
 from tests.reliability.seed import ON, Seeded, seed
 
 CLIENTS = 8
-KILL_AFTER = 40
+KILL_AFTER = 24
 """Acknowledged writes before the kill."""
 REPAYMENT = "100.00"
 
@@ -168,14 +168,17 @@ def check_acknowledged(http: httpx.Client, seeded: Seeded, outcome: Outcome) -> 
 
 @pytest.fixture
 def seeded(database_url: str) -> Seeded:
-    return seed(database_url, patents=30, loans=3)
+    return seed(database_url, patents=16, loans=2)
 
 
 def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_half_written(
     seeded: Seeded, tmp_path: Path
 ) -> None:
     log = tmp_path / "server.log"
-    server = servers.start(seeded.url, log, workers=2)
+    # Two workers on PostgreSQL, as in production; one on SQLite (its writers take turns anyway).
+    # The restart needs one only: it reads back.
+    workers = 2 if seeded.url.startswith("postgresql") else 1
+    server = servers.start(seeded.url, log, workers=workers)
     try:
         started = time.monotonic()
         outcomes = fire(server, seeded, burst(seeded))
@@ -189,10 +192,10 @@ def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_half_wri
     assert len(acked) >= KILL_AFTER
     assert lost, "the kill caught no request in flight"
     assert {o.write.kind for o in acked} == {"pledge", "loan", "repayment"}
-    print(f"burst {burst_seconds:.1f} s: {len(acked)} acknowledged, {len(lost)} in flight")
+    retried = {201: 0, 409: 0}
 
     assert problems(seeded.url) == []
-    restarted = servers.start(seeded.url, log, workers=2)
+    restarted = servers.start(seeded.url, log, workers=1)
     try:
         with httpx.Client(base_url=restarted.base, timeout=30) as http:
             for outcome in acked:
@@ -201,10 +204,11 @@ def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_half_wri
                 write = outcome.write
                 headers = seeded.headers("bank", **{"Idempotency-Key": write.key})
                 again = http.post(write.path, json=write.body, headers=headers)
+                assert again.status_code in retried, again.text
+                retried[again.status_code] += 1
                 if again.status_code == 409:
                     assert again.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
                     continue
-                assert again.status_code == 201, again.text
                 if write.kind != "repayment":
                     assert again.json()[f"{write.kind}_id"] == record_id(seeded, write)
     finally:
@@ -212,3 +216,11 @@ def test_a_killed_server_loses_no_acknowledged_write_and_leaves_nothing_half_wri
     assert problems(seeded.url) == []
     verified = audit_verify(seeded.url)
     assert verified.exit_code == 0, verified.output
+    logged = log.read_text(errors="replace")
+    assert not any(key in logged for key in seeded.keys.values()), "a key reached the log"
+    print(
+        f"\ncrash ({seeded.url.split(':')[0]}): killed {burst_seconds:.1f} s into the burst with "
+        f"{len(acked)} writes acknowledged and {len(lost)} in flight; after restart all "
+        f"{len(acked)} read back as answered; the {len(lost)} resent: {retried[201]} → 201, "
+        f"{retried[409]} → 409 (claim of the dead process); consistent; audit chain verified"
+    )

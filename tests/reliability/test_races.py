@@ -151,3 +151,6 @@ def test_concurrent_repayments_of_one_loan_are_each_applied_once_to_the_fen(
     assert closed["status"] == "closed"
     assert closed["principal"]["amount"] == "0.00"
     assert problems(seeded.url) == []
+    logged = server.log.read_text(errors="replace")
+    assert "POST /v1/loans" in logged  # the access log is on …
+    assert not any(key in logged for key in seeded.keys.values())  # … and holds no key
