@@ -438,3 +438,10 @@ def test_the_docs_run_only_their_own_script(app: Any) -> None:
     policy = docs.headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
     assert "'sha256-" in policy
+
+
+def test_the_demo_secret_is_refused_outside_development() -> None:
+    with pytest.raises(ValueError, match="development only"):
+        Settings(database_url="sqlite://", environment="production", demo_secret="known")
+    with pytest.raises(ValueError, match="development"):
+        Settings(database_url="sqlite://", environment="production").demo_secret_or_default()
