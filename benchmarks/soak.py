@@ -189,6 +189,12 @@ async def _drive(
         tasks = []
         total = int(seconds * rate)
         for n in range(total):
+            if time.monotonic() > started + seconds + interval:
+                # The service stalled: what could not start by then counts as failed, so a
+                # stalled server ends the soak instead of holding it for ever.
+                failures["not sent in time"] = total - n
+                intervals[-1].errors += total - n
+                break
             due = started + n / rate
             delay = due - time.monotonic()
             if delay > 0:
@@ -232,10 +238,7 @@ def run(
     folder = folder or Path(tempfile.mkdtemp(prefix="soak-"))
     databases = None
     if postgres_url:
-        import os
-
-        os.environ["PATENTVAL_TEST_POSTGRES_URL"] = postgres_url
-        databases = postgres_database()
+        databases = postgres_database(postgres_url)
         url = next(databases)
     else:
         url = f"sqlite:///{folder / 'soak.db'}"

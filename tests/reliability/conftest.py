@@ -17,15 +17,17 @@ from sqlalchemy.pool import NullPool
 POSTGRES = os.environ.get("PATENTVAL_TEST_POSTGRES_URL")
 
 
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty database on the test PostgreSQL, dropped afterwards."""
-    if not POSTGRES:
+def postgres_database(server: str | None = None) -> Iterator[str]:
+    """A fresh, empty database on ``server`` (by default the test PostgreSQL), dropped
+    afterwards."""
+    server = server or POSTGRES
+    if not server:
         pytest.skip("PostgreSQL not configured: set PATENTVAL_TEST_POSTGRES_URL")
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     name = f"r_{uuid.uuid4().hex}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    yield make_url(server).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
