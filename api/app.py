@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth_limits import FailureLimiter
 from api.deps import EngineDep
 from api.errors import ERROR_RESPONSES, error_response, install_error_handlers
+from api.headers import SecurityHeaders, docs_policy
 from api.pages import routes as pages
 from api.routes import financing, oversight, patents, reports, valuations
 from api.security import KeyVerifier
@@ -21,7 +23,6 @@ from storage.database import make_engine, ping
 from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
-BATCH_PATH = "/v1/valuations/batch"
 DESCRIPTION = """\
 Patent valuation and patent-pledge financing (专利权质押融资).
 
@@ -48,22 +49,58 @@ class Health(BaseModel):
     worker: int
 
 
+class _BodyTooLargeError(Exception):
+    """The request body went past the limit while it was being read."""
+
+
 class UploadLimit:
-    """Refuse an upload to the batch endpoint whose declared length is over the limit (413),
-    before its body is read."""
+    """Refuse a request body over the limit with 413: at once when its declared length is over
+    it (before it is read), and as soon as the bytes received pass it when it declares none
+    (chunked), whatever the route (the batch upload and every JSON body alike)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
 
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = too_large(self.limit)
+        response = error_response(error.status, error.code, error.message, error.field)
+        await response(scope, receive, send)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == BATCH_PATH:
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit:
-                error = too_large(self.limit)
-                response = error_response(error.status, error.code, error.message, error.field)
-                await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received, over, started = 0, False, False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    over = True
+                    raise _BodyTooLargeError
+            return message
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if over and not started:  # whatever the app made of the interrupted read
+                started = True
+                await self._refuse(scope, receive, send)
+            if over:
                 return
-        await self.app(scope, receive, send)
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, sending)
+        except _BodyTooLargeError:
+            if not started:
+                await self._refuse(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,11 +126,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Patent valuation and patent-pledge financing",
         description=DESCRIPTION,
         lifespan=lifespan,
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.verifier = KeyVerifier(settings.key_cache_size)
+    limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
+    app.state.verifier = KeyVerifier(settings.key_cache_size, limiter)
     install_error_handlers(app)
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths={"/docs": docs_policy(app.openapi_url or "", app.title)},
+        hsts_seconds=settings.hsts_seconds,
+    )
 
     def health(engine: EngineDep) -> Health:
         """Whether the service and its database answer."""

@@ -49,6 +49,7 @@ from storage.migrate import open_database
 from storage.pledges import live_pledges
 from storage.statistics import statistics
 from valuation.batch import value_file
+from valuation.cells import spreadsheet_safe
 from valuation.frame import normalise
 from valuation.market import fit_model
 from valuation.renewal import cn_annual_fees, us_maintenance_fees
@@ -353,7 +354,7 @@ def eligibility(
     if out.suffix.lower() == ".parquet":
         result.write_parquet(out)
     else:
-        result.write_csv(out)
+        spreadsheet_safe(result).write_csv(out)
     eligible = int(result["eligible"].sum())
     err.print(
         f"checked {result.height} patents as of {at} for {lender}: {eligible} eligible, "
@@ -439,7 +440,7 @@ def stats_pledges(
     with _database(_url(database_url)) as session:
         figures = statistics(session, at, dimensions)
     if output is Format.CSV:
-        typer.echo(figures.write_csv(), nl=False)
+        typer.echo(spreadsheet_safe(figures).write_csv(), nl=False)
         return
     if output is Format.JSON:
         rows = [

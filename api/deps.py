@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -45,13 +46,24 @@ def _session(engine: EngineDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 
+_BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    bearerFormat="pv_<id>_<secret>",
+    description="An API key from `patentval users create` or `POST /v1/credentials`.",
+)
+"""Declares the bearer key in the OpenAPI document (the docs' Authorize button); the header
+itself is read and checked by the verifier, which words its own 401s."""
+
+
 def _principal(
     request: Request,
     session: SessionDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Principal:
     verifier: KeyVerifier = request.app.state.verifier
-    return verifier.principal(session, authorization)
+    client = None if request.client is None else request.client.host
+    return verifier.principal(session, request.headers.get("authorization"), client)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -40,6 +40,7 @@ _HTTP_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "INVALID",
+    429: "TOO_MANY_REQUESTS",
 }
 
 
@@ -148,10 +149,15 @@ def _described(description: str) -> dict[str, Any]:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _described("the body cannot be read (not UTF-8 JSON, a broken multipart form)"),
     401: _described("no valid API key (`Authorization: Bearer pv_…`)"),
     403: _described("the caller's role may not use this operation"),
     404: _described("no such record, or not one of the caller's (the same answer)"),
     409: _described("the record's state or another record refuses the request"),
     422: _described("the request is malformed or breaks a rule; `field` names the culprit"),
+    429: _described(
+        "too many failed authentications from this client or for this key; `Retry-After` "
+        "says when to try again"
+    ),
 }
 """The error responses every /v1 operation documents."""

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     max_batch_rows: int = Field(default=200_000, gt=0)
     demo_secret: str | None = None
     key_cache_size: int = Field(default=10_000, ge=0)
+    auth_failure_limit: int = Field(default=10, ge=0)
+    """Failed authentications per client address or key id within the window before 429
+    (0: no limit)."""
+    auth_failure_window_seconds: float = Field(default=60, gt=0, le=86_400)
+    hsts_seconds: int = Field(default=0, ge=0)
+    """``Strict-Transport-Security: max-age`` when served over TLS (0: not sent)."""
     migrate_on_start: bool = True
     session_hours: int = Field(default=8, gt=0, le=24 * 30)
     """How long a browser stays signed in to the pages."""

@@ -7,7 +7,8 @@
   lacks is null on its rows); money stays Decimal.
 * **XLSX**: a sheet a table, and a first sheet that says what the workbook holds. Text cells are
   written as text, never as formulas, and a cell that begins with ``=``, ``+``, ``-`` or ``@`` is
-  prefixed with an apostrophe so that no spreadsheet reads it as one.
+  prefixed with an apostrophe so that no spreadsheet reads it as one (:mod:`valuation.cells`,
+  the rule of every CSV and XLSX the project writes).
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ from typing import Any
 import polars as pl
 
 from navigation.analytics import DEFINITIONS, Navigation
-
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+from valuation.cells import spreadsheet_safe
 
 
 def _plain(value: Any) -> Any:
@@ -60,12 +60,6 @@ def _stacked(result: Navigation) -> pl.DataFrame:
     return pl.concat(tables, how="diagonal_relaxed")
 
 
-def neutralised(column: pl.Expr) -> pl.Expr:
-    """A text column safe for spreadsheet cells: a leading formula character is escaped."""
-    leading = "^[" + "".join("\\" + c for c in FORMULA_PREFIXES) + "]"
-    return pl.when(column.str.contains(leading)).then(pl.lit("'") + column).otherwise(column)
-
-
 def _xlsx(result: Navigation, path: Path) -> None:
     from xlsxwriter import Workbook
 
@@ -76,10 +70,9 @@ def _xlsx(result: Navigation, path: Path) -> None:
                 "definition": [DEFINITIONS.get(n, "") for n in result.tables],
             }
         ).with_columns(as_of=pl.lit(result.as_of), engine_version=pl.lit(result.engine_version))
-        about.write_excel(book, worksheet="about", autofit=True)
+        spreadsheet_safe(about).write_excel(book, worksheet="about", autofit=True)
         for name, table in result.tables.items():
-            safe = table.with_columns(neutralised(pl.col(pl.String)))
-            safe.write_excel(book, worksheet=name[:31], autofit=True)
+            spreadsheet_safe(table).write_excel(book, worksheet=name[:31], autofit=True)
 
 
 def write(result: Navigation, path: Path) -> None:

@@ -106,6 +106,19 @@ def _active(row: LoanRow, what: str) -> None:
         )
 
 
+def _dated(row: LoanRow, on: date, field: str) -> None:
+    """Refuse a day before the loan began: its application or, once disbursed, its
+    disbursement. (An entry dated earlier would leave the loan owing less than nothing on the
+    days in between.)"""
+    began, what = (row.submitted_on, "applied for")
+    if row.disbursed_on is not None:
+        began, what = row.disbursed_on, "disbursed"
+    if on < began:
+        raise DomainError(
+            field, f"{on} is before loan {row.loan_id} was {what} on {began}", code="BEFORE_LOAN"
+        )
+
+
 def get_loan(session: Session, loan_id: str) -> Loan:
     """The loan ``loan_id``; :class:`NotFoundError` when there is none."""
     row = session.get(LoanRow, loan_id, populate_existing=True)
@@ -241,6 +254,7 @@ def _apply(
     session: Session, row: LoanRow, event: LoanEvent, on: date, actor: str, note: str | None
 ) -> Loan:
     """Apply a lifecycle event to the locked loan, with its postings."""
+    _dated(row, on, "on")
     current = _loan(row)
     pledge = valuations = None
     if event is LoanEvent.DISBURSE and current.pledge_id is not None:
@@ -303,6 +317,7 @@ def accrue_interest(
         row = _locked(session, loan_id)
         _active(row, "accruing interest")
         _money(row, amount, "amount")
+        _dated(row, on, "on")
         entry = postings.accrue_interest(next_entry_id(session, row), loan_id, amount, on)
         return _post(session, entry, actor)
 
@@ -326,6 +341,7 @@ def repay(
         row = _locked(session, loan_id)
         _active(row, "a repayment")
         _money(row, amount, "amount")
+        _dated(row, on, "paid_on")
         owed = _position(session, row)
         split = allocate_payment(amount, owed.interest, owed.principal)
         if split.unapplied.amount > 0:
@@ -391,6 +407,7 @@ def reverse_entry(
             raise NotFoundError("entry_id", f"no journal entry {entry_id!r}")
         row = _locked(session, header.loan_id)
         _active(row, "a reversal")
+        _dated(row, on, "on")
         if EntryKind(header.kind) in _NOT_REVERSIBLE:
             raise RefusedError(
                 "entry_id", f"a {header.kind} entry is not reversed: the loan's state follows it"

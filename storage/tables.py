@@ -18,7 +18,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    DateTime,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -45,7 +44,7 @@ from models.enums import (
 )
 from pledge.ledger import Account, EntryKind, Side
 from pledge.monitoring import MonitoringEvent
-from storage.types import Amount, Document, ExactDecimal
+from storage.types import Amount, Document, ExactDecimal, UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -270,7 +269,7 @@ class JournalEntryRow(Base):
         ForeignKey("journal_entries.entry_id"), unique=True
     )
     memo: Mapped[str] = mapped_column(String(500))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class JournalLegRow(Base):
@@ -338,7 +337,7 @@ class AuditEventRow(Base):
     __table_args__ = (Index(None, "subject_type", "subject_id"),)
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(64))
     subject_type: Mapped[str] = mapped_column(String(32))
@@ -357,7 +356,7 @@ class IdempotencyKeyRow(Base):
     command: Mapped[str] = mapped_column(String(64))
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class AppraisalRequestRow(Base):
@@ -370,7 +369,7 @@ class AppraisalRequestRow(Base):
     )
     requested_by: Mapped[str] = mapped_column(ForeignKey("parties.party_id"), index=True)
     actor: Mapped[str] = mapped_column(String(128))
-    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CredentialRow(Base):
@@ -385,8 +384,8 @@ class CredentialRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(128))
     secret_hash: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class HttpIdempotencyRow(Base):
@@ -399,7 +398,7 @@ class HttpIdempotencyRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     body: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class WebSessionRow(Base):
@@ -411,5 +410,5 @@ class WebSessionRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.credential_id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,4 +1,4 @@
-"""Column types: exact decimals on both engines, JSON documents.
+"""Column types: exact decimals and UTC instants on both engines, JSON documents.
 
 PostgreSQL stores an :class:`ExactDecimal` as ``NUMERIC(p, s)``. SQLite has no decimal type (its
 NUMERIC affinity keeps fractions as binary floating point, so sums in a trigger would drift), so
@@ -9,10 +9,11 @@ places, and a value with more places than the column keeps is refused, never rou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Dialect, Numeric
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Numeric
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -62,6 +63,29 @@ class ExactDecimal(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return Decimal(int(value)).scaleb(-self.scale)
         return Decimal(value).quantize(self._quantum)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored in UTC and read back as an aware UTC datetime on both engines (SQLite
+    keeps no offset, so what it returns is naive: it is UTC, because only UTC goes in)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The instant in UTC (a naive one is taken as UTC, as the audit chain takes it)."""
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"{value!r} is not a datetime")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        """The stored instant, aware, in UTC."""
+        if value is None:
+            return None
+        moment: datetime = value
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def Amount() -> ExactDecimal:  # noqa: N802 - reads as a column type

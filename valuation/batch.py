@@ -25,6 +25,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from valuation import ENGINE_VERSION
+from valuation.cells import spreadsheet_safe
 from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
@@ -300,7 +301,7 @@ class _ResultSink:
 
     def write(self, result: pl.DataFrame) -> None:
         if not self._parquet:
-            result.write_csv(self._sink, include_header=self._header)
+            spreadsheet_safe(result).write_csv(self._sink, include_header=self._header)
             self._header = False
             return
         table = result.to_arrow()

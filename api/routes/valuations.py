@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import Borrowing, IdempotencyKey, SessionDep, SettingsDep, Valuers
+from api.errors import ErrorBody
 from api.routes.common import Limit, Offset
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.common import PageRead
@@ -65,7 +66,7 @@ def check_eligibility(
             "content": {media: {} for media in batch.MEDIA_TYPES.values()},
             "description": "one row per input row",
         },
-        413: {"description": "the upload is over the size limit"},
+        413: {"model": ErrorBody, "description": "the upload is over the size limit"},
     },
 )
 async def value_batch(

@@ -71,6 +71,13 @@ def decimal_text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
+def rate_text(value: Decimal) -> str:
+    """A rate as the shortest decimal text that is exactly it: ``0.05000000`` (as a column
+    keeps it) and ``0.05`` (as a client sent it) both read ``0.05``, so a record reads the same
+    when it is created and when it is read back."""
+    return format(value.normalize(), "f")
+
+
 class PageRead(BaseModel, Generic[Item]):
     """A page of a listing: its items, the total and where the page starts."""
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DecimalText, MoneyIn, MoneyRead, Strict
+from api.schemas.common import DecimalText, MoneyIn, MoneyRead, Strict, rate_text
 from api.schemas.eligibility import EligibilityRead, ProposedLoanIn
 from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod
 from models.lending import Loan, Pledge
@@ -137,7 +137,7 @@ class LoanRead(BaseModel):
             lender_id=loan.lender_id,
             pledge_id=loan.pledge_id,
             principal=MoneyRead.of(loan.principal),
-            annual_rate=str(loan.annual_rate),
+            annual_rate=rate_text(loan.annual_rate),
             term_months=loan.term_months,
             repayment=loan.repayment,
             day_count=loan.day_count,
@@ -273,7 +273,7 @@ class ScheduleRead(BaseModel):
             basis=schedule.basis.value,
             start=schedule.start,
             principal=MoneyRead.of(schedule.principal),
-            annual_rate=str(schedule.annual_rate),
+            annual_rate=rate_text(schedule.annual_rate),
             level=MoneyRead.of(schedule.level),
             total_interest=MoneyRead.of(schedule.total_interest),
             total_payment=MoneyRead.of(schedule.total_payment),

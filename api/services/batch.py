@@ -22,6 +22,7 @@ from fastapi import UploadFile
 from api.errors import ApiError
 from storage.errors import DomainError
 from valuation.batch import value_frame
+from valuation.cells import spreadsheet_safe
 
 _READ_CHUNK = 1024 * 1024
 
@@ -115,7 +116,7 @@ def value_upload(
         values.write_parquet(sink)
         return sink.getvalue()
     if output is BatchFormat.CSV:
-        return values.write_csv().encode()
+        return spreadsheet_safe(values).write_csv().encode()
     rows = [{k: _plain(v) for k, v in row.items()} for row in values.iter_rows(named=True)]
     return json.dumps(
         {"base_date": str(base_date), "rows": len(rows), "items": rows}, ensure_ascii=False
