@@ -1,5 +1,5 @@
 # The README names two targets: `make run` and `make test`.
-.PHONY: run test lint setup lock messages
+.PHONY: run test reliability lint setup lock messages
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +12,10 @@ run: setup
 test:
 	@bash scripts/setup.sh
 	@bash scripts/test.sh
+
+reliability:
+	@bash scripts/setup.sh
+	@bash scripts/test.sh --no-cov -m reliability tests/reliability
 
 lock:
 	rm -rf /tmp/patentval-lock && python3.11 -m venv /tmp/patentval-lock

@@ -34,6 +34,8 @@ from tests.reliability import servers
 from tests.reliability.consistency import audit_verify, problems
 from tests.reliability.seed import ON, Seeded, seed
 
+pytestmark = pytest.mark.reliability
+
 CLIENTS = 8
 KILL_AFTER = 24
 """Acknowledged writes before the kill."""

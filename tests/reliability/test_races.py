@@ -23,6 +23,8 @@ from tests.reliability.conftest import postgres_database
 from tests.reliability.consistency import problems
 from tests.reliability.seed import ON, Seeded, seed
 
+pytestmark = pytest.mark.reliability
+
 CLIENTS = 24
 
 

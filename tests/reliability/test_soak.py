@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks import soak
+
+pytestmark = pytest.mark.reliability
 
 
 def test_a_short_soak_has_no_errors_and_leaves_the_database_consistent(tmp_path: Path) -> None:
