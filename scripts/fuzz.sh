@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 examples=${1:-200}
 shift || true
 PATENTVAL_FUZZ_LONG=1 PATENTVAL_FUZZ_EXAMPLES=$examples \
-    .venv/bin/pytest tests/api/test_fuzz.py -q -s "$@"
+    .venv/bin/pytest -m reliability tests/api/test_fuzz.py -q -s "$@"

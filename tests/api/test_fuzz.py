@@ -37,6 +37,8 @@ from api.settings import Settings
 from tests.api.routes_spec import cases, path_values
 from tests.api.world import World, copy_world
 
+pytestmark = pytest.mark.reliability
+
 EXAMPLES = int(os.environ.get("PATENTVAL_FUZZ_EXAMPLES", "4"))
 LONG = os.environ.get("PATENTVAL_FUZZ_LONG", "0") == "1"
 """The long run: each coverage case as every role allowed the operation, not only the first,
