@@ -3,6 +3,7 @@ portfolio statements, HTML or PDF, in Chinese or English."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -11,14 +12,16 @@ import typer
 from pydantic import ValidationError
 
 from api.cli_common import DatabaseOption, err, fail, market_model, weights_option
-from api.services.reports import stored_report
+from api.services.reports import certificate_of, stored_report
+from api.services.valuations import registered_check
 from models.enums import ValueType
 from models.money import Money
+from models.patent import Patent
 from pledge.policy import DEFAULT_LENDER
-from pledge.proposal import ProposedLoan
+from pledge.proposal import ProposedLoan, normalise_number
 from reports.appraisal import AppraisalReport, appraise, render_appraisal
 from reports.constants import default_seed
-from reports.eligibility import check_eligibility, render_certificate
+from reports.eligibility import EligibilityCertificate, check_eligibility, render_certificate
 from reports.i18n import Language
 from reports.info import MIN_APPRAISERS, REPORT_ZONE, Appraiser, Firm, ReportError, ReportInfo
 from reports.patent_rows import (
@@ -32,6 +35,9 @@ from reports.patent_rows import (
 from reports.portfolio import portfolio_statement, read_pledges, render_portfolio
 from reports.rendering import OutputFormat, names
 from reports.rendering import write as write_report
+from storage import parties
+from storage.errors import NotFoundError
+from storage.patents import get_patents, owned_by
 from storage.statistics import pledge_frame
 from valuation.uncertainty import default_draws
 
@@ -244,11 +250,30 @@ def _stored_in(database_url: str | None, what: str) -> str:
 
 @report_app.command("eligibility")
 def report_eligibility(
-    source: Annotated[str, typer.Argument(metavar="INPUT", help="Patents, CSV or Parquet.")],
     out: OutOption,
-    pledgor: Annotated[str, typer.Option(help="The enterprise pledging the patents.")],
     amount: Annotated[str, typer.Option(help="Loan amount, CNY.")],
     term_months: Annotated[int, typer.Option(help="Loan term in months.")],
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[INPUT]",
+            help="Patents, CSV or Parquet; default: registered patents (--patent, --enterprise).",
+        ),
+    ] = None,
+    pledgor: Annotated[
+        str | None, typer.Option(help="The enterprise pledging the patents of INPUT (its name).")
+    ] = None,
+    patent: Annotated[
+        list[str] | None,
+        typer.Option("--patent", help="A registered patent's number; repeat for each."),
+    ] = None,
+    enterprise: Annotated[
+        str | None,
+        typer.Option(
+            help="Party id of the registered enterprise that pledges; without --patent, all "
+            "the patents registered to it."
+        ),
+    ] = None,
     lang: LangOption = Language.ZH,
     lender: Annotated[str, typer.Option(help="Lender whose policy applies.")] = DEFAULT_LENDER,
     as_of: Annotated[
@@ -261,25 +286,127 @@ def report_eligibility(
     model: Annotated[
         Path | None, typer.Option(help="Market model for patents without an appraised value.")
     ] = None,
+    database_url: DatabaseOption = None,
 ) -> None:
-    """Write the pledge eligibility certificate of the patents of INPUT for a proposed loan."""
+    """Write the pledge eligibility certificate of the patents of INPUT for a proposed loan; or,
+    without INPUT, of patents registered in the database (--database-url): those of --patent,
+    or all of --enterprise, checked as the service checks them (stored valuations, live
+    pledges)."""
     _output(out)
     at = _day(as_of, "--as-of")
+    begins = _day(start, "--start") if start else None
+    registered = {"--patent": patent, "--enterprise": enterprise, "--database-url": database_url}
+    if source is not None:
+        given = [name for name, value in registered.items() if value]
+        if given:
+            raise fail(
+                f"{', '.join(given)}: for patents registered in the database; INPUT {source!r} "
+                "is a file of patents, checked on its own — give one or the other"
+            )
+        if not pledgor:
+            raise fail("--pledgor: required with INPUT (the pledging enterprise's name)")
+        loan = _loan(amount, term_months, pledgor, lender, begins)
+        rows = _rows(source, at)
+        certificate = check_eligibility(rows, loan, at, model=market_model(model), number=number)
+    else:
+        if not patent and enterprise is None:
+            raise fail(
+                "give INPUT (a .csv or .parquet file of patents), or --patent or --enterprise "
+                "for patents registered in the database"
+            )
+        refused = {"--pledgor": pledgor, "--model": model}
+        given = [name for name, value in refused.items() if value is not None]
+        if given:
+            raise fail(
+                f"{', '.join(given)}: for INPUT only; registered patents are pledged by the "
+                "registered enterprise (--enterprise) and checked with their stored valuations"
+            )
+        numbers = _patent_numbers(patent or [])
+        url = _stored_in(database_url, "no INPUT given")
+
+        def proposed(name: str) -> ProposedLoan:
+            return _loan(amount, term_months, name, lender, begins)
+
+        certificate = _registered_certificate(url, numbers, enterprise, at, proposed, number)
+    verdict = "eligible" if certificate.portfolio.eligible else "not eligible"
+    _write(render_certificate(certificate, lang), out, f"eligibility certificate: {verdict}")
+
+
+def _loan(
+    amount: str, term_months: int, pledgor: str, lender: str, start: date | None
+) -> ProposedLoan:
+    """The proposed loan of the options; a clear error naming what is wrong."""
     try:
-        loan = ProposedLoan(
+        return ProposedLoan(
             amount=Money.of(amount),
             term_months=term_months,
             pledgor=pledgor,
             lender=lender,
-            start=_day(start, "--start") if start else None,
+            start=start,
         )
     except (ValidationError, ValueError) as error:
         message = describe(error) if isinstance(error, ValidationError) else str(error)
         raise fail(f"loan: {message}") from None
-    rows = _rows(source, at)
-    certificate = check_eligibility(rows, loan, at, model=market_model(model), number=number)
-    verdict = "eligible" if certificate.portfolio.eligible else "not eligible"
-    _write(render_certificate(certificate, lang), out, f"eligibility certificate: {verdict}")
+
+
+def _patent_numbers(given: list[str]) -> list[str]:
+    """The --patent numbers in their granted form, each once."""
+    numbers: list[str] = []
+    for text in given:
+        try:
+            normal = normalise_number(text.strip())
+        except ValueError as error:
+            raise fail(f"--patent {text!r}: {error}") from None
+        if normal in numbers:
+            raise fail(f"--patent {text!r}: given twice")
+        numbers.append(normal)
+    return numbers
+
+
+def _registered_certificate(
+    url: str,
+    numbers: list[str],
+    enterprise: str | None,
+    at: date,
+    proposed: Callable[[str], ProposedLoan],
+    number: str | None,
+) -> EligibilityCertificate:
+    """The certificate of registered patents, pre-checked as ``POST /v1/eligibility/certificate``
+    does: the patents ``numbers`` (default: all registered to ``enterprise``), pledged by
+    ``enterprise`` (default: the one registered party that owns them all)."""
+    from api.cli import _database, _domain
+
+    with _domain(), _database(url) as session:
+        party = None
+        if enterprise is not None:
+            try:
+                party = parties.get_party(session, enterprise)
+            except NotFoundError:
+                raise fail(f"--enterprise {enterprise!r}: no such party in the database") from None
+            if not numbers:
+                numbers = owned_by(session, enterprise)
+            if not numbers:
+                raise fail(f"--enterprise {enterprise!r}: no patents registered to {party.name}")
+        try:
+            patents = get_patents(session, numbers)
+        except NotFoundError as error:
+            raise fail(f"--patent: {error.reason}") from None
+        if party is None:
+            party = parties.get_party(session, _owning_party(patents))
+        check = registered_check(session, numbers, proposed(party.name), at)
+    return certificate_of(check, number)
+
+
+def _owning_party(patents: list[Patent]) -> str:
+    """The one registered party named an owner of every patent; refused otherwise."""
+    owning = [{o.party_id for o in p.owners if o.party_id} for p in patents]
+    common = set.intersection(*owning)
+    if len(common) != 1:
+        raise fail(
+            "--enterprise: required, since the patents do not name one registered party as "
+            "an owner of them all (give the pledging enterprise's party id)"
+        )
+    return common.pop()
 
 
 @report_app.command("portfolio")

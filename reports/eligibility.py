@@ -10,7 +10,7 @@ certificate says so). :func:`render_certificate` writes the certificate as HTML.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -84,7 +84,7 @@ def check_eligibility(
     """Pre-check the patents of ``rows`` as the collateral of ``loan``, as of ``at``.
 
     A row without an appraised value is valued by the engine at ``at`` for the indicative loan.
-    ``number`` defaults to ``PC-<date>-<8 hex digits of the inputs' hash>``.
+    ``number`` as :func:`certify`'s.
     """
     valuations: list[PatentValuation] = []
     engine: set[str] = set()
@@ -97,6 +97,21 @@ def check_eligibility(
         engine.add(valued.patent_number)
     patents = [row.patent for row in rows]
     portfolio = check_portfolio(patents, loan, at, valuations=valuations, live_pledges=live_pledges)
+    return certify(portfolio, patents, valuations, engine=engine, number=number)
+
+
+def certify(
+    portfolio: PortfolioResult,
+    patents: Sequence[Patent],
+    valuations: Sequence[PatentValuation],
+    *,
+    engine: Collection[str] = (),
+    number: str | None = None,
+) -> EligibilityCertificate:
+    """The certificate of the pre-check ``portfolio`` of ``patents`` (in its order), whose
+    indicative loans rest on ``valuations`` (those of the numbers ``engine`` valued by the engine
+    for the check). ``number`` defaults to ``PC-<date>-<8 hex digits of the inputs' hash>``."""
+    loan, at = portfolio.loan, portfolio.as_of
     by_number = {v.patent_number: v for v in valuations}
     checks = tuple(
         PatentCheck(
@@ -108,8 +123,8 @@ def check_eligibility(
         for patent, result in zip(patents, portfolio.patents, strict=True)
     )
     if number is None:
-        digest = input_hash(loan, at, patents, valuations).removeprefix("sha256:")[:HASH_DIGITS]
-        number = f"{NUMBER_PREFIX}-{at:%Y%m%d}-{digest}"
+        digest = input_hash(loan, at, list(patents), list(valuations))
+        number = f"{NUMBER_PREFIX}-{at:%Y%m%d}-{digest.removeprefix('sha256:')[:HASH_DIGITS]}"
     return EligibilityCertificate(loan, at, portfolio, checks, number)
 
 

@@ -79,6 +79,17 @@ def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
     return [found[n] for n in wanted]
 
 
+def owned_by(session: Session, party_id: str) -> list[str]:
+    """The numbers of the registered patents that name party ``party_id`` an owner, in order."""
+    query = (
+        select(PatentOwnerRow.patent_id)
+        .where(PatentOwnerRow.party_id == party_id)
+        .distinct()
+        .order_by(PatentOwnerRow.patent_id)
+    )
+    return list(session.execute(query).scalars())
+
+
 def register(session: Session) -> list[tuple[Patent, str | None]]:
     """Every registered patent, by number, with the region of its first owner's party (None
     when the owner is not a known party or has no region)."""

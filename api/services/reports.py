@@ -22,11 +22,11 @@ from api.schemas.eligibility import EligibilityCreate
 from api.security import Principal
 from api.services import navigation as navigation_service
 from api.services.tenancy import visible_appraisal
-from api.services.valuations import pre_check
+from api.services.valuations import PreCheck, pre_check
 from models.enums import Role
 from pledge.policy import DEFAULT_LENDER
 from reports.appraisal import AppraisalReport, render_appraisal, stored_appraisal
-from reports.eligibility import EligibilityCertificate, PatentCheck, render_certificate
+from reports.eligibility import EligibilityCertificate, certify, render_certificate
 from reports.i18n import Language
 from reports.info import MIN_APPRAISERS, REPORT_ZONE, Appraiser, ReportError, ReportInfo
 from reports.navigation import navigation_view, render_navigation
@@ -36,7 +36,6 @@ from storage import appraisals, parties
 from storage.appraisals import StoredAppraisal
 from storage.errors import RefusedError
 from storage.statistics import pledge_frame
-from valuation.audit import input_hash
 
 HTML_MEDIA_TYPE = "text/html; charset=utf-8"
 PDF_MEDIA_TYPE = "application/pdf"
@@ -154,21 +153,13 @@ def certificate(
 ) -> EligibilityCertificate:
     """The eligibility certificate of a pre-check (the same check as ``POST /v1/eligibility``:
     stored valuations, live pledges)."""
-    check = pre_check(session, principal, body)
-    by_number = {v.patent_number: v for v in check.valuations}
-    checks = tuple(
-        PatentCheck(
-            patent=patent,
-            result=result,
-            valuation=by_number.get(result.patent_number),
-            valued_by_engine=False,
-        )
-        for patent, result in zip(check.patents, check.result.patents, strict=True)
-    )
-    loan, at = check.result.loan, check.result.as_of
-    digest = input_hash(loan, at, list(check.patents), list(check.valuations))
-    number = f"PC-{at:%Y%m%d}-{digest.removeprefix('sha256:')[:8]}"
-    return EligibilityCertificate(loan, at, check.result, checks, number)
+    return certificate_of(pre_check(session, principal, body))
+
+
+def certificate_of(check: PreCheck, number: str | None = None) -> EligibilityCertificate:
+    """The certificate of a pre-check of registered patents (numbered as
+    :func:`reports.eligibility.certify` does, unless ``number`` is given)."""
+    return certify(check.result, check.patents, check.valuations, number=number)
 
 
 def certificate_document(

@@ -3,7 +3,9 @@ registered patents."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,7 @@ from models.enums import Role
 from models.patent import Patent
 from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.policy import DEFAULT_LENDER, PatentValuation
+from pledge.proposal import ProposedLoan
 from storage import appraisals
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party
@@ -97,7 +100,7 @@ class PreCheck:
 
 def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -> PreCheck:
     """Pre-check registered patents against a proposed loan, with their stored valuations and
-    the live pledges."""
+    the live pledges (:func:`registered_check`), for the patents the caller may use."""
     numbers = [usable_patent(session, principal, n) for n in body.patents]
     if len(set(numbers)) != len(numbers):
         raise DomainError("body.patents", "a patent is listed twice")
@@ -112,14 +115,23 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
     lender = body.loan.lender or (
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )
-    patents = tuple(get_patents(session, numbers))
-    valuations = tuple(latest_valuations(session, numbers, body.as_of))
     with domain_errors():
         loan = body.loan.proposed(pledgor.name, lender)
+    return registered_check(session, numbers, loan, body.as_of)
+
+
+def registered_check(
+    session: Session, numbers: Sequence[str], loan: ProposedLoan, as_of: date
+) -> PreCheck:
+    """Pre-check the registered patents ``numbers`` (each once) against ``loan`` as of
+    ``as_of``: their latest stored valuations, and the live pledges that already hold any."""
+    patents = tuple(get_patents(session, numbers))
+    valuations = tuple(latest_valuations(session, numbers, as_of))
+    with domain_errors():
         result = check_portfolio(
             patents,
             loan,
-            body.as_of,
+            as_of,
             valuations=valuations,
             live_pledges=live_pledges(session, numbers),
         )

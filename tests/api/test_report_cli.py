@@ -1,23 +1,34 @@
-"""The report commands: file in (or a stored appraisal, or the database's pledges), report out;
-bad input a message and exit code 2, no traceback."""
+"""The report commands: file in (or a stored appraisal, registered patents, or the database's
+pledges), report out; bad input a message and exit code 2, no traceback."""
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.cli import app
 from models.money import Money
+from pledge.policy import DEFAULT_LENDER
 from reports.formatting import Formatter
 from reports.i18n import Language
 from storage.appraisals import StoredAppraisal, get_appraisal
 from storage.database import make_engine
-from tests.api.world import AS_OF, World
-from tests.reports.conftest import OWNER, needs_poppler, number, page_count
+from tests.api.world import AS_OF, PARTIES, World, cn_number, money, patent_body
+from tests.reports.conftest import (
+    OWNER,
+    needs_poppler,
+    number,
+    page_count,
+    pdf_text,
+    png_pages,
+    squeeze,
+)
 
 runner = CliRunner()
 
@@ -208,6 +219,26 @@ def test_a_certificate_and_a_statement(tmp_path: Path) -> None:
             ],
             "loan: amount: 'lots' is not a decimal number",
         ),
+        (
+            ["eligibility", "{good}", "--out", "{out}", "--amount", "1", "--term-months", "12"],
+            "--pledgor: required with INPUT",
+        ),
+        (
+            [
+                "eligibility",
+                "--enterprise",
+                "ent-a",
+                "--out",
+                "{out}",
+                "--amount",
+                "1",
+                "--term-months",
+                "12",
+                "--database-url",
+                "sqlite:///{tmp}/no.db",
+            ],
+            "no INPUT given, and no database at",
+        ),
         (["portfolio", "{good}", "--as-of", "2025-06-30", "--out", "{out}"], "lacks columns"),
     ],
 )
@@ -317,3 +348,180 @@ def stored_appraisal(world: World, appraisal_id: str) -> StoredAppraisal:
             return get_appraisal(session, appraisal_id)
     finally:
         engine.dispose()
+
+
+# -- the eligibility certificate of registered patents ---------------------------------------------
+
+VERDICTS = {"zh": ("可以出质", "不能出质"), "en": ("Eligible", "Not eligible")}
+KIND = {"zh": "发明", "en": "Invention"}
+PAGES = {"zh": 1, "en": 2}  # the English notes run onto a second page
+LOAN = ["--amount", "500000", "--term-months", "24", "--as-of", AS_OF.isoformat()]
+
+
+@pytest.fixture
+def free_patent(client: TestClient, own_world: World) -> str:
+    """A second patent of enterprise A, appraised and in no pledge (the first is pledged)."""
+    enterprise = next(p for p in PARTIES if p.party_id == "ent-a")
+    patent = cn_number(601870)
+    body = patent_body(patent, enterprise)
+    made = client.post("/v1/patents", json=body, headers=own_world.headers("ent-a"))
+    assert made.status_code == 201, made.text
+    appraisal = {
+        "patent_number": patent,
+        "base_date": AS_OF.isoformat(),
+        "financials": {"revenue": money("60000000"), "royalty_rate": "0.04"},
+    }
+    made = client.post("/v1/appraisals", json=appraisal, headers=own_world.headers("bank-a"))
+    assert made.status_code == 201, made.text
+    return patent
+
+
+def api_body(patents: list[str]) -> dict[str, Any]:
+    """The body of POST /v1/eligibility for the loan of LOAN, pledged by enterprise A."""
+    return {
+        "patents": patents,
+        "loan": {"amount": money("500000"), "term_months": 24, "lender": DEFAULT_LENDER},
+        "as_of": AS_OF.isoformat(),
+        "pledgor": "ent-a",
+    }
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_certificate_of_an_enterprises_registered_patents(
+    tmp_path: Path, client: TestClient, own_world: World, free_patent: str, lang: str
+) -> None:
+    pledged = own_world.records["a"]["patent"]
+    out = tmp_path / f"certificate-{lang}.pdf"
+    result = invoke(
+        "eligibility",
+        "--database-url",
+        own_world.url,
+        "--enterprise",
+        "ent-a",
+        *LOAN,
+        "--lang",
+        lang,
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "eligibility certificate: not eligible (pdf)" in result.output
+    checked = client.post(
+        "/v1/eligibility",
+        json=api_body([pledged, free_patent]),
+        headers=own_world.headers("bank-a"),
+    ).json()
+    assert [p["eligible"] for p in checked["patents"]] == [False, True]
+    assert page_count(out) == PAGES[lang]
+    text, f = pdf_text(out), Formatter(Language(lang))
+    yes, no = VERDICTS[lang]
+    for row, verdict in zip(checked["patents"], (no, yes), strict=True):
+        cells = text.split(row["patent_number"], 1)[1]  # its row of the patents table
+        kind = squeeze(f"一种示例装置 {KIND[lang]} {verdict}")
+        assert cells.startswith(kind)
+        loan = f.money(Money.of(row["indicative_max_loan"]["amount"]))
+        assert re.match(rf"(CN)?¥[\d,]+\.\d\d{re.escape(loan)}", cells.removeprefix(kind))
+    reason = checked["patents"][0]["findings"][0]
+    assert reason["code"] == "ALREADY_PLEDGED"
+    assert squeeze(reason[f"message_{lang}"]) in text  # refused as the API refuses it
+    assert squeeze(reason[f"fix_{lang}"]) in text
+    total = Money.of(checked["indicative_max_loan"]["amount"])
+    assert total.amount > 0
+    assert f.money(total) in text
+    assert len(png_pages(out, tmp_path / "png")) == PAGES[lang]
+
+
+def test_the_certificate_of_registered_patents_is_the_apis(
+    tmp_path: Path, client: TestClient, own_world: World, free_patent: str
+) -> None:
+    pledged = own_world.records["a"]["patent"]
+    out = tmp_path / "certificate.html"
+    result = invoke(
+        "eligibility",
+        "--database-url",
+        own_world.url,
+        "--patent",
+        free_patent,
+        "--patent",
+        pledged,
+        *LOAN,
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    served = client.post(
+        "/v1/eligibility/certificate?format=html",
+        json=api_body([free_patent, pledged]),
+        headers=own_world.headers("bank-a"),
+    )
+    assert served.status_code == 200, served.text
+    assert out.read_text(encoding="utf-8") == served.text
+    alone = tmp_path / "alone.html"
+    result = invoke(
+        "eligibility",
+        "--database-url",
+        own_world.url,
+        "--patent",
+        free_patent,
+        *LOAN,
+        "--out",
+        str(alone),
+        "--lang",
+        "en",
+    )
+    assert result.exit_code == 0, result.output
+    assert "eligibility certificate: eligible (html)" in result.output
+    assert "The patents can secure the proposed loan." in alone.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--patent", cn_number(601899)], f"--patent: no patent {cn_number(601899)} in the"),
+        (["--patent", "ZL2019"], "--patent 'ZL2019': 'ZL2019' is not a Chinese patent number"),
+        (["--patent", "{a}", "--patent", " {a} "], "--patent ' {a} ': given twice"),
+        (["--enterprise", "ent-zz"], "--enterprise 'ent-zz': no such party in the database"),
+        (["--enterprise", "bureau"], "--enterprise 'bureau': no patents registered to 示例市场"),
+        (["--patent", "{a}", "--patent", "{b}"], "--enterprise: required, since the patents"),
+        (["--enterprise", "ent-a", "--pledgor", "甲"], "--pledgor: for INPUT only"),
+        (["--enterprise", "ent-a", "--model", "m.json"], "--model: for INPUT only"),
+        (
+            ["{good}", "--enterprise", "ent-a"],
+            "--enterprise, --database-url: for patents registered in the",
+        ),
+        (["{good}", "--pledgor", "甲"], "--database-url: for patents registered in the"),
+        ([], "give INPUT (a .csv or .parquet file of patents), or --patent or --enterprise"),
+    ],
+)
+def test_registered_patents_refused_with_a_message(
+    tmp_path: Path, world: World, arguments: list[str], message: str
+) -> None:
+    values = {
+        "a": world.records["a"]["patent"],
+        "b": world.records["b"]["patent"],
+        "good": str(patents_csv(tmp_path / "good.csv")),
+    }
+    out = tmp_path / "r.html"
+    given = [a.format(**values) for a in arguments]
+    result = invoke("eligibility", *given, "--database-url", world.url, *LOAN, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert message.format(**values) in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_the_database_of_the_settings_is_read(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = f"sqlite:///{tmp_path / 'no.db'}"
+    monkeypatch.setenv("PATENTVAL_DATABASE_URL", missing)
+    out = tmp_path / "r.html"
+    result = invoke("eligibility", "--enterprise", "ent-a", *LOAN, "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"no INPUT given, and no database at {missing}" in result.output
+    assert not (tmp_path / "no.db").exists()
+    monkeypatch.setenv("PATENTVAL_DATABASE_URL", world.url)
+    result = invoke("eligibility", "--enterprise", "ent-a", *LOAN, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert world.records["a"]["patent"] in out.read_text(encoding="utf-8")
