@@ -19,7 +19,7 @@ from api.routes import financing, oversight, patents, reports, valuations
 from api.security import KeyVerifier
 from api.services.batch import too_large
 from api.settings import Settings
-from storage.database import make_engine, ping
+from storage.database import make_engine, ping, read_only
 from storage.migrate import open_database
 from valuation import ENGINE_VERSION
 
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.engine = open_database(settings.database_url)
         else:
             app.state.engine = make_engine(settings.database_url)
+        app.state.reader = read_only(app.state.engine)
         yield
         app.state.engine.dispose()
 

@@ -3,7 +3,7 @@ the calling principal and the roles an operation admits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -17,18 +17,25 @@ from api.settings import Settings
 from models.enums import Role
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
+    return engine
+
+
+async def _reader(request: Request) -> Engine:
+    engine: Engine = request.app.state.reader
     return engine
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 EngineDep = Annotated[Engine, Depends(_engine)]
+ReaderDep = Annotated[Engine, Depends(_reader)]
+"""The engine for transactions that only read (:func:`storage.database.read_only`)."""
 
 
 def _session(engine: EngineDep) -> Iterator[Session]:
@@ -43,7 +50,16 @@ def _session(engine: EngineDep) -> Iterator[Session]:
             raise
 
 
+def _read_session(engine: ReaderDep) -> Iterator[Session]:
+    """A session for a request that only reads: no write lock, a write is refused."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(_read_session, scope="function")]
+"""For the handlers that only read: on SQLite they then run beside each other and beside a
+writer instead of queueing for the write lock."""
 
 
 _BEARER = HTTPBearer(
@@ -58,23 +74,27 @@ itself is read and checked by the verifier, which words its own 401s."""
 
 def _principal(
     request: Request,
-    session: SessionDep,
+    reader: ReaderDep,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
 ) -> Principal:
+    """The caller, looked up in a read-only transaction of its own (so that a handler that
+    only reads takes no write lock for it)."""
     verifier: KeyVerifier = request.app.state.verifier
     client = None if request.client is None else request.client.host
-    return verifier.principal(session, request.headers.get("authorization"), client)
+    with Session(reader) as session:
+        return verifier.principal(session, request.headers.get("authorization"), client)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
-def allow(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only ``roles`` (403 for the others)."""
+def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting only ``roles`` (403 for the others); async, as it neither reads
+    nor waits, so that it runs on the event loop instead of in a worker thread."""
     admitted = frozenset(roles)
     names = ", ".join(r.value for r in roles)
 
-    def check(principal: CurrentPrincipal) -> Principal:
+    async def check(principal: CurrentPrincipal) -> Principal:
         if principal.role not in admitted:
             raise forbidden(f"a {principal.role.value} key may not do this (only: {names})")
         return principal

@@ -1,9 +1,13 @@
 """Database engines and transactions: SQLite (a file, WAL journal) by default, PostgreSQL by URL.
 
-Every SQLite transaction begins with ``BEGIN IMMEDIATE``: it takes the write lock up front, so
-two writers never both read a balance and then both write (the second waits, up to the busy
-timeout, and then reads what the first committed). PostgreSQL transactions run at READ
-COMMITTED; the repositories lock the rows they change with ``SELECT … FOR UPDATE``.
+Every SQLite transaction that may write begins with ``BEGIN IMMEDIATE``: it takes the write
+lock up front, so two writers never both read a balance and then both write (the second waits,
+up to the busy timeout, and then reads what the first committed). PostgreSQL transactions run
+at READ COMMITTED; the repositories lock the rows they change with ``SELECT … FOR UPDATE``.
+
+A transaction on a :func:`read_only` engine takes no write lock: on SQLite it is a deferred
+``BEGIN`` under ``PRAGMA query_only`` (readers then run side by side, and beside a writer, on
+the WAL snapshot), on PostgreSQL a ``READ ONLY`` transaction. Either refuses a write.
 """
 
 from __future__ import annotations
@@ -19,13 +23,22 @@ from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
+_READ_ONLY = "patentval_read_only"
+
 
 def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; a SQLite file gets its folder, WAL, foreign keys, a busy timeout
     and ``BEGIN IMMEDIATE`` transactions. ``options`` go to :func:`sqlalchemy.create_engine`."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
+        engine = create_engine(url, pool_pre_ping=True, **options)
+
+        @event.listens_for(engine, "begin")
+        def _postgres_read_only(connection: Connection) -> None:
+            if connection.get_execution_options().get(_READ_ONLY):
+                connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
@@ -42,11 +55,21 @@ def make_engine(url: str, **options: Any) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        """Take the write lock as the transaction begins."""
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    def _begin(connection: Connection) -> None:
+        """Take the write lock as the transaction begins, unless it only reads."""
+        reads_only = bool(connection.get_execution_options().get(_READ_ONLY))
+        if connection.info.get(_READ_ONLY) != reads_only:  # the pragma stays with the connection
+            connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if reads_only else 'OFF'}")
+            connection.info[_READ_ONLY] = reads_only
+        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+def read_only(engine: Engine) -> Engine:
+    """``engine`` (the same pool) for transactions that only read: no write lock is taken,
+    and a write is refused."""
+    return engine.execution_options(**{_READ_ONLY: True})
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Bank, Borrowing, IdempotencyKey, SessionDep
+from api.deps import Bank, Borrowing, IdempotencyKey, ReadSessionDep, SessionDep
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.financing import (
@@ -51,14 +51,14 @@ def create_pledge(
 
 
 @router.get("/pledges/{pledge_id}")
-def get_pledge(pledge_id: PledgeId, session: SessionDep, caller: Borrowing) -> PledgeRead:
+def get_pledge(pledge_id: PledgeId, session: ReadSessionDep, caller: Borrowing) -> PledgeRead:
     """A pledge the caller is a party to."""
     return pledges.read_pledge(session, caller, pledge_id)
 
 
 @router.get("/pledges")
 def list_pledges(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     status: PledgeStatus | None = None,
     patent: Annotated[str | None, Query(max_length=60)] = None,
@@ -106,14 +106,14 @@ def create_loan(
 
 
 @router.get("/loans/{loan_id}")
-def get_loan(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> LoanRead:
+def get_loan(loan_id: LoanId, session: ReadSessionDep, caller: Borrowing) -> LoanRead:
     """A loan the caller is a party to."""
     return loans.read_loan(session, caller, loan_id)
 
 
 @router.get("/loans")
 def list_loans(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     status: LoanStatus | None = None,
     pledge_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -169,7 +169,9 @@ def repay(
 
 
 @router.get("/loans/{loan_id}/repayments")
-def list_repayments(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> list[RepaymentRead]:
+def list_repayments(
+    loan_id: LoanId, session: ReadSessionDep, caller: Borrowing
+) -> list[RepaymentRead]:
     """The loan's repayments, in the order they were paid."""
     return loans.repayments(session, caller, loan_id)
 
@@ -184,13 +186,13 @@ def accrue_interest(
 
 @router.get("/loans/{loan_id}/schedule")
 def get_schedule(
-    loan_id: LoanId, session: SessionDep, caller: Borrowing, start: date | None = None
+    loan_id: LoanId, session: ReadSessionDep, caller: Borrowing, start: date | None = None
 ) -> ScheduleRead:
     """The loan's repayment schedule (from its disbursement, or ``start``)."""
     return loans.schedule(session, caller, loan_id, start)
 
 
 @router.get("/loans/{loan_id}/position")
-def get_position(loan_id: LoanId, session: SessionDep, caller: Borrowing) -> PositionRead:
+def get_position(loan_id: LoanId, session: ReadSessionDep, caller: Borrowing) -> PositionRead:
     """What the loan owes now, from its journal."""
     return loans.position(session, caller, loan_id)

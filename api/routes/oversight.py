@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Admin, Borrowing, CurrentPrincipal, Regulator, SessionDep
+from api.deps import Admin, Borrowing, CurrentPrincipal, ReadSessionDep, Regulator, SessionDep
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.oversight import (
@@ -32,21 +32,21 @@ AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
 
 @router.get("/monitoring/loans/{loan_id}", tags=["monitoring"])
 def collateral(
-    loan_id: LoanId, as_of: AsOf, session: SessionDep, caller: Borrowing
+    loan_id: LoanId, as_of: AsOf, session: ReadSessionDep, caller: Borrowing
 ) -> CollateralRead:
     """A loan's LTV status: outstanding against collateral value × limit."""
     return oversight.collateral(session, caller, loan_id, as_of)
 
 
 @router.get("/monitoring/shortfalls", tags=["monitoring"])
-def shortfalls(as_of: AsOf, session: SessionDep, caller: Borrowing) -> list[CollateralRead]:
+def shortfalls(as_of: AsOf, session: ReadSessionDep, caller: Borrowing) -> list[CollateralRead]:
     """The caller's active loans in breach of their LTV limit, with the shortfall."""
     return oversight.shortfalls(session, caller, as_of)
 
 
 @router.get("/monitoring/alerts", tags=["monitoring"])
 def alerts(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     kind: MonitoringEvent | None = None,
     loan_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -60,7 +60,7 @@ def alerts(
 @router.get("/statistics/pledges", tags=["statistics"])
 def pledge_statistics(
     as_of: AsOf,
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Regulator,
     by: Annotated[list[Dimension] | None, Query(max_length=5)] = None,
 ) -> StatisticsRead:
@@ -76,7 +76,7 @@ def create_party(body: PartyCreate, session: SessionDep, caller: Admin) -> Party
 
 @router.get("/parties/{party_id}", tags=["admin"])
 def get_party(
-    party_id: Annotated[str, Path(max_length=64)], session: SessionDep, caller: Admin
+    party_id: Annotated[str, Path(max_length=64)], session: ReadSessionDep, caller: Admin
 ) -> PartyRead:
     """One party."""
     return oversight.read_party(session, party_id)
@@ -84,7 +84,7 @@ def get_party(
 
 @router.get("/parties", tags=["admin"])
 def list_parties(
-    session: SessionDep, caller: Admin, limit: Limit = 50, offset: Offset = 0
+    session: ReadSessionDep, caller: Admin, limit: Limit = 50, offset: Offset = 0
 ) -> PageRead[PartyRead]:
     """Every party."""
     return oversight.list_parties(session, limit=limit, offset=offset)
@@ -100,7 +100,7 @@ def issue_credential(
 
 @router.get("/credentials", tags=["admin"])
 def list_credentials(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Admin,
     party_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[CredentialRead]:
@@ -117,6 +117,6 @@ def revoke_credential(
 
 
 @router.get("/me", tags=["service"])
-def whoami(session: SessionDep, caller: CurrentPrincipal) -> WhoAmIRead:
+def whoami(session: ReadSessionDep, caller: CurrentPrincipal) -> WhoAmIRead:
     """The calling credential and its party."""
     return oversight.whoami(session, caller)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import PatentReaders, Register, SessionDep
+from api.deps import PatentReaders, ReadSessionDep, Register, SessionDep
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.patents import PatentCreate, PatentRead
@@ -32,14 +32,14 @@ def update_patent(
 
 
 @router.get("/{number}")
-def get_patent(number: Number, session: SessionDep, caller: PatentReaders) -> PatentRead:
+def get_patent(number: Number, session: ReadSessionDep, caller: PatentReaders) -> PatentRead:
     """One patent."""
     return patents.read_patent(session, caller, number)
 
 
 @router.get("")
 def list_patents(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: PatentReaders,
     patent_type: PatentType | None = None,
     legal_status: LegalStatus | None = None,

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import Borrowing, Navigators, SessionDep, StatementReaders
+from api.deps import Borrowing, Navigators, ReadSessionDep, StatementReaders
 from api.schemas.eligibility import EligibilityCreate
 from api.services import navigation, reports
 from api.services.reports import Document, NavigationFormat, ReportFormat
@@ -48,7 +48,7 @@ def sent(found: Document) -> Response:
 @router.get("/appraisals/{appraisal_id}/report", response_class=Response, responses=REPORT)
 def appraisal_report(
     appraisal_id: Annotated[str, Path(max_length=64)],
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Format = ReportFormat.PDF,
@@ -61,7 +61,7 @@ def appraisal_report(
 @router.post("/eligibility/certificate", response_class=Response, responses=REPORT)
 def eligibility_certificate(
     body: EligibilityCreate,
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Format = ReportFormat.PDF,
@@ -73,7 +73,7 @@ def eligibility_certificate(
 @router.get("/statistics/pledges/statement", response_class=Response, responses=REPORT)
 def pledge_statement(
     as_of: AsOf,
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: StatementReaders,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Format = ReportFormat.PDF,
@@ -85,7 +85,7 @@ def pledge_statement(
 
 @router.get("/navigation")
 def navigation_figures(
-    as_of: AsOf, session: SessionDep, caller: Navigators, lender: Lender = DEFAULT_LENDER
+    as_of: AsOf, session: ReadSessionDep, caller: Navigators, lender: Lender = DEFAULT_LENDER
 ) -> dict[str, Any]:
     """Every patent navigation figure of the database's patents and pledges as of a day
     (regulator, admin): flows, grant rates, top applicants, high-value patents, pledge
@@ -96,7 +96,7 @@ def navigation_figures(
 @router.get("/navigation/report", response_class=Response, responses=NAVIGATION_FILES)
 def navigation_report(
     as_of: AsOf,
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Navigators,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Annotated[

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import Borrowing, IdempotencyKey, SessionDep, SettingsDep, Valuers
+from api.deps import Borrowing, IdempotencyKey, ReadSessionDep, SessionDep, SettingsDep, Valuers
 from api.errors import ErrorBody
 from api.routes.common import Limit, Offset
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
@@ -32,7 +32,7 @@ def request_appraisal(
 
 @router.get("/appraisals/{appraisal_id}")
 def get_appraisal(
-    appraisal_id: AppraisalId, session: SessionDep, caller: Borrowing
+    appraisal_id: AppraisalId, session: ReadSessionDep, caller: Borrowing
 ) -> AppraisalRead:
     """An appraisal the caller asked for."""
     return valuations.read_appraisal(session, caller, appraisal_id)
@@ -40,7 +40,7 @@ def get_appraisal(
 
 @router.get("/appraisals")
 def list_appraisals(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: Borrowing,
     patent: Annotated[str | None, Query(max_length=60)] = None,
     limit: Limit = 50,
@@ -52,7 +52,7 @@ def list_appraisals(
 
 @router.post("/eligibility")
 def check_eligibility(
-    body: EligibilityCreate, session: SessionDep, caller: Borrowing
+    body: EligibilityCreate, session: ReadSessionDep, caller: Borrowing
 ) -> EligibilityRead:
     """Pre-check one patent or a list against a proposed loan (amount, term, lender)."""
     return valuations.check_eligibility(session, caller, body)
