@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models.enums import LegalStatus, PatentType
@@ -240,13 +240,30 @@ def summarise(
 
 
 def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> list[PatentValuation]:
-    """Each patent's most recent valuation with a base date on or before ``on`` (if any)."""
+    """Each patent's most recent valuation with a base date on or before ``on`` (if any); of
+    two on one base date, the one with the greater appraisal id.
+
+    Only that row of each patent is read, and none of the stored result: a patent appraised
+    many times costs no more to look up than one appraised once."""
     wanted = [normalise_number(n) for n in numbers]
-    rows = session.execute(
-        select(ValuationRow)
-        .where(ValuationRow.patent_id.in_(wanted), ValuationRow.base_date <= on)
-        .order_by(ValuationRow.patent_id, ValuationRow.base_date, ValuationRow.appraisal_id)
-    ).scalars()
+    v = ValuationRow
+    newest_first = func.row_number().over(
+        partition_by=v.patent_id, order_by=(v.base_date.desc(), v.appraisal_id.desc())
+    )
+    ranked = (
+        select(
+            v.patent_id,
+            v.patent_type,
+            v.base_date,
+            v.value,
+            v.max_loan,
+            v.currency,
+            newest_first.label("rank"),
+        )
+        .where(v.patent_id.in_(wanted), v.base_date <= on)
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
     latest = {row.patent_id: row for row in rows}
     return [
         PatentValuation(

@@ -149,7 +149,7 @@ class ValuationRow(Base):
     __table_args__ = (
         CheckConstraint(one_of("patent_type", PatentType), name="patent_type"),
         CheckConstraint("value >= 0", name="value_not_negative"),
-        Index(None, "patent_id", "base_date"),
+        Index(None, "patent_id", "base_date", "appraisal_id"),
     )
 
     appraisal_id: Mapped[str] = mapped_column(

@@ -26,8 +26,8 @@ INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
 
 
 def test_migrations_reach_the_head_and_match_the_mappings(fresh_engine: Engine) -> None:
-    assert current_revision(fresh_engine) == head_revision() == "0004"
-    assert upgrade(fresh_engine) == "0004"  # a second run is a no-op
+    assert current_revision(fresh_engine) == head_revision() == "0005"
+    assert upgrade(fresh_engine) == "0005"  # a second run is a no-op
     with fresh_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -40,7 +40,7 @@ def test_downgrade_to_nothing_and_back(fresh_engine: Engine) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(fresh_engine).get_table_names()) == {"alembic_version"}
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0004"
+    assert current_revision(fresh_engine) == "0005"
 
 
 def test_the_live_statuses_of_the_index_are_those_of_the_code() -> None:
