@@ -29,7 +29,6 @@ from valuation.audit import AuditTrail, CitedConstant, Step, input_hash
 from valuation.constants import read_table
 from valuation.cost import CostResult, cost_approach_for_patent
 from valuation.features import FittedModel
-from valuation.frame import normalise
 from valuation.high_value import HighValueResult, classify_high_value
 from valuation.income import (
     Basis,
@@ -179,8 +178,9 @@ def income_not_applied(inputs: IncomeInputs) -> str | None:
 def _market(
     patent: Patent, financials: Financials, model: FittedModel, at: date, alive: bool
 ) -> MarketValue:
-    frame = normalise(pl.DataFrame([patent_row(patent, financials)]), at).collect()
-    row = model.value(frame, as_of=at).row(0, named=True)
+    # A validated patent needs no batch normalisation (checks and derived columns cost tens
+    # of milliseconds on one row); the model reads the row as it is, with the same figures.
+    row = model.value(pl.DataFrame([patent_row(patent, financials)]), as_of=at).row(0, named=True)
     scale = 1 if alive else 0
     return MarketValue(
         value=Money(amount=to_decimal(str(row["market_value"] * scale))),

@@ -7,11 +7,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models import Money, Patent
 from models.patent_number import check_character
 from valuation.batch import value_file, value_frame
-from valuation.engine import Financials, value_patent
+from tests.valuation.test_scoring import patents as any_patent
+from valuation.engine import Financials, patent_row, value_patent
 from valuation.reconcile import Approach
 
 BASE = date(2025, 6, 30)
@@ -150,6 +153,24 @@ def test_batch_equals_single_patent_row_by_row() -> None:
                 q.amount for q in single.reconciled_range
             )
             assert out["p10"] <= out["p50"] <= out["p90"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    st.lists(any_patent(), min_size=1, max_size=25), st.dates(date(2005, 1, 1), date(2045, 1, 1))
+)
+def test_one_patent_has_the_market_value_the_batch_gives_it(
+    patents: list[Patent], base_date: date
+) -> None:
+    """The single-patent path reads the patent's row without the batch normalisation; every
+    kind, status, IPC list, family and term adjustment gets the batch's market figures."""
+    rows = [patent_row(p, Financials()) for p in patents]
+    batch = value_frame(pl.DataFrame(rows), base_date=base_date)
+    for patent, out in zip(patents, batch.iter_rows(named=True), strict=True):
+        single = value_patent(patent, base_date=base_date).market
+        assert out["error"] is None
+        assert single is not None
+        assert out["market_value"] == single.value.amount
 
 
 def test_a_bad_row_keeps_its_error_and_the_others_are_valued() -> None:
