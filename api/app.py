@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -113,10 +114,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        threads = settings.worker_threads
+        to_thread.current_default_thread_limiter().total_tokens = threads
         if settings.migrate_on_start:
-            app.state.engine = open_database(settings.database_url)
+            app.state.engine = open_database(settings.database_url, threads)
         else:
-            app.state.engine = make_engine(settings.database_url)
+            app.state.engine = make_engine(settings.database_url, threads)
         app.state.reader = read_only(app.state.engine)
         yield
         app.state.engine.dispose()

@@ -25,12 +25,25 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 _READ_ONLY = "patentval_read_only"
 
+POSTGRES_OVERFLOW = 4
 
-def make_engine(url: str, **options: Any) -> Engine:
+
+def make_engine(url: str, connections: int | None = None, **options: Any) -> Engine:
     """An engine for ``url``; a SQLite file gets its folder, WAL, foreign keys, a busy timeout
-    and ``BEGIN IMMEDIATE`` transactions. ``options`` go to :func:`sqlalchemy.create_engine`."""
+    and ``BEGIN IMMEDIATE`` transactions. ``options`` go to :func:`sqlalchemy.create_engine`.
+
+    ``connections``: how many the pool keeps open (the pool's default when None). More may
+    open for a moment: a request keeps its connection until its response is serialised, which
+    takes a worker thread again, so a pool that made requests wait for a connection while
+    their threads are taken could leave every thread waiting. A SQLite file may open as many
+    as there are requests in flight; a PostgreSQL server up to ``OVERFLOW`` × ``connections``
+    more (its own limit is on every worker's connections together)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if connections is not None and parsed.database not in (None, "", ":memory:"):
+        overflow = -1 if sqlite else POSTGRES_OVERFLOW * connections
+        options = {"pool_size": connections, "max_overflow": overflow, **options}
+    if not sqlite:
         engine = create_engine(url, pool_pre_ping=True, **options)
 
         @event.listens_for(engine, "begin")

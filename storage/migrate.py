@@ -47,8 +47,9 @@ def upgrade(engine: Engine) -> str:
     return head_revision()
 
 
-def open_database(url: str) -> Engine:
-    """An engine for ``url`` whose schema is migrated to the head revision."""
-    engine = make_engine(url)
+def open_database(url: str, connections: int | None = None) -> Engine:
+    """An engine for ``url`` (:func:`make_engine`) whose schema is migrated to the head
+    revision."""
+    engine = make_engine(url, connections)
     upgrade(engine)
     return engine

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from models.enums import LegalStatus, PatentType
@@ -239,13 +239,9 @@ def summarise(
     )
 
 
-def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> list[PatentValuation]:
-    """Each patent's most recent valuation with a base date on or before ``on`` (if any); of
-    two on one base date, the one with the greater appraisal id.
-
-    Only that row of each patent is read, and none of the stored result: a patent appraised
-    many times costs no more to look up than one appraised once."""
-    wanted = [normalise_number(n) for n in numbers]
+def _latest_valuations_query() -> Select[Any]:
+    """Each of the patents ``:numbers`` once: its valuation with the latest base date on or
+    before ``:on`` (of two, the greater appraisal id), without the stored result."""
     v = ValuationRow
     newest_first = func.row_number().over(
         partition_by=v.patent_id, order_by=(v.base_date.desc(), v.appraisal_id.desc())
@@ -260,10 +256,26 @@ def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> lis
             v.currency,
             newest_first.label("rank"),
         )
-        .where(v.patent_id.in_(wanted), v.base_date <= on)
+        .where(
+            v.patent_id.in_(bindparam("numbers", expanding=True)), v.base_date <= bindparam("on")
+        )
         .subquery()
     )
-    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
+    return select(ranked).where(ranked.c.rank == 1)
+
+
+_LATEST_VALUATIONS = _latest_valuations_query()
+"""Built once: a subquery costs more to build than the look-up does to run."""
+
+
+def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> list[PatentValuation]:
+    """Each patent's most recent valuation with a base date on or before ``on`` (if any); of
+    two on one base date, the one with the greater appraisal id.
+
+    Only that row of each patent is read, and none of the stored result: a patent appraised
+    many times costs no more to look up than one appraised once."""
+    wanted = [normalise_number(n) for n in numbers]
+    rows = session.execute(_LATEST_VALUATIONS, {"numbers": wanted, "on": on})
     latest = {row.patent_id: row for row in rows}
     return [
         PatentValuation(
