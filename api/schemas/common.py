@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models.money import Money, minor_unit, to_decimal
+
+if TYPE_CHECKING:
+    from storage.listings import Page
 
 DecimalText = Annotated[
     str,
@@ -16,6 +20,7 @@ DecimalText = Annotated[
 ]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
 Item = TypeVar("Item")
+Record = TypeVar("Record")
 
 
 class Strict(BaseModel):
@@ -85,3 +90,11 @@ class PageRead(BaseModel, Generic[Item]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(
+        cls, page: Page[Record], item: Callable[[Record], Item], *, limit: int, offset: int
+    ) -> Self:
+        """The HTTP shape of a page of a listing, each record shaped by ``item``."""
+        items = [item(record) for record in page.items]
+        return cls(items=items, total=page.total, limit=limit, offset=offset)
