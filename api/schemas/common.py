@@ -1,4 +1,5 @@
-"""Shapes shared by the HTTP schemas: money and decimals as strings, pages of a listing."""
+"""Shapes shared by the HTTP schemas: money and decimals as strings, ids and patent numbers,
+pages of a listing."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ DecimalText = Annotated[
     Field(description='a decimal number as a string, e.g. "0.0435"; never a JSON number'),
 ]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
+RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+PartyId = Annotated[str, Field(min_length=1, max_length=64)]
+PatentNumbers = Annotated[
+    list[Annotated[str, Field(min_length=3, max_length=60)]],
+    Field(min_length=1, max_length=200),
+]
+"""One registered patent's number or up to 200 of them."""
 Item = TypeVar("Item")
 Record = TypeVar("Record")
 
