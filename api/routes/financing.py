@@ -79,22 +79,29 @@ def precheck_pledge(
     return pledges.precheck(session, caller, pledge_id, body)
 
 
+def _event_route(
+    record: str, event: PledgeEvent | LoanEvent, who: str, handler: Callable[..., Any]
+) -> None:
+    """Route ``POST /v1/<record>s/{<record>_id}/<event>`` (the event's underscores as hyphens)
+    to ``handler``, named ``<record>_<event>``, its description saying who records the event."""
+    handler.__doc__ = f"{record.capitalize()} event {event.value} (by {who})."
+    handler.__name__ = f"{record}_{event.value}"
+    path = f"/{record}s/{{{record}_id}}/{event.value.replace('_', '-')}"
+    router.post(path, name=handler.__name__)(handler)
+
+
 def _pledge_event(event: PledgeEvent) -> Callable[..., Any]:
     def handler(
         pledge_id: PledgeId, body: PledgeEventCreate, session: SessionDep, caller: Borrowing
     ) -> PledgeRead:
         return pledges.transition(session, caller, pledge_id, event, body)
 
-    who = "the pledgee" if event in pledges.PLEDGEE_EVENTS else "either party"
-    handler.__doc__ = f"Pledge event {event.value} (by {who})."
-    handler.__name__ = f"pledge_{event.value}"
     return handler
 
 
 for _event in PLEDGE_EVENTS:
-    router.post(
-        f"/pledges/{{pledge_id}}/{_event.value.replace('_', '-')}", name=f"pledge_{_event.value}"
-    )(_pledge_event(_event))
+    _who = "the pledgee" if _event in pledges.PLEDGEE_EVENTS else "either party"
+    _event_route("pledge", _event, _who, _pledge_event(_event))
 
 
 @router.post("/loans", status_code=201)
@@ -134,26 +141,19 @@ def _loan_event(event: LoanEvent) -> Callable[..., Any]:
         ) -> LoanRead:
             return loans.transition(session, caller, loan_id, event, body)
 
-        handler = by_either
-    else:
+        return by_either
 
-        def by_lender(
-            loan_id: LoanId, body: LoanEventCreate, session: SessionDep, caller: Bank
-        ) -> LoanRead:
-            return loans.transition(session, caller, loan_id, event, body)
+    def by_lender(
+        loan_id: LoanId, body: LoanEventCreate, session: SessionDep, caller: Bank
+    ) -> LoanRead:
+        return loans.transition(session, caller, loan_id, event, body)
 
-        handler = by_lender
-    who = "either party" if event in BORROWER_LOAN_EVENTS else "the lender"
-    handler.__doc__ = f"Loan event {event.value} (by {who})."
-    handler.__name__ = f"loan_{event.value}"
-    return handler
+    return by_lender
 
 
 for _loan_event_kind in LoanEvent:
-    router.post(
-        f"/loans/{{loan_id}}/{_loan_event_kind.value.replace('_', '-')}",
-        name=f"loan_{_loan_event_kind.value}",
-    )(_loan_event(_loan_event_kind))
+    _who = "either party" if _loan_event_kind in BORROWER_LOAN_EVENTS else "the lender"
+    _event_route("loan", _loan_event_kind, _who, _loan_event(_loan_event_kind))
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)

@@ -1,13 +1,18 @@
-"""Shapes shared by the HTTP schemas: money and decimals as strings, pages of a listing."""
+"""Shapes shared by the HTTP schemas: money and decimals as strings, ids and patent numbers,
+pages of a listing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from models.money import Money, minor_unit, to_decimal
+
+if TYPE_CHECKING:
+    from storage.listings import Page
 
 DecimalText = Annotated[
     str,
@@ -15,7 +20,15 @@ DecimalText = Annotated[
     Field(description='a decimal number as a string, e.g. "0.0435"; never a JSON number'),
 ]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
+RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+PartyId = Annotated[str, Field(min_length=1, max_length=64)]
+PatentNumbers = Annotated[
+    list[Annotated[str, Field(min_length=3, max_length=60)]],
+    Field(min_length=1, max_length=200),
+]
+"""One registered patent's number or up to 200 of them."""
 Item = TypeVar("Item")
+Record = TypeVar("Record")
 
 
 class Strict(BaseModel):
@@ -85,3 +98,11 @@ class PageRead(BaseModel, Generic[Item]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(
+        cls, page: Page[Record], item: Callable[[Record], Item], *, limit: int, offset: int
+    ) -> Self:
+        """The HTTP shape of a page of a listing, each record shaped by ``item``."""
+        items = [item(record) for record in page.items]
+        return cls(items=items, total=page.total, limit=limit, offset=offset)

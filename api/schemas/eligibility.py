@@ -7,12 +7,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MoneyIn, MoneyRead, Strict
+from api.schemas.common import MoneyIn, MoneyRead, PartyId, PatentNumbers, Strict
 from pledge.eligibility import EligibilityResult, PortfolioResult
 from pledge.findings import Code, Finding, Severity
 from pledge.proposal import ContractTerms, ProposedLoan, Unchecked
-
-PartyId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ContractIn(Strict):
@@ -65,10 +63,7 @@ class ProposedLoanIn(Strict):
 class EligibilityCreate(Strict):
     """Pre-check one registered patent or a list of them against a proposed loan."""
 
-    patents: Annotated[
-        list[Annotated[str, Field(min_length=3, max_length=60)]],
-        Field(min_length=1, max_length=200),
-    ]
+    patents: PatentNumbers
     loan: ProposedLoanIn
     as_of: date
     pledgor: PartyId | None = Field(

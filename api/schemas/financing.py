@@ -7,7 +7,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DecimalText, MoneyIn, MoneyRead, Strict, rate_text
+from api.schemas.common import (
+    DecimalText,
+    MoneyIn,
+    MoneyRead,
+    PartyId,
+    PatentNumbers,
+    RecordId,
+    Strict,
+    rate_text,
+)
 from api.schemas.eligibility import EligibilityRead, ProposedLoanIn
 from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod
 from models.lending import Loan, Pledge
@@ -23,18 +32,12 @@ from pledge.schedule import Schedule
 from storage.loans import LoanPosition, Repayment
 from storage.pledges import PrecheckOutcome
 
-RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-PartyId = Annotated[str, Field(min_length=1, max_length=64)]
-
 
 class PledgeCreate(Strict):
     """Draft a pledge of registered patents (a bank as pledgee, an enterprise as pledgor)."""
 
     pledge_id: RecordId | None = Field(default=None, description="Default: a new id.")
-    patents: Annotated[
-        list[Annotated[str, Field(min_length=3, max_length=60)]],
-        Field(min_length=1, max_length=200),
-    ]
+    patents: PatentNumbers
     pledgor_id: PartyId | None = Field(default=None, description="Default: the calling enterprise.")
     pledgee_id: PartyId | None = Field(default=None, description="Default: the calling bank.")
     secured_amount: MoneyIn

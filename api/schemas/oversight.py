@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MoneyRead, Strict
+from api.schemas.common import MoneyRead, PartyId, RecordId, Strict
 from models.enums import LoanStatus, PartyKind, Role
 from models.money import Money
 from models.parties import Party
@@ -92,7 +92,7 @@ class StatisticsRead(BaseModel):
 class PartyCreate(Strict):
     """A party to pledge financing."""
 
-    party_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
+    party_id: RecordId
     kind: PartyKind
     name: Annotated[str, Field(min_length=1, max_length=200)]
     credit_code: Annotated[str, Field(max_length=18)] | None = None
@@ -124,7 +124,7 @@ class PartyRead(BaseModel):
 class CredentialCreate(Strict):
     """A new API key for a party in a role."""
 
-    party_id: Annotated[str, Field(min_length=1, max_length=64)]
+    party_id: PartyId
     role: Role
     label: Annotated[str, Field(min_length=1, max_length=100)]
 

@@ -89,8 +89,7 @@ def list_loans(
         limit=limit,
         offset=offset,
     )
-    items = [LoanRead.of(loan) for loan in page.items]
-    return PageRead[LoanRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[LoanRead].of(page, LoanRead.of, limit=limit, offset=offset)
 
 
 def transition(

@@ -62,8 +62,7 @@ def alerts(
         limit=limit,
         offset=offset,
     )
-    items = [AlertRead.of(row) for row in page.items]
-    return PageRead[AlertRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[AlertRead].of(page, AlertRead.of, limit=limit, offset=offset)
 
 
 def pledge_statistics(session: Session, as_of: date, by: list[Dimension]) -> StatisticsRead:
@@ -97,8 +96,7 @@ def read_party(session: Session, party_id: str) -> PartyRead:
 def list_parties(session: Session, *, limit: int, offset: int) -> PageRead[PartyRead]:
     """Every party, by id."""
     page = listings.list_parties(session, limit=limit, offset=offset)
-    items = [PartyRead.of(p) for p in page.items]
-    return PageRead[PartyRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[PartyRead].of(page, PartyRead.of, limit=limit, offset=offset)
 
 
 def issue(session: Session, principal: Principal, body: CredentialCreate) -> IssuedCredentialRead:

@@ -81,5 +81,4 @@ def list_patents(
         limit=limit,
         offset=offset,
     )
-    items = [PatentRead.of(p) for p in page.items]
-    return PageRead[PatentRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[PatentRead].of(page, PatentRead.of, limit=limit, offset=offset)

@@ -103,8 +103,7 @@ def list_pledges(
         limit=limit,
         offset=offset,
     )
-    items = [PledgeRead.of(p) for p in page.items]
-    return PageRead[PledgeRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[PledgeRead].of(page, PledgeRead.of, limit=limit, offset=offset)
 
 
 def precheck(

@@ -85,8 +85,7 @@ def list_appraisals(
     page = appraisals.list_appraisals(
         session, requested_by=principal.party_id, patent=number, limit=limit, offset=offset
     )
-    items = [AppraisalRead.of(a) for a in page.items]
-    return PageRead[AppraisalRead](items=items, total=page.total, limit=limit, offset=offset)
+    return PageRead[AppraisalRead].of(page, AppraisalRead.of, limit=limit, offset=offset)
 
 
 @dataclass(frozen=True, slots=True)

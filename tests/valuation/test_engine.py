@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from models import Money, Patent
 from models.patent_number import check_character
-from valuation.batch import value_file, value_frame
 from tests.valuation.test_scoring import patents as any_patent
+from valuation.batch import value_file, value_frame
 from valuation.engine import Financials, patent_row, value_patent
 from valuation.reconcile import Approach
 
