@@ -15,7 +15,7 @@ test:
 
 reliability:
 	@bash scripts/setup.sh
-	@bash scripts/test.sh --no-cov -m reliability tests
+	@PATENTVAL_FUZZ=bounded bash scripts/test.sh --no-cov -m reliability tests
 
 lock:
 	rm -rf /tmp/patentval-lock && python3.11 -m venv /tmp/patentval-lock

@@ -3,10 +3,13 @@ the calling principal and the roles an operation admits."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -54,6 +57,35 @@ def _read_session(engine: ReaderDep) -> Iterator[Session]:
     """A session for a request that only reads: no write lock, a write is refused."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
+
+
+class CommittingRoute(APIRoute):
+    """A route whose sync handler commits its request's sessions itself, in its own thread,
+    as it returns.
+
+    FastAPI serialises a sync handler's result in a worker thread again, before the session
+    dependency's exit runs. Were the transaction still open then, a request would hold its
+    connection, and on SQLite the write lock, while it waited for a thread, and the threads
+    could all be waiting for that lock or a connection. Committed here, the session has let
+    both go before the response is serialised; a handler that raises is rolled back by the
+    dependency as before."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session):
+                value.commit()
+        return result
+
+    return handler
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]

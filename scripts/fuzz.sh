@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples=${1:-200}
 shift || true
-PATENTVAL_FUZZ_LONG=1 PATENTVAL_FUZZ_EXAMPLES=$examples \
+PATENTVAL_FUZZ=long PATENTVAL_FUZZ_EXAMPLES=$examples \
     .venv/bin/pytest -m reliability tests/api/test_fuzz.py -q -s "$@"

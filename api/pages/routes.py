@@ -24,7 +24,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import CommittingRoute, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.pages import forms, views
 from api.pages.web import (
@@ -57,7 +57,7 @@ from storage.errors import DomainError
 from storage.web_sessions import close_session, open_session
 from valuation.uncertainty import default_draws
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CommittingRoute)
 F = TypeVar("F", ReportFormat, NavigationFormat)
 T = TypeVar("T")
 AppraisalId = Annotated[str, Path(max_length=64)]

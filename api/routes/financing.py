@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Bank, Borrowing, IdempotencyKey, ReadSessionDep, SessionDep
+from api.deps import Bank, Borrowing, CommittingRoute, IdempotencyKey, ReadSessionDep, SessionDep
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.financing import (
@@ -32,7 +32,7 @@ from api.services import loans, pledges
 from models.enums import LoanStatus, PledgeStatus
 from pledge.lifecycle import LoanEvent, PledgeEvent
 
-router = APIRouter(prefix="/v1", tags=["financing"])
+router = APIRouter(prefix="/v1", tags=["financing"], route_class=CommittingRoute)
 PledgeId = Annotated[str, Path(max_length=64)]
 LoanId = Annotated[str, Path(max_length=64)]
 PLEDGE_EVENTS = tuple(

@@ -7,7 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import Admin, Borrowing, CurrentPrincipal, ReadSessionDep, Regulator, SessionDep
+from api.deps import (
+    Admin,
+    Borrowing,
+    CommittingRoute,
+    CurrentPrincipal,
+    ReadSessionDep,
+    Regulator,
+    SessionDep,
+)
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.oversight import (
@@ -25,7 +33,7 @@ from api.services import oversight
 from pledge.monitoring import MonitoringEvent
 from pledge.statistics import Dimension
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", route_class=CommittingRoute)
 LoanId = Annotated[str, Path(max_length=64)]
 AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
 

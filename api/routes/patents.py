@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import PatentReaders, ReadSessionDep, Register, SessionDep
+from api.deps import CommittingRoute, PatentReaders, ReadSessionDep, Register, SessionDep
 from api.routes.common import Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.patents import PatentCreate, PatentRead
 from api.services import patents
 from models.enums import LegalStatus, PatentType
 
-router = APIRouter(prefix="/v1/patents", tags=["patents"])
+router = APIRouter(prefix="/v1/patents", tags=["patents"], route_class=CommittingRoute)
 Number = Annotated[str, Path(max_length=60, examples=["ZL201710601862.3"])]
 
 

@@ -9,14 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from api.deps import Borrowing, Navigators, ReadSessionDep, StatementReaders
+from api.deps import Borrowing, CommittingRoute, Navigators, ReadSessionDep, StatementReaders
 from api.schemas.eligibility import EligibilityCreate
 from api.services import navigation, reports
 from api.services.reports import Document, NavigationFormat, ReportFormat
 from pledge.policy import DEFAULT_LENDER
 from reports.i18n import DEFAULT_LANGUAGE, Language
 
-router = APIRouter(prefix="/v1", tags=["reports"])
+router = APIRouter(prefix="/v1", tags=["reports"], route_class=CommittingRoute)
 Lang = Annotated[Language, Query(description="Language of the report: zh (default) or en.")]
 Format = Annotated[ReportFormat, Query(alias="format", description="html or pdf (default).")]
 AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]

@@ -10,7 +10,15 @@ from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import Borrowing, IdempotencyKey, ReadSessionDep, SessionDep, SettingsDep, Valuers
+from api.deps import (
+    Borrowing,
+    CommittingRoute,
+    IdempotencyKey,
+    ReadSessionDep,
+    SessionDep,
+    SettingsDep,
+    Valuers,
+)
 from api.errors import ErrorBody
 from api.routes.common import Limit, Offset
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
@@ -18,7 +26,7 @@ from api.schemas.common import PageRead
 from api.schemas.eligibility import EligibilityCreate, EligibilityRead
 from api.services import batch, valuations
 
-router = APIRouter(prefix="/v1", tags=["valuation"])
+router = APIRouter(prefix="/v1", tags=["valuation"], route_class=CommittingRoute)
 AppraisalId = Annotated[str, Path(max_length=64)]
 
 

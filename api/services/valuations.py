@@ -40,6 +40,9 @@ def request_appraisal(
 
     def work(storage_key: str | None) -> AppraisalRead:
         patent = get_patents(session, [number])[0]
+        # Nothing is written yet: end the reads' transaction, and on SQLite its write lock, so
+        # that other requests write while this one values (the patents are never deleted).
+        session.commit()
         with domain_errors():
             inputs = appraisals.AppraisalInputs(
                 patent=patent,

@@ -12,11 +12,15 @@ coverage cases would all be the same 403), or, in the long run, as every such ro
 answer must be no 5xx, have a documented status code and content type, and match the documented
 schema of its status (headers included).
 
-The bounded run here (``PATENTVAL_FUZZ_EXAMPLES`` generated requests per operation, 4 by
-default, derandomised, so a CI run is repeatable; two unexpected methods per path) takes about a
-minute on this project's busy 2-core machine; ``scripts/fuzz.sh`` runs the long one
-(``PATENTVAL_FUZZ_LONG=1``: more examples, every coverage case as every allowed role, every
-unexpected method; see the README's Reliability section).
+Three runs, by ``PATENTVAL_FUZZ`` (every one derandomised, so that a run is repeatable):
+
+- ``quick`` (the default, in ``make test`` and CI): generated requests only, 2 per operation,
+  each as every role;
+- ``bounded`` (``make reliability``, marked ``reliability``): ``PATENTVAL_FUZZ_EXAMPLES``
+  generated requests per operation (4 by default), the coverage cases, two unexpected methods
+  per path; about a minute on this project's busy 2-core machine;
+- ``long`` (``scripts/fuzz.sh``): more examples, every coverage case as every allowed role,
+  every unexpected method (see the README's Reliability section).
 """
 
 from __future__ import annotations
@@ -37,10 +41,13 @@ from api.settings import Settings
 from tests.api.routes_spec import cases, path_values
 from tests.api.world import World, copy_world
 
-pytestmark = pytest.mark.reliability
-
-EXAMPLES = int(os.environ.get("PATENTVAL_FUZZ_EXAMPLES", "4"))
-LONG = os.environ.get("PATENTVAL_FUZZ_LONG", "0") == "1"
+RUN = os.environ.get("PATENTVAL_FUZZ", "quick")
+if RUN not in ("quick", "bounded", "long"):
+    raise ValueError(f"PATENTVAL_FUZZ={RUN!r}: not one of quick, bounded, long")
+pytestmark = [] if RUN == "quick" else [pytest.mark.reliability]
+QUICK = RUN == "quick"
+EXAMPLES = 2 if QUICK else int(os.environ.get("PATENTVAL_FUZZ_EXAMPLES", "4"))
+LONG = RUN == "long"
 """The long run: each coverage case as every role allowed the operation, not only the first,
 and every unexpected method on every path (the bounded run tries two)."""
 ROLES = ("bank", "enterprise", "admin", "regulator")
@@ -72,7 +79,7 @@ CONFIG = schemathesis.Config.from_dict(
         "generation": {"mode": "all", "deterministic": True, "max-examples": EXAMPLES},
         "phases": {
             "coverage": {
-                "enabled": True,
+                "enabled": not QUICK,
                 **({} if LONG else {"unexpected-methods": ["delete", "patch"]}),
             }
         },
