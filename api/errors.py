@@ -18,11 +18,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storage.database import LOCKED
 from storage.errors import DomainError, ErrorKind
 
 log = logging.getLogger("patentval.api")
+
+BUSY_RETRY_SECONDS = 1
+"""What a 503 for a busy database tells the client to wait (Retry-After)."""
 
 STATUS_OF_KIND = {
     ErrorKind.INVALID: 422,
@@ -130,6 +136,27 @@ async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(error.status_code, code, message, None, error.headers)
 
 
+def _busy(error: Exception) -> bool:
+    """Whether ``error`` says the database is too busy to answer now: SQLite's write lock, or
+    no pooled connection, not taken within its timeout."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    return isinstance(error, OperationalError) and LOCKED in str(error.orig)
+
+
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    if not _busy(error):
+        return await _unexpected(request, error)
+    log.warning("database busy: %s", error)
+    return error_response(
+        503,
+        "BUSY",
+        "the database is busy; try again shortly",
+        None,
+        {"Retry-After": str(BUSY_RETRY_SECONDS)},
+    )
+
+
 async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=error)
     return error_response(500, "INTERNAL", "the service failed; the failure is logged")
@@ -141,6 +168,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(PoolTimeoutError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -159,5 +188,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "too many failed authentications from this client or for this key; `Retry-After` "
         "says when to try again"
     ),
+    503: _described("the database is busy (overload); `Retry-After` says when to try again"),
 }
 """The error responses every /v1 operation documents."""

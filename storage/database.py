@@ -12,6 +12,8 @@ the WAL snapshot), on PostgreSQL a ``READ ONLY`` transaction. Either refuses a w
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,11 +21,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 _READ_ONLY = "patentval_read_only"
+_WRITING = "patentval_writing"
+LOCKED = "database is locked"
 
 POSTGRES_OVERFLOW = 4
 
@@ -36,8 +41,8 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
     open for a moment: a request keeps its connection until its response is serialised, which
     takes a worker thread again, so a pool that made requests wait for a connection while
     their threads are taken could leave every thread waiting. A SQLite file may open as many
-    as there are requests in flight; a PostgreSQL server up to ``OVERFLOW`` × ``connections``
-    more (its own limit is on every worker's connections together)."""
+    as there are requests in flight; a PostgreSQL server up to ``POSTGRES_OVERFLOW`` ×
+    ``connections`` more (its own limit is on every worker's connections together)."""
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     if connections is not None and parsed.database not in (None, "", ":memory:"):
@@ -67,6 +72,11 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # The writers of this process queue here, in turn, for SQLite's write lock: SQLite's own
+    # busy wait sleeps in growing steps (up to 100 ms), and a dozen threads of one worker
+    # retrying the lock so left it idle most of the time.
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         """Take the write lock as the transaction begins, unless it only reads."""
@@ -74,7 +84,23 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
         if connection.info.get(_READ_ONLY) != reads_only:  # the pragma stays with the connection
             connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if reads_only else 'OFF'}")
             connection.info[_READ_ONLY] = reads_only
-        connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+        if reads_only:
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(LOCKED))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        connection.info[_WRITING] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _end(connection: Connection) -> None:
+        if connection.info.pop(_WRITING, False):
+            writers.release()
 
     return engine
 
@@ -86,6 +112,14 @@ def read_only(engine: Engine) -> Engine:
 
 
 @contextmanager
+def reading(session: Session) -> Iterator[Session]:
+    """A read-only session (:func:`read_only`) on ``session``'s engine, closed when the block
+    ends: for the reads of a request that writes later, so that they take no write lock."""
+    with Session(read_only(session.get_bind().engine), expire_on_commit=False) as reader:
+        yield reader
+
+
+@contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session in one transaction: committed when the block ends, rolled back on an error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -94,6 +128,6 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def ping(engine: Engine) -> str:
     """Run a trivial query; return the database's dialect name when it answers."""
-    with engine.connect() as connection:
+    with read_only(engine).connect() as connection:
         connection.execute(text("SELECT 1"))
     return engine.dialect.name

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy.orm import Session, aliased
 
 from models.enums import LegalStatus, PatentType
 from models.lending import AppraisalSummary
@@ -68,10 +69,13 @@ def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
     return patent
 
 
+_PATENTS = select(PatentRow).where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
+
+
 def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
     """The patents ``numbers`` in the order given; :class:`NotFoundError` for a missing one."""
     wanted = [normalise_number(n) for n in numbers]
-    rows = session.execute(select(PatentRow).where(PatentRow.patent_id.in_(wanted))).scalars()
+    rows = session.execute(_PATENTS, {"numbers": wanted}).scalars()
     found = {row.patent_id: Patent.model_validate(row.record) for row in rows}
     for number in wanted:
         if number not in found:
@@ -239,29 +243,26 @@ def summarise(
     )
 
 
-def _latest_valuations_query() -> Select[Any]:
+def _latest_valuations_query() -> Select[str, str, date, Decimal, Decimal | None, str]:
     """Each of the patents ``:numbers`` once: its valuation with the latest base date on or
-    before ``:on`` (of two, the greater appraisal id), without the stored result."""
-    v = ValuationRow
-    newest_first = func.row_number().over(
-        partition_by=v.patent_id, order_by=(v.base_date.desc(), v.appraisal_id.desc())
+    before ``:on`` (of two, the greater appraisal id), without the stored result.
+
+    Driven by the patents: for each, one descent of the index (patent, base date, appraisal)
+    finds the latest appraisal id, and the primary key its row, however many there are."""
+    v, earlier = ValuationRow, aliased(ValuationRow)
+    newest = (
+        select(earlier.appraisal_id)
+        .where(earlier.patent_id == PatentRow.patent_id, earlier.base_date <= bindparam("on"))
+        .order_by(earlier.base_date.desc(), earlier.appraisal_id.desc())
+        .limit(1)
+        .scalar_subquery()
     )
-    ranked = (
-        select(
-            v.patent_id,
-            v.patent_type,
-            v.base_date,
-            v.value,
-            v.max_loan,
-            v.currency,
-            newest_first.label("rank"),
-        )
-        .where(
-            v.patent_id.in_(bindparam("numbers", expanding=True)), v.base_date <= bindparam("on")
-        )
-        .subquery()
+    return (
+        select(v.patent_id, v.patent_type, v.base_date, v.value, v.max_loan, v.currency)
+        .select_from(PatentRow)
+        .join(v, (v.patent_id == PatentRow.patent_id) & (v.appraisal_id == newest))
+        .where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
     )
-    return select(ranked).where(ranked.c.rank == 1)
 
 
 _LATEST_VALUATIONS = _latest_valuations_query()

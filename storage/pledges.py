@@ -88,14 +88,17 @@ def get_pledge(session: Session, pledge_id: str) -> Pledge:
     return _pledge(row, _patents_of(session, pledge_id))
 
 
+_LIVE = select(PledgedPatentRow.patent_id, PledgedPatentRow.pledge_id).where(
+    PledgedPatentRow.pledge_status.in_([s.value for s in LIVE_PLEDGE_STATUSES])
+)
+_LIVE_OF = _LIVE.where(PledgedPatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
+
+
 def live_pledges(session: Session, numbers: Iterable[str] | None = None) -> dict[str, str]:
     """Patent number → the live pledge holding it (of ``numbers``, or of every patent)."""
-    query = select(PledgedPatentRow.patent_id, PledgedPatentRow.pledge_id).where(
-        PledgedPatentRow.pledge_status.in_([s.value for s in LIVE_PLEDGE_STATUSES])
-    )
-    if numbers is not None:
-        query = query.where(PledgedPatentRow.patent_id.in_(list(numbers)))
-    return dict(session.execute(query).all())
+    if numbers is None:
+        return dict(session.execute(_LIVE).all())
+    return dict(session.execute(_LIVE_OF, {"numbers": list(numbers)}).all())
 
 
 def _refuse_held(session: Session, numbers: list[str], pledge_id: str) -> None:

@@ -22,6 +22,7 @@ from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.policy import DEFAULT_LENDER, PatentValuation
 from pledge.proposal import ProposedLoan
 from storage import appraisals
+from storage.database import reading
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party
 from storage.patents import get_patents, latest_valuations
@@ -35,14 +36,14 @@ def request_appraisal(
     """Value a registered patent with the engine and store the appraisal for the caller."""
     if (body.draws is None) != (body.seed is None):
         raise DomainError("draws", "draws and seed go together: give both, or neither")
-    number = usable_patent(session, principal, body.patent_number)
+    # Read without the write lock, and value before the writes begin: on SQLite the writers
+    # then queue only for the writes (the patents are never deleted in between).
+    with reading(session) as reader:
+        number = usable_patent(reader, principal, body.patent_number)
+        patent = get_patents(reader, [number])[0]
     request = body.model_dump(mode="json")
 
     def work(storage_key: str | None) -> AppraisalRead:
-        patent = get_patents(session, [number])[0]
-        # Nothing is written yet: end the reads' transaction, and on SQLite its write lock, so
-        # that other requests write while this one values (the patents are never deleted).
-        session.commit()
         with domain_errors():
             inputs = appraisals.AppraisalInputs(
                 patent=patent,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.idempotency import STALE_AFTER
+from storage import database
 from storage.commands import request_hash
 from storage.database import make_engine
 from storage.tables import HttpIdempotencyRow, RepaymentRow
 from tests.api.routes_spec import cases, path_values
 from tests.api.test_roles_matrix import ROLE_KEYS
-from tests.api.world import World, money
+from tests.api.world import World, client_for, money
 
 
 def _repayments(world: World) -> int:
@@ -216,3 +218,31 @@ def test_bad_input_never_yields_a_500(client: TestClient, world: World) -> None:
                 if set(error) != {"code", "message", "field"}:
                     failures.append(f"{method} {target}: not the error format: {response.text}")
     assert not failures, "\n".join(failures)
+
+
+def test_a_busy_database_answers_503_with_retry_after_and_loses_nothing(
+    own_world: World, monkeypatch: Any
+) -> None:
+    """Another writer holds SQLite's write lock past the busy timeout: the write is refused
+    with 503 and Retry-After, not a 500, and goes through once the lock is free."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.3)
+    loan = own_world.records["a"]["loan"]
+    body = {"amount": money("1000.00"), "paid_on": "2025-07-01"}
+    headers = own_world.headers("bank-a")
+    before = _repayments(own_world)
+    with client_for(own_world.url) as client:
+        holder = sqlite3.connect(own_world.url.removeprefix("sqlite:///"))
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            busy = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+            read = client.get(f"/v1/loans/{loan}", headers=headers)
+        finally:
+            holder.rollback()
+            holder.close()
+        again = client.post(f"/v1/loans/{loan}/repayments", json=body, headers=headers)
+    assert busy.status_code == 503
+    assert busy.json()["error"]["code"] == "BUSY"
+    assert busy.headers["Retry-After"] == "1"
+    assert read.status_code == 200  # a reader does not wait for the writer
+    assert again.status_code == 201
+    assert _repayments(own_world) == before + 1
