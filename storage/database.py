@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,9 +73,8 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    # The writers of this process queue here, in turn, for SQLite's write lock: SQLite's own
-    # busy wait sleeps in growing steps (up to 100 ms), and a dozen threads of one worker
-    # retrying the lock so left it idle most of the time.
+    # The writers of this process queue here, in turn, for SQLite's write lock, which one of
+    # them at a time then tries for (:func:`_begin_immediate`).
     writers = threading.Lock()
 
     @event.listens_for(engine, "begin")
@@ -87,10 +87,11 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
         if reads_only:
             connection.exec_driver_sql("BEGIN")
             return
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_SECONDS
         if not writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS):
             raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError(LOCKED))
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(connection.connection.driver_connection, deadline)
         except BaseException:
             writers.release()
             raise
@@ -103,6 +104,28 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
             writers.release()
 
     return engine
+
+
+WRITE_LOCK_POLL_SECONDS = 0.001
+
+
+def _begin_immediate(raw: Any, deadline: float) -> None:
+    """``BEGIN IMMEDIATE`` on the sqlite3 connection ``raw``, trying again every millisecond
+    while another process holds the write lock, until ``deadline``: SQLite's own busy wait
+    sleeps in growing steps (up to 100 ms) and so leaves the lock idle between two processes'
+    writers. Other statements keep the connection's busy timeout."""
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if LOCKED not in str(error) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, error) from None
+            time.sleep(WRITE_LOCK_POLL_SECONDS)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def read_only(engine: Engine) -> Engine:
