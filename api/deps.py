@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -41,9 +42,12 @@ ReaderDep = Annotated[Engine, Depends(_reader)]
 """The engine for transactions that only read (:func:`storage.database.read_only`)."""
 
 
-def _session(engine: EngineDep) -> Iterator[Session]:
+async def _session(engine: EngineDep) -> AsyncIterator[Session]:
     """A session for the request: committed when the handler returns, rolled back when it
-    fails (before the response is sent)."""
+    fails (before the response is sent).
+
+    On the event loop, not in a worker thread: a sync handler's route has committed by then
+    (:class:`CommittingRoute`), so that closing the session reads and writes nothing."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
@@ -53,22 +57,22 @@ def _session(engine: EngineDep) -> Iterator[Session]:
             raise
 
 
-def _read_session(engine: ReaderDep) -> Iterator[Session]:
+async def _read_session(engine: ReaderDep) -> AsyncIterator[Session]:
     """A session for a request that only reads: no write lock, a write is refused."""
     with Session(engine, expire_on_commit=False) as session:
         yield session
 
 
 class CommittingRoute(APIRoute):
-    """A route whose sync handler commits its request's sessions itself, in its own thread,
-    as it returns.
+    """A route whose sync handler runs in a worker thread and commits its request's sessions
+    there, as it returns; the response is then serialised on the event loop.
 
-    FastAPI serialises a sync handler's result in a worker thread again, before the session
-    dependency's exit runs. Were the transaction still open then, a request would hold its
+    Left to FastAPI, a sync handler's result is serialised in a worker thread again, before the
+    session dependency's exit runs: a request whose transaction was still open would hold its
     connection, and on SQLite the write lock, while it waited for a thread, and the threads
-    could all be waiting for that lock or a connection. Committed here, the session has let
-    both go before the response is serialised; a handler that raises is rolled back by the
-    dependency as before."""
+    could all be waiting for that lock or a connection. Here the session has let both go before
+    the response is serialised, and a request takes one thread once; a handler that raises is
+    rolled back by the dependency as before."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
@@ -76,14 +80,17 @@ class CommittingRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
 
 
-def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(endpoint)
-    def handler(*args: Any, **kwargs: Any) -> Any:
-        result = endpoint(*args, **kwargs)
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    def call_and_commit(kwargs: dict[str, Any]) -> Any:
+        result = endpoint(**kwargs)
         for value in kwargs.values():
             if isinstance(value, Session):
                 value.commit()
         return result
+
+    @functools.wraps(endpoint)
+    async def handler(**kwargs: Any) -> Any:
+        return await run_in_threadpool(call_and_commit, kwargs)
 
     return handler
 
