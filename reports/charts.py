@@ -30,6 +30,8 @@ WIDTH = 640
 SERIES_COLOURS = ("#0b5cad", "#c8553d", "#3a8d5c", "#8e6bb5", "#b8860b")
 FONT = "Noto Sans CJK SC, Noto Sans, sans-serif"
 FONT_SIZE = 11
+LABEL_GAP = 6.0
+"""The least room between two axis labels, in pixels."""
 INK, MUTED, GRID = "#1d2733", "#5b6776", "#d9dee5"
 FILL, ACCENT, WARM = "#9db8d9", "#0b5cad", "#c8553d"
 HISTOGRAM_BINS = 40
@@ -214,12 +216,17 @@ def columns(
     counts: Sequence[int] | None = None,
     legend: tuple[str, str] | None = None,
 ) -> Markup:
-    """Columns of ``amounts`` per period, with ``counts`` as a line on a right-hand axis."""
+    """Columns of ``amounts`` per period, with ``counts`` as a line on a right-hand axis.
+
+    Where the periods' labels are wider than their columns (twelve months, say), every second
+    (third, …) one is written, so that none overlaps the next."""
     height, left, right, top, bottom = 260.0, 60.0, 48.0, 30.0, 40.0
     values = [float(a) for a in amounts]
     ticks = nice_ticks(0.0, max(values, default=1.0), 4)
     y = _Scale(0.0, ticks[-1], height - bottom, top)
     slot = (WIDTH - left - right) / max(len(labels), 1)
+    widest = max((sum(map(_char_width, label)) for label in labels), default=0.0)
+    every = max(1, math.ceil((widest + LABEL_GAP) / slot))
     body = [
         f'<line x1="{left}" y1="{y(t):.1f}" x2="{WIDTH - right}" y2="{y(t):.1f}" stroke="{GRID}"/>'
         + _text(left - 6, y(t) + 4, formatter.axis_money(t), anchor="end", fill=MUTED)
@@ -231,7 +238,8 @@ def columns(
             f'<rect x="{x0 + slot * 0.18:.1f}" y="{y(value):.1f}" width="{slot * 0.64:.1f}" '
             f'height="{y(0) - y(value):.1f}" fill="{ACCENT}" fill-opacity="0.8"/>'
         )
-        body.append(_text(x0 + slot / 2, height - bottom + 16, label, fill=MUTED))
+        if index % every == 0:
+            body.append(_text(x0 + slot / 2, height - bottom + 16, label, fill=MUTED))
     if counts is not None:
         count_ticks = nice_ticks(0.0, float(max(counts, default=1)), 4, whole=True)
         yc = _Scale(0.0, count_ticks[-1], height - bottom, top)

@@ -1,5 +1,6 @@
 """The SVG charts: round ticks, escaped labels, one shape per mark, and markers where asked."""
 
+import itertools
 import re
 from decimal import Decimal
 
@@ -96,3 +97,30 @@ def test_empty_or_zero_charts_still_draw(values: list[Decimal]) -> None:
     labels = ["a"] * len(values)
     assert str(charts.bars(labels, values, formatter=FORMATTER, title="t")).startswith("<svg")
     assert str(charts.columns(labels, values, formatter=FORMATTER, title="t")).startswith("<svg")
+
+
+def _axis_labels(svg: str, labels: list[str]) -> list[tuple[float, str]]:
+    """The x position and text of each written period label."""
+    found = re.findall(r'<text x="([^"]+)" y="[^"]+"[^>]*>([^<]+)</text>', svg)
+    return [(float(x), text) for x, text in found if text in labels]
+
+
+@pytest.mark.parametrize(
+    ("labels", "written"),
+    [
+        ([f"2019-{m:02d}" for m in range(1, 13)], 6),  # twelve months: every second one
+        ([f"东部沿海地区合计{m:02d}" for m in range(1, 13)], 4),  # wider (CJK): every third one
+        (["2023", "2024", "2025"], 3),  # room for all
+    ],
+)
+def test_period_labels_never_overlap(labels: list[str], written: int) -> None:
+    svg = str(
+        charts.columns(
+            labels, [Decimal(i + 1) for i in range(len(labels))], formatter=FORMATTER, title="t"
+        )
+    )
+    shown = _axis_labels(svg, labels)
+    assert [text for _, text in shown] == labels[:: len(labels) // written][:written]
+    widest = max(sum(map(charts._char_width, label)) for label in labels)
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(shown)]
+    assert all(gap >= widest + charts.LABEL_GAP for gap in gaps)
