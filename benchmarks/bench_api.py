@@ -2,8 +2,7 @@
 keep-alive HTTP/1.1 connections on one event loop.
 
 The generator writes prepared requests and reads each answer's status and body, nothing more,
-so that on a small machine it leaves the cores to the server (a full HTTP client library spends
-more CPU per request than the eligibility check itself).
+so that on a small machine it leaves as much of the cores as it can to the server.
 
 Scenarios, each against ``--workers`` workers:
 - single-patent appraisal without PDF (target p95 < 50 ms at 50 clients): closed loop (each
