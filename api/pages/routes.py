@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, TypeVar
 from urllib.parse import quote
@@ -292,10 +292,8 @@ def regulator(request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "regulator.html", language, user=user, form=form, statement=statement)
 
 
-@router.get("/regulator/statement")
-def regulator_statement(request: Request, session: SessionDep) -> Response:
-    """The statement of the dashboard's day, PDF (``?format=html`` for HTML)."""
-    user = require(request, session, Role.REGULATOR)
+def _download_day(request: Request) -> date:
+    """The ``as_of`` day of a download (today when not given); 422 when it is not a date."""
     form = forms.Form.of(request.query_params, ("as_of",))
     as_of = form.day("as_of", default=forms.today())
     if as_of is None:
@@ -304,6 +302,14 @@ def regulator_statement(request: Request, session: SessionDep) -> Response:
             N_("%(value)s is not a date: write it as YYYY-MM-DD."),
             value=form.values["as_of"],
         )
+    return as_of
+
+
+@router.get("/regulator/statement")
+def regulator_statement(request: Request, session: SessionDep) -> Response:
+    """The statement of the dashboard's day, PDF (``?format=html`` for HTML)."""
+    user = require(request, session, Role.REGULATOR)
+    as_of = _download_day(request)
     output = _format(request, ReportFormat)
     return sent(
         reports.statement_document(session, user.principal, as_of, language_of(request), output)
@@ -330,14 +336,7 @@ def navigation(request: Request, session: SessionDep) -> HTMLResponse:
 def navigation_download(request: Request, session: SessionDep) -> Response:
     """The navigation figures: report (HTML, PDF), workbook (XLSX) or every figure (JSON)."""
     require(request, session, Role.REGULATOR, Role.ADMIN)
-    form = forms.Form.of(request.query_params, ("as_of",))
-    as_of = form.day("as_of", default=forms.today())
-    if as_of is None:
-        raise PageRefused(
-            422,
-            N_("%(value)s is not a date: write it as YYYY-MM-DD."),
-            value=form.values["as_of"],
-        )
+    as_of = _download_day(request)
     if request.query_params.get("format") == "json":
         figures = navigation_service.figures(session, as_of)
         body = json.dumps(figures, ensure_ascii=False, indent=1).encode("utf-8")
