@@ -39,11 +39,10 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
     and ``BEGIN IMMEDIATE`` transactions. ``options`` go to :func:`sqlalchemy.create_engine`.
 
     ``connections``: how many the pool keeps open (the pool's default when None). More may
-    open for a moment: a request keeps its connection until its response is serialised, which
-    takes a worker thread again, so a pool that made requests wait for a connection while
-    their threads are taken could leave every thread waiting. A SQLite file may open as many
-    as there are requests in flight; a PostgreSQL server up to ``POSTGRES_OVERFLOW`` ×
-    ``connections`` more (its own limit is on every worker's connections together)."""
+    open for a moment rather than make a request wait for one while it holds a worker thread:
+    a SQLite file as many as there are requests in flight, a PostgreSQL server up to
+    ``POSTGRES_OVERFLOW`` × ``connections`` more (its own limit is on every worker's
+    connections together)."""
     parsed = make_url(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     if connections is not None and parsed.database not in (None, "", ":memory:"):
