@@ -393,7 +393,7 @@ def _registered_certificate(
             raise fail(f"--patent: {error.reason}") from None
         if party is None:
             party = parties.get_party(session, _owning_party(patents))
-        check = registered_check(session, numbers, proposed(party.name), at)
+        check = registered_check(session, patents, proposed(party.name), at)
     return certificate_of(check, number)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from models.lending import Loan, Pledge
@@ -70,26 +70,60 @@ def patents_of(scope: Scope) -> ColumnElement[bool]:
     """SQL: the patent row is within ``scope``."""
     if scope.party_id is None:
         return PatentRow.patent_id.is_not(None)
-    if not scope.as_bank:
-        owned = select(PatentOwnerRow.patent_id).where(PatentOwnerRow.party_id == scope.party_id)
+    return _party_patents(scope.party_id, as_bank=scope.as_bank)
+
+
+def _party_patents(party: str | BindParameter[str], *, as_bank: bool) -> ColumnElement[bool]:
+    """SQL: the patent row is the party's (``party``, a value or a bound parameter)."""
+    if not as_bank:
+        owned = select(PatentOwnerRow.patent_id).where(PatentOwnerRow.party_id == party)
         return PatentRow.patent_id.in_(owned)
     pledged = (
         select(PledgedPatentRow.patent_id)
         .join(PledgeRow, PledgeRow.pledge_id == PledgedPatentRow.pledge_id)
-        .where(PledgeRow.pledgee_id == scope.party_id)
+        .where(PledgeRow.pledgee_id == party)
     )
     appraised = (
         select(ValuationRow.patent_id)
         .join(AppraisalRequestRow, AppraisalRequestRow.appraisal_id == ValuationRow.appraisal_id)
-        .where(AppraisalRequestRow.requested_by == scope.party_id)
+        .where(AppraisalRequestRow.requested_by == party)
     )
     return or_(PatentRow.patent_id.in_(pledged), PatentRow.patent_id.in_(appraised))
 
 
+def _within(query: Select[Any]) -> dict[bool | None, Select[Any]]:
+    """``query`` limited to a scope's patents, built once per kind of scope: ``None`` for
+    every patent, else ``as_bank``, with the party as the bound parameter ``party``."""
+    party: BindParameter[str] = bindparam("party")
+    return {
+        None: query,
+        False: query.where(_party_patents(party, as_bank=False)),
+        True: query.where(_party_patents(party, as_bank=True)),
+    }
+
+
+def _kind(scope: Scope) -> bool | None:
+    return None if scope.party_id is None else scope.as_bank
+
+
+_IN_SCOPE = _within(select(PatentRow.patent_id).where(PatentRow.patent_id == bindparam("number")))
+_RECORDS_IN_SCOPE = _within(
+    select(PatentRow).where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
+)
+
+
 def patent_in_scope(session: Session, number: str, scope: Scope) -> bool:
     """Whether patent ``number`` is stored and within ``scope``."""
-    query = select(PatentRow.patent_id).where(PatentRow.patent_id == number, patents_of(scope))
-    return session.execute(query).first() is not None
+    query = _IN_SCOPE[_kind(scope)]
+    return session.execute(query, {"number": number, "party": scope.party_id}).first() is not None
+
+
+def patents_in_scope(session: Session, numbers: Sequence[str], scope: Scope) -> dict[str, Patent]:
+    """The stored patents among ``numbers`` (normalised) that are within ``scope``, by number:
+    one query."""
+    query = _RECORDS_IN_SCOPE[_kind(scope)]
+    rows = session.execute(query, {"numbers": list(numbers), "party": scope.party_id}).scalars()
+    return {row.patent_id: Patent.model_validate(row.record) for row in rows}
 
 
 def owners_of(session: Session, number: str) -> set[str]:

@@ -14,11 +14,14 @@ tells nothing about records). A record of another tenant reads exactly as a miss
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from api.errors import not_found
 from api.security import Principal
 from models.enums import Role
+from models.patent import Patent
 from pledge.proposal import normalise_number
 from storage import listings
 from storage.appraisals import requester_of
@@ -48,15 +51,30 @@ def visible_patent(session: Session, principal: Principal, number: str) -> str:
     return normal
 
 
-def usable_patent(session: Session, principal: Principal, number: str) -> str:
-    """A patent the caller may appraise or pre-check: an enterprise its own; a bank any
+def _usable_scope(principal: Principal) -> Scope:
+    """Whose patents the caller may appraise or pre-check: an enterprise its own; a bank any
     registered patent (the borrower hands it the numbers; the register is public)."""
-    if principal.role is Role.BANK:
-        normal = patent_number(number)
-        if not listings.patent_in_scope(session, normal, listings.EVERYONE):
-            raise not_found("patent_number", f"no patent {number!r} in the register")
-        return normal
-    return visible_patent(session, principal, number)
+    return listings.EVERYONE if principal.role is Role.BANK else scope_of(principal)
+
+
+def usable_patent(session: Session, principal: Principal, number: str) -> str:
+    """The normalised number of a patent the caller may appraise or pre-check
+    (:func:`usable_patents`); 404 otherwise."""
+    normal = patent_number(number)
+    if not listings.patent_in_scope(session, normal, _usable_scope(principal)):
+        raise not_found("patent_number", f"no patent {number!r} in the register")
+    return normal
+
+
+def usable_patents(session: Session, principal: Principal, numbers: Sequence[str]) -> list[Patent]:
+    """The patents ``numbers`` that the caller may appraise or pre-check, in the order given,
+    read in one query; 404 naming the first that is not one."""
+    normal = [patent_number(n) for n in numbers]
+    found = listings.patents_in_scope(session, normal, _usable_scope(principal))
+    for text, number in zip(numbers, normal, strict=True):
+        if number not in found:
+            raise not_found("patent_number", f"no patent {text!r} in the register")
+    return [found[n] for n in normal]
 
 
 def visible_pledge(session: Session, principal: Principal, pledge_id: str) -> None:

@@ -15,7 +15,7 @@ from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.common import PageRead
 from api.schemas.eligibility import EligibilityCreate, EligibilityRead
 from api.security import Principal
-from api.services.tenancy import usable_patent, visible_appraisal
+from api.services.tenancy import usable_patent, usable_patents, visible_appraisal
 from models.enums import Role
 from models.patent import Patent
 from pledge.eligibility import PortfolioResult, check_portfolio
@@ -25,7 +25,7 @@ from storage import appraisals
 from storage.database import reading
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party
-from storage.patents import get_patents, latest_valuations
+from storage.patents import latest_valuations
 from storage.pledges import live_pledges
 from valuation.engine import value_patent
 
@@ -39,8 +39,7 @@ def request_appraisal(
     # Read without the write lock, and value before the writes begin: on SQLite the writers
     # then queue only for the writes (the patents are never deleted in between).
     with reading(session) as reader:
-        number = usable_patent(reader, principal, body.patent_number)
-        patent = get_patents(reader, [number])[0]
+        [patent] = usable_patents(reader, principal, [body.patent_number])
     request = body.model_dump(mode="json")
 
     def work(storage_key: str | None) -> AppraisalRead:
@@ -104,8 +103,8 @@ class PreCheck:
 def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -> PreCheck:
     """Pre-check registered patents against a proposed loan, with their stored valuations and
     the live pledges (:func:`registered_check`), for the patents the caller may use."""
-    numbers = [usable_patent(session, principal, n) for n in body.patents]
-    if len(set(numbers)) != len(numbers):
+    patents = usable_patents(session, principal, body.patents)
+    if len({p.number.patent_number for p in patents}) != len(patents):
         raise DomainError("body.patents", "a patent is listed twice")
     if principal.role is Role.ENTERPRISE:
         if body.pledgor not in (None, principal.party_id):
@@ -120,25 +119,26 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
     )
     with domain_errors():
         loan = body.loan.proposed(pledgor.name, lender)
-    return registered_check(session, numbers, loan, body.as_of)
+    return registered_check(session, patents, loan, body.as_of)
 
 
 def registered_check(
-    session: Session, numbers: Sequence[str], loan: ProposedLoan, as_of: date
+    session: Session, patents: Sequence[Patent], loan: ProposedLoan, as_of: date
 ) -> PreCheck:
-    """Pre-check the registered patents ``numbers`` (each once) against ``loan`` as of
-    ``as_of``: their latest stored valuations, and the live pledges that already hold any."""
-    patents = tuple(get_patents(session, numbers))
+    """Pre-check the registered ``patents`` (each once) against ``loan`` as of ``as_of``:
+    their latest stored valuations, and the live pledges that already hold any."""
+    held = tuple(patents)
+    numbers = [p.number.patent_number for p in held]
     valuations = tuple(latest_valuations(session, numbers, as_of))
     with domain_errors():
         result = check_portfolio(
-            patents,
+            held,
             loan,
             as_of,
             valuations=valuations,
             live_pledges=live_pledges(session, numbers),
         )
-    return PreCheck(patents, valuations, result)
+    return PreCheck(held, valuations, result)
 
 
 def check_eligibility(

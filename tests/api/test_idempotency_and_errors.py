@@ -246,3 +246,27 @@ def test_a_busy_database_answers_503_with_retry_after_and_loses_nothing(
     assert read.status_code == 200  # a reader does not wait for the writer
     assert again.status_code == 201
     assert _repayments(own_world) == before + 1
+
+
+def test_a_pre_check_list_names_the_first_patent_the_caller_may_not_use(
+    client: TestClient, world: World
+) -> None:
+    own, other = world.records["a"]["patent"], world.records["b"]["patent"]
+    loan = {"amount": money("100000"), "term_months": 12}
+
+    def check(*patents: str) -> Any:
+        body = {"patents": list(patents), "loan": loan, "as_of": "2025-06-01"}
+        return client.post("/v1/eligibility", json=body, headers=world.headers("ent-a"))
+
+    for listed, named in (([own, other], other), ([own, "CN 12"], "CN 12")):
+        refused = check(*listed)
+        assert refused.status_code == 404
+        assert refused.json()["error"]["message"] == f"no patent {named!r} in the register"
+    repeated = check(own, own.replace("ZL", "").lower())
+    assert repeated.status_code == 422
+    assert repeated.json()["error"] == {
+        "code": "INVALID",
+        "message": "a patent is listed twice",
+        "field": "body.patents",
+    }
+    assert check(own).status_code == 200
