@@ -179,8 +179,10 @@ def _market(
     patent: Patent, financials: Financials, model: FittedModel, at: date, alive: bool
 ) -> MarketValue:
     # A validated patent needs no batch normalisation (checks and derived columns cost tens
-    # of milliseconds on one row); the model reads the row as it is, with the same figures.
-    row = model.value(pl.DataFrame([patent_row(patent, financials)]), as_of=at).row(0, named=True)
+    # of milliseconds on one row); the model reads the row as it is, with the same figures,
+    # and the patent's own expiry (the batch rule's, worked out here once).
+    given = {**patent_row(patent, financials), "expiry_date": patent.expiry_date}
+    row = model.value(pl.DataFrame([given]), as_of=at).row(0, named=True)
     scale = 1 if alive else 0
     return MarketValue(
         value=Money(amount=to_decimal(str(row["market_value"] * scale))),

@@ -42,6 +42,7 @@ References
 from __future__ import annotations
 
 import json
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,60 +138,125 @@ def _text(frame: pl.DataFrame, name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String).str.strip_chars().replace("", None)
 
 
-def _expiry(frame: pl.DataFrame) -> pl.Series:
-    """Each row's expiry (:func:`valuation.frame.expiry_date`): as given, else filing date +
-    statutory term; read as is from a frame that :func:`valuation.frame.normalise` made."""
-    if _is_normalised(frame):
-        return frame.get_column("expiry_date")
-    adjustment = (
-        pl.col("term_adjustment_days").cast(pl.Int64)
-        if "term_adjustment_days" in frame.columns
-        else pl.lit(None, dtype=pl.Int64)
-    )
-    staged = frame.select(
-        _as_date(frame, "filing_date").alias("filing_date"),
-        _text(frame, "patent_type").str.to_lowercase().alias("patent_type"),
-        _text(frame, "jurisdiction")
-        .str.to_uppercase()
-        .fill_null(DEFAULT_JURISDICTION)
-        .alias("jurisdiction"),
-        _as_date(frame, "expiry_date").alias("expiry_date"),
-        adjustment.alias("term_adjustment_days"),
-    )
-    return staged.select(expiry_date()).to_series()
-
-
 def years_since(frame: pl.DataFrame, column: str, as_of: date) -> pl.Series:
     """Years from ``column`` (a date) to ``as_of``, never negative; null where the date is."""
     days = (pl.lit(as_of) - _as_date(frame, column)).dt.total_days().cast(pl.Float64)
     return frame.select((days / DAYS_PER_YEAR).clip(lower_bound=0.0).alias(column)).to_series()
 
 
-def _select(frame: pl.DataFrame, *columns: pl.Expr) -> pl.DataFrame:
-    """``frame.select(columns)`` with literals broadcast to the frame's height (lazily, so that a
-    text cleaned once serves every test on it)."""
-    query = frame.lazy().select(pl.col("__row"), *columns).drop("__row")
-    return query.collect(engine=IN_MEMORY)
+def _feature_names(group: str) -> tuple[str, ...]:
+    """The feature columns of ``group``, in design order."""
+    if group in COUNT_GROUPS:
+        return (f"log1p_{group}",)
+    if group == "ipc_sections":
+        return tuple(f"ipc_{s}" for s in IPC_SECTIONS[1:])
+    if group == "patent_type":
+        return tuple(f"type_{t}" for t in TYPE_LEVELS[1:])
+    return ("remaining_life_years",)
 
 
-def _ipc_sections(frame: pl.DataFrame, *, normalised: bool) -> pl.DataFrame:
-    """``ipc_B`` … ``ipc_H``: 1 where a code starts with the section's letter (either case, after
-    any whitespace), 0 where none does, null without IPC codes.
+def _staged(frame: pl.DataFrame, groups: Sequence[str]) -> pl.LazyFrame:
+    """The input columns of ``groups``, each cleaned once: the patent type trimmed and in lower
+    case (empty as null), the IPC codes each led by a ``;`` with the whitespace after it
+    removed (``__codes``) and, for remaining life, the expiry (``__expiry``,
+    :func:`valuation.frame.expiry_date`; as given in a frame that
+    :func:`valuation.frame.normalise` made). Nothing else of ``frame`` is read."""
+    normalised = _is_normalised(frame)
+    wanted = {column for group in groups for column in _INPUTS[group]}
+    if "remaining_life" in groups:
+        wanted.add("term_adjustment_days")  # an input of the expiry, not a feature's own
+    present = [c for c in frame.columns if c in wanted]
+    lazy = frame.lazy().with_row_index("__row").select("__row", *present)
+    staged: list[pl.Expr] = []
+    if "patent_type" in wanted and not normalised:
+        staged.append(_text(frame, "patent_type").str.to_lowercase().alias("patent_type"))
+    if "ipc_sections" in groups:
+        text = pl.col("ipc") if normalised and "ipc" in frame.columns else _text(frame, "ipc")
+        codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), text])
+        led = codes.str.replace_all(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR)
+        staged.append(led.alias("__codes"))
+    life = "remaining_life" in groups
+    # An expiry given on every row is the expiry (the rule's term would only fill the gaps).
+    given = frame.schema.get("expiry_date") == pl.Date
+    given = given and not frame.get_column("expiry_date").null_count()
+    if life and not (normalised or given):
+        adjustment = (
+            pl.col("term_adjustment_days").cast(pl.Int64)
+            if "term_adjustment_days" in frame.columns
+            else pl.lit(None, dtype=pl.Int64)
+        )
+        jurisdiction = _text(frame, "jurisdiction").str.to_uppercase()
+        staged += [
+            _as_date(frame, "filing_date").alias("filing_date"),
+            jurisdiction.fill_null(DEFAULT_JURISDICTION).alias("jurisdiction"),
+            _as_date(frame, "expiry_date").alias("expiry_date"),
+            adjustment.alias("term_adjustment_days"),
+        ]
+    lazy = lazy.with_columns(staged)
+    if life:
+        expiry = pl.col("expiry_date") if normalised or given else expiry_date()
+        lazy = lazy.with_columns(expiry.alias("__expiry"))
+    return lazy
 
-    Each code is led by a ``;`` with the whitespace after it removed, so that a section is the
-    text ``;B`` or ``;b``: one pass of a regular expression, then plain substring tests.
+
+def _features(frame: pl.DataFrame, group: str, as_of: date | None) -> list[pl.Expr]:
+    """The features of ``group`` as expressions over :func:`_staged` columns."""
+    if group in COUNT_GROUPS:
+        present = group in frame.columns
+        count = pl.col(group).cast(pl.Float64) if present else pl.lit(None, dtype=pl.Float64)
+        # A negative count is -inf (refused by _raw); a missing one stays null.
+        logged = pl.when(count < 0).then(pl.lit(-math.inf)).otherwise(count.log1p())
+        return [logged.alias(f"log1p_{group}")]
+    if group == "ipc_sections":
+        # A section is the text ";B" or ";b" in the led codes: plain substring tests.
+        return [
+            pl.col("__codes")
+            .str.contains_any([f"{_IPC_SEPARATOR}{s}", f"{_IPC_SEPARATOR}{s.lower()}"])
+            .cast(pl.Float64)
+            .alias(f"ipc_{s}")
+            for s in IPC_SECTIONS[1:]
+        ]
+    if group == "patent_type":
+        return [
+            (pl.col("patent_type") == t).cast(pl.Float64).alias(f"type_{t}")
+            for t in TYPE_LEVELS[1:]
+        ]
+    base = pl.lit(as_of, dtype=pl.Date)
+    if "as_of_date" in frame.columns:
+        base = pl.coalesce(_as_date(frame, "as_of_date"), base)
+    days = (pl.col("__expiry") - base).dt.total_days().cast(pl.Float64)
+    return [(days / DAYS_PER_YEAR).clip(lower_bound=0.0).alias("remaining_life_years")]
+
+
+def _raw(frame: pl.DataFrame, groups: Sequence[str], as_of: date | None) -> pl.DataFrame:
+    """The features of ``groups`` before imputation, in one query: float64 columns, null where
+    missing, in group order.
+
+    Raises
+    ------
+    FeatureError
+        A count is negative, a patent type unknown, or remaining life lacks a base date.
     """
-    text = pl.col("ipc") if normalised and "ipc" in frame.columns else _text(frame, "ipc")
-    codes = pl.concat_str([pl.lit(_IPC_SEPARATOR), text])
-    led = codes.str.replace_all(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR).alias("_codes")
-    sections = (
-        pl.col("_codes")
-        .str.contains_any([f"{_IPC_SEPARATOR}{s}", f"{_IPC_SEPARATOR}{s.lower()}"])
-        .cast(pl.Float64)
-        .alias(f"ipc_{s}")
-        for s in IPC_SECTIONS[1:]
-    )
-    return _select(frame, led).lazy().select(*sections).collect(engine=IN_MEMORY)
+    if "remaining_life" in groups and as_of is None:
+        given = frame.get_column("as_of_date") if "as_of_date" in frame.columns else None
+        if given is None or given.null_count():
+            raise FeatureError(
+                "remaining_life needs a base date: pass as_of= or give an 'as_of_date' column"
+            )
+    columns = [e for group in groups for e in _features(frame, group, as_of)]
+    kind = pl.col("patent_type")
+    unknown = kind.is_not_null() & ~kind.is_in(TYPE_LEVELS)
+    checks = [unknown.fill_null(False).alias("__unknown")] if "patent_type" in groups else []
+    raw = _staged(frame, groups).select("__row", *columns, *checks).collect(engine=IN_MEMORY)
+    # Read as numpy: on a frame of a few rows each polars Series operation is a query.
+    for group in groups:
+        if group in COUNT_GROUPS and np.isneginf(raw.get_column(f"log1p_{group}").to_numpy()).any():
+            raise FeatureError(f"column {group!r} has negative counts")
+    if checks and raw.get_column("__unknown").to_numpy().any():
+        staged = _staged(frame, ["patent_type"]).select(kind).collect(engine=IN_MEMORY)
+        values = set(staged.to_series().drop_nulls().to_list()) - set(TYPE_LEVELS)
+        raise FeatureError(f"column 'patent_type' has unknown values {sorted(values)}")
+    return raw.drop("__row", *(c.meta.output_name() for c in checks))
 
 
 def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:
@@ -201,41 +267,7 @@ def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> 
     FeatureError
         A count is negative, a patent type unknown, or remaining life lacks a base date.
     """
-    expiry = _expiry(frame) if group == "remaining_life" else None
-    normalised = _is_normalised(frame)
-    present = [c for c in frame.columns if c in _INPUTS[group]]
-    frame = frame.with_row_index("__row").select("__row", *present)  # nothing else is read
-    if group in COUNT_GROUPS:
-        if group not in frame.columns:
-            return pl.DataFrame(
-                {f"log1p_{group}": pl.Series([None] * frame.height, dtype=pl.Float64)}
-            )
-        counts = frame.get_column(group).cast(pl.Float64)
-        if (counts < 0).any():
-            raise FeatureError(f"column {group!r} has negative counts")
-        return pl.DataFrame({f"log1p_{group}": counts.log1p()})
-    if group == "ipc_sections":
-        return _ipc_sections(frame, normalised=normalised)
-    if group == "patent_type":
-        kind = (
-            frame.get_column("patent_type")
-            if normalised and "patent_type" in frame.columns
-            else _select(frame, _text(frame, "patent_type").str.to_lowercase()).to_series()
-        )
-        unknown = sorted(set(kind.drop_nulls().unique().to_list()) - set(TYPE_LEVELS))
-        if unknown:
-            raise FeatureError(f"column 'patent_type' has unknown values {unknown}")
-        return pl.DataFrame({f"type_{t}": (kind == t).cast(pl.Float64) for t in TYPE_LEVELS[1:]})
-    base = pl.lit(as_of, dtype=pl.Date)
-    if "as_of_date" in frame.columns:
-        base = pl.coalesce(_as_date(frame, "as_of_date"), base)
-    if _select(frame, base.alias("base")).get_column("base").null_count():
-        raise FeatureError(
-            "remaining_life needs a base date: pass as_of= or give an 'as_of_date' column"
-        )
-    days = (pl.lit(expiry) - base).dt.total_days().cast(pl.Float64)
-    years = (days / DAYS_PER_YEAR).clip(lower_bound=0.0)
-    return _select(frame, years.alias("remaining_life_years"))
+    return _raw(frame, (_check_groups([group])[0],), as_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,15 +318,16 @@ class DesignBuilder:
             )
         self.fill_: dict[str, float] = {}
         indicators: list[str] = []
+        raw = _raw(frame, groups, as_of)
         for group in groups:
-            raw = raw_features(frame, group, as_of)
-            count = raw.select(pl.any_horizontal(pl.all().is_null()).sum()).item()
+            names = _feature_names(group)
+            count = raw.select(pl.any_horizontal(pl.col(names).is_null()).sum()).item()
             if count == frame.height:
                 raise FeatureError(f"feature group {group!r}: every training row is missing")
             if count:
                 self._refuse_if_strict(group, count)
                 indicators.append(group)
-            for name in raw.columns:
+            for name in names:
                 values = raw.get_column(name).drop_nulls().to_numpy().astype(np.float64)
                 dummy = name.startswith(("ipc_", "type_"))
                 self.fill_[name] = float(np.mean(values) if dummy else np.median(values))
@@ -316,20 +349,27 @@ class DesignBuilder:
             )
 
     def _assemble(self, frame: pl.DataFrame, as_of: date | None) -> Design:
-        columns: dict[str, pl.Series] = {}
+        raw = _raw(frame, self.features, as_of)
+        values = raw.to_numpy().astype(np.float64).reshape(frame.height, raw.width)  # null: NaN
+        index = {name: i for i, name in enumerate(raw.columns)}
+        columns: dict[str, FloatArray] = {}
         imputed: dict[str, int] = {}
         for group in self.features:
-            raw = raw_features(frame, group, as_of)
-            is_missing = raw.select(pl.any_horizontal(pl.all().is_null())).to_series()
+            names = _feature_names(group)
+            block = values[:, [index[n] for n in names]]
+            is_missing = np.isnan(block).any(axis=1)
             if count := int(is_missing.sum()):
                 self._refuse_if_strict(group, count)
                 imputed[group] = count
-            for name in raw.columns:
-                columns[name] = raw.get_column(name).fill_null(self.fill_[name])
+            for j, name in enumerate(names):
+                column = block[:, j]
+                columns[name] = np.where(np.isnan(column), self.fill_[name], column).astype(
+                    np.float64
+                )
             if group in self.indicators_:
-                columns[f"{group}_missing"] = is_missing.cast(pl.Float64)
+                columns[f"{group}_missing"] = np.asarray(is_missing, dtype=np.float64)
         names = self.names_ or tuple(columns)
-        matrix = np.column_stack([columns[n].to_numpy().astype(np.float64) for n in names])
+        matrix = np.column_stack([columns[n] for n in names])
         return Design(matrix.reshape(frame.height, len(names)), names, imputed)
 
     def transform(self, frame: pl.DataFrame, as_of: date | None = None) -> Design:
