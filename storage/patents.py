@@ -83,6 +83,21 @@ def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
     return [found[n] for n in wanted]
 
 
+_REGISTERED = select(PatentRow.patent_id).where(
+    PatentRow.patent_id.in_(bindparam("numbers", expanding=True))
+)
+
+
+def require_registered(session: Session, numbers: Iterable[str]) -> None:
+    """:class:`NotFoundError` for the first of ``numbers`` not in the register (the records
+    are not read)."""
+    wanted = [normalise_number(n) for n in numbers]
+    found = set(session.execute(_REGISTERED, {"numbers": wanted}).scalars())
+    for number in wanted:
+        if number not in found:
+            raise NotFoundError("patents", f"no patent {number} in the register")
+
+
 def owned_by(session: Session, party_id: str) -> list[str]:
     """The numbers of the registered patents that name party ``party_id`` an owner, in order."""
     query = (
@@ -145,7 +160,7 @@ def save_appraisal(
     with atomic(session):
         if session.get(AppraisalRow, summary.appraisal_id) is not None:
             raise AlreadyExistsError("appraisal_id", f"appraisal {summary.appraisal_id} exists")
-        get_patents(session, listed)
+        require_registered(session, listed)
         session.add(
             AppraisalRow(
                 appraisal_id=summary.appraisal_id,

@@ -25,7 +25,7 @@ from storage import audit
 from storage.commands import execute
 from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
 from storage.parties import require_parties
-from storage.patents import get_patents, latest_valuations
+from storage.patents import get_patents, latest_valuations, require_registered
 from storage.tables import LIVE_PLEDGE_STATUSES, PledgedPatentRow, PledgeRow
 
 SUBJECT = "pledge"
@@ -128,7 +128,7 @@ def create_pledge(
         if session.get(PledgeRow, pledge.pledge_id) is not None:
             raise AlreadyExistsError("pledge_id", f"pledge {pledge.pledge_id} exists")
         require_parties(session, [pledge.pledgor_id, pledge.pledgee_id])
-        get_patents(session, numbers)
+        require_registered(session, numbers)
         _refuse_held(session, numbers, pledge.pledge_id)
         session.add(
             PledgeRow(
