@@ -21,8 +21,9 @@ from decimal import Decimal
 from typing import Annotated, TypeVar
 from urllib.parse import quote
 
-from fastapi import APIRouter, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
 
 from api.deps import CommittingRoute, SessionDep, SettingsDep
 from api.errors import ApiError
@@ -58,6 +59,16 @@ from storage.web_sessions import close_session, open_session
 from valuation.uncertainty import default_draws
 
 router = APIRouter(include_in_schema=False, route_class=CommittingRoute)
+
+
+async def _posted(request: Request) -> FormData:
+    """The posted form, read on the event loop; the handler then runs in a worker thread
+    (:class:`api.deps.CommittingRoute`), so that its reads, writes, key check, valuation or
+    PDF never hold up the loop."""
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(_posted)]
 F = TypeVar("F", ReportFormat, NavigationFormat)
 T = TypeVar("T")
 AppraisalId = Annotated[str, Path(max_length=64)]
@@ -98,9 +109,8 @@ def signin_page(request: Request) -> HTMLResponse:
 
 
 @router.post(SIGNIN_PATH, response_class=HTMLResponse)
-async def signin(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def signin(request: Request, session: SessionDep, settings: SettingsDep, data: Posted) -> Response:
     """Check the API key; start a session; go to the role's page (or the one asked for)."""
-    data = await request.form()
     check_csrf(data.get("csrf_token"), request.cookies.get(SIGNIN_COOKIE) or "")
     key = data.get("api_key")
     next_path = str(data.get("next") or "")
@@ -123,11 +133,11 @@ async def signin(request: Request, session: SessionDep, settings: SettingsDep) -
 
 
 @router.post("/signout")
-async def signout(request: Request, session: SessionDep) -> Response:
+def signout(request: Request, session: SessionDep, data: Posted) -> Response:
     """End the session."""
     user = current_user(request, session)
     if user is not None:
-        check_csrf((await request.form()).get("csrf_token"), user.csrf_token)
+        check_csrf(data.get("csrf_token"), user.csrf_token)
         close_session(session, request.cookies.get(SESSION_COOKIE, ""))
     response = redirect("/")
     response.delete_cookie(SESSION_COOKIE, path="/")
@@ -165,17 +175,16 @@ def _eligibility(
     )
 
 
-async def _eligibility_form(request: Request, user: PageUser) -> forms.Form:
-    data = await request.form()
+def _eligibility_form(data: FormData, user: PageUser) -> forms.Form:
     check_csrf(data.get("csrf_token"), user.csrf_token)
     return forms.Form.of(data, forms.ELIGIBILITY_FIELDS)
 
 
 @router.post("/enterprise/eligibility", response_class=HTMLResponse)
-async def eligibility(request: Request, session: SessionDep) -> HTMLResponse:
+def eligibility(request: Request, session: SessionDep, data: Posted) -> HTMLResponse:
     """The verdict per patent, with reasons, fixes and the indicative loan amount."""
     user = require(request, session, Role.ENTERPRISE)
-    form = await _eligibility_form(request, user)
+    form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
     found = None if given is None else views.check_eligibility(session, user, form, given)
     if found is None:
@@ -184,10 +193,10 @@ async def eligibility(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/enterprise/certificate")
-async def certificate(request: Request, session: SessionDep) -> Response:
+def certificate(request: Request, session: SessionDep, data: Posted) -> Response:
     """The eligibility certificate of the form, as a PDF."""
     user = require(request, session, Role.ENTERPRISE)
-    form = await _eligibility_form(request, user)
+    form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
     found = None if given is None else views.check_eligibility(session, user, form, given)
     if found is None or given is None or given.amount is None:
@@ -237,10 +246,9 @@ def new_appraisal(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.post("/bank/appraisals", response_class=HTMLResponse)
-async def appraise(request: Request, session: SessionDep) -> Response:
+def appraise(request: Request, session: SessionDep, data: Posted) -> Response:
     """Value the patent, store the appraisal, show it."""
     user = require(request, session, Role.BANK)
-    data = await request.form()
     check_csrf(data.get("csrf_token"), user.csrf_token)
     form = forms.Form.of(data, forms.APPRAISAL_FIELDS)
     body = forms.appraisal_body(form, draws=default_draws(), seed=default_seed())

@@ -1,13 +1,16 @@
 """The service answers its health check and home page, in process and as a real server."""
 
+import inspect
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import httpx
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -71,3 +74,26 @@ def test_patentval_serve_answers_on_its_port(tmp_path: Path) -> None:
         server.wait(timeout=10)
         if server.stdout:
             server.stdout.close()
+
+
+def test_no_handler_that_takes_a_database_session_runs_on_the_event_loop() -> None:
+    """A handler with a session is sync, so that :class:`api.deps.CommittingRoute` runs it in a
+    worker thread: its reads, writes, key checks, valuations and PDFs never hold up the loop
+    (and so every other request of the worker)."""
+    from sqlalchemy.orm import Session
+
+    from api.pages import routes as pages
+    from api.routes import financing, oversight, patents, reports, valuations
+
+    checked, on_loop = 0, []
+    for module in (patents, valuations, financing, oversight, reports, pages):
+        for route in module.router.routes:
+            assert isinstance(route, APIRoute)
+            endpoint = inspect.unwrap(route.endpoint)
+            hints = get_type_hints(endpoint, include_extras=True)
+            sessions = [n for n, hint in hints.items() if Session in get_args(hint)]
+            checked += bool(sessions)
+            if sessions and inspect.iscoroutinefunction(endpoint):
+                on_loop.append(f"{route.path} ({endpoint.__name__})")
+    assert checked > 40
+    assert on_loop == []
