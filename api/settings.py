@@ -38,10 +38,9 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=2, gt=0, le=256)
     """Threads of each worker process that run the handlers, and the database connections each
     keeps. A worker runs Python one thread at a time: two let one request's database wait
-    overlap another's work; more only make the threads contend (measured: appraisals 43–51/s
-    with 2 threads against 34–38/s with 8, SQLite and PostgreSQL alike), while queued requests
-    wait on the event loop. More help a worker whose requests mostly wait on a remote
-    database; more workers are the way to use more cores."""
+    overlap another's work; more only make the threads contend (the README's HTTP benchmark
+    has the figures), while queued requests wait on the event loop. More help a worker whose
+    requests mostly wait on a remote database; more workers are the way to use more cores."""
     session_hours: int = Field(default=8, gt=0, le=24 * 30)
     """How long a browser stays signed in to the pages."""
 

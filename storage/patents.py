@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -77,10 +77,15 @@ def get_patents(session: Session, numbers: Iterable[str]) -> list[Patent]:
     wanted = [normalise_number(n) for n in numbers]
     rows = session.execute(_PATENTS, {"numbers": wanted}).scalars()
     found = {row.patent_id: Patent.model_validate(row.record) for row in rows}
+    _refuse_missing(wanted, found)
+    return [found[n] for n in wanted]
+
+
+def _refuse_missing(wanted: Iterable[str], found: Container[str]) -> None:
+    """:class:`NotFoundError` naming the first of ``wanted`` that is not ``found``."""
     for number in wanted:
         if number not in found:
             raise NotFoundError("patents", f"no patent {number} in the register")
-    return [found[n] for n in wanted]
 
 
 _REGISTERED = select(PatentRow.patent_id).where(
@@ -92,10 +97,7 @@ def require_registered(session: Session, numbers: Iterable[str]) -> None:
     """:class:`NotFoundError` for the first of ``numbers`` not in the register (the records
     are not read)."""
     wanted = [normalise_number(n) for n in numbers]
-    found = set(session.execute(_REGISTERED, {"numbers": wanted}).scalars())
-    for number in wanted:
-        if number not in found:
-            raise NotFoundError("patents", f"no patent {number} in the register")
+    _refuse_missing(wanted, set(session.execute(_REGISTERED, {"numbers": wanted}).scalars()))
 
 
 def owned_by(session: Session, party_id: str) -> list[str]:
