@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
@@ -16,9 +17,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from api.errors import forbidden
-from api.security import KeyVerifier, Principal
+from api.security import KeyVerifier, Principal, presented_key
 from api.settings import Settings
 from models.enums import Role
+from storage.database import reads_only
 
 
 async def _settings(request: Request) -> Settings:
@@ -72,16 +74,22 @@ class CommittingRoute(APIRoute):
     connection, and on SQLite the write lock, while it waited for a thread, and the threads
     could all be waiting for that lock or a connection. Here the session has let both go before
     the response is serialised, and a request takes one thread once; a handler that raises is
-    rolled back by the dependency as before."""
+    rolled back by the dependency as before.
+
+    The caller's key is verified in that thread too, as the handler starts (:class:`Claim`);
+    an async handler gets it verified in a worker thread before it runs."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not inspect.iscoroutinefunction(endpoint):
+        if inspect.iscoroutinefunction(endpoint):
+            endpoint = _verifying(endpoint)
+        else:
             endpoint = _committing(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
 
 def _committing(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     def call_and_commit(kwargs: dict[str, Any]) -> Any:
+        kwargs = _verified(kwargs)
         result = endpoint(**kwargs)
         for value in kwargs.values():
             if isinstance(value, Session):
@@ -91,6 +99,16 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(endpoint)
     async def handler(**kwargs: Any) -> Any:
         return await run_in_threadpool(call_and_commit, kwargs)
+
+    return handler
+
+
+def _verifying(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(endpoint)
+    async def handler(**kwargs: Any) -> Any:
+        if any(isinstance(value, Claim) for value in kwargs.values()):
+            kwargs = await run_in_threadpool(_verified, kwargs)
+        return await endpoint(**kwargs)
 
     return handler
 
@@ -111,34 +129,70 @@ _BEARER = HTTPBearer(
 itself is read and checked by the verifier, which words its own 401s."""
 
 
-def _principal(
-    request: Request,
-    reader: ReaderDep,
-    _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-) -> Principal:
-    """The caller, looked up in a read-only transaction of its own (so that a handler that
-    only reads takes no write lock for it)."""
-    verifier: KeyVerifier = request.app.state.verifier
-    client = None if request.client is None else request.client.host
-    with Session(reader) as session:
-        return verifier.principal(session, request.headers.get("authorization"), client)
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The API key a request presents and the roles its operation admits, not yet verified.
 
+    :class:`CommittingRoute` verifies it in the worker thread that runs the handler, in the
+    handler's read-only session when it has one: a request then takes one thread and, when it
+    only reads, one transaction. The handler receives the :class:`Principal`."""
 
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+    authorization: str
+    client: str | None
+    admitted: tuple[Role, ...]
+    """Empty: every role."""
+    verifier: KeyVerifier
+    reader: Engine
 
-
-def allow(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """A dependency admitting only ``roles`` (403 for the others); async, as it neither reads
-    nor waits, so that it runs on the event loop instead of in a worker thread."""
-    admitted = frozenset(roles)
-    names = ", ".join(r.value for r in roles)
-
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in admitted:
+    def verify(self, session: Session | None = None) -> Principal:
+        """The caller, looked up in ``session`` (else in a read-only transaction of its own,
+        so that a handler that writes takes no write lock for it); 403 for a role the
+        operation does not admit."""
+        if session is None:
+            with Session(self.reader) as own:
+                principal = self.verifier.principal(own, self.authorization, self.client)
+        else:
+            principal = self.verifier.principal(session, self.authorization, self.client)
+        if self.admitted and principal.role not in self.admitted:
+            names = ", ".join(r.value for r in self.admitted)
             raise forbidden(f"a {principal.role.value} key may not do this (only: {names})")
         return principal
 
-    return check
+
+def _verified(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with each :class:`Claim` verified into its principal."""
+    claims = [name for name, value in kwargs.items() if isinstance(value, Claim)]
+    if not claims:
+        return kwargs
+    reading = next((v for v in kwargs.values() if isinstance(v, Session) and reads_only(v)), None)
+    return {**kwargs, **{name: kwargs[name].verify(reading) for name in claims}}
+
+
+def allow(*roles: Role) -> Callable[..., Awaitable[Claim]]:
+    """A dependency for the caller of an operation that admits only ``roles`` (every role
+    when none is given). Without a key it answers 401 at once, on the event loop; the key and
+    the role are checked as the handler starts (:class:`Claim`), or before the 422 of a
+    request that is also malformed, so that a caller without a valid key gets 401 or 403
+    whatever it sends."""
+
+    async def claim(
+        request: Request,
+        _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> Claim:
+        found = Claim(
+            presented_key(request.headers.get("authorization")),
+            None if request.client is None else request.client.host,
+            roles,
+            request.app.state.verifier,
+            request.app.state.reader,
+        )
+        request.state.unverified = found.verify
+        return found
+
+    return claim
+
+
+CurrentPrincipal = Annotated[Principal, Depends(allow())]
 
 
 Bank = Annotated[Principal, Depends(allow(Role.BANK))]

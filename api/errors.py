@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -115,8 +116,16 @@ async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     return error_response(STATUS_OF_KIND[error.kind], error.code, error.reason, error.field)
 
 
-async def _validation_error(_request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
+    unverified = getattr(request.state, "unverified", None)
+    if unverified is not None:  # the caller's key and role come first (api.deps.allow)
+        try:
+            await run_in_threadpool(unverified)
+        except ApiError as refused:
+            return await _api_error(request, refused)
+        except (OperationalError, PoolTimeoutError) as failed:
+            return await _database_error(request, failed)
     problems = list(error.errors())
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     field = _field_path(first.get("loc", ())) or None

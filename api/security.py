@@ -51,6 +51,13 @@ def unauthenticated(message: str) -> ApiError:
     )
 
 
+def presented_key(authorization: str | None) -> str:
+    """The ``Authorization`` header; 401 when there is none (which is not a failed attempt)."""
+    if not authorization:
+        raise unauthenticated("send an API key: Authorization: Bearer pv_…")
+    return authorization
+
+
 class KeyVerifier:
     """Verifies keys against the credentials table, remembering verified digests."""
 
@@ -82,8 +89,7 @@ class KeyVerifier:
     ) -> Principal:
         """The principal of an ``Authorization`` header sent from address ``client``; 401 when
         there is none valid, 429 when the client or the key id failed too often."""
-        if not authorization:
-            raise unauthenticated("send an API key: Authorization: Bearer pv_…")
+        authorization = presented_key(authorization)
         subjects = [] if client is None else [f"ip:{client}"]
         scheme, _, key = authorization.partition(" ")
         key = key.strip()

@@ -133,6 +133,11 @@ def read_only(engine: Engine) -> Engine:
     return engine.execution_options(**{_READ_ONLY: True})
 
 
+def reads_only(session: Session) -> bool:
+    """Whether ``session`` is bound to a :func:`read_only` engine."""
+    return bool(session.get_bind().get_execution_options().get(_READ_ONLY))
+
+
 @contextmanager
 def reading(session: Session) -> Iterator[Session]:
     """A read-only session (:func:`read_only`) on ``session``'s engine, closed when the block

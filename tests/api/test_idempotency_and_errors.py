@@ -174,6 +174,28 @@ def test_validation_errors_are_422_with_the_field_path(client: TestClient, world
     assert method.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
 
 
+def test_the_key_and_the_role_are_checked_before_the_body(client: TestClient, world: World) -> None:
+    """The key is verified where the handler runs (api.deps.Claim); a malformed request is
+    still refused for its key or its role first, never answered with the body's 422."""
+    loan = world.records["a"]["loan"]
+    path = f"/v1/loans/{loan}/repayments"
+    malformed = {"amount": {"amount": 1000.5}, "paid_on": "someday"}
+    key = world.keys["bank-a"]
+    forged = {"Authorization": f"Bearer {key[:-4]}{'0000' if not key.endswith('0000') else '1111'}"}
+    for headers in ({}, forged, {"Authorization": "Bearer nonsense"}):
+        response = client.post(path, json=malformed, headers=headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+    enterprise = client.post(path, json=malformed, headers=world.headers("ent-a"))
+    assert enterprise.status_code == 403, enterprise.text
+    assert "only: bank" in enterprise.json()["error"]["message"]
+    bank = client.post(path, json=malformed, headers=world.headers("bank-a"))
+    assert bank.status_code == 422
+    assert bank.json()["error"]["field"] == "body.amount.amount"
+    bad_path = client.get("/v1/loans/" + "x" * 300, headers=forged)
+    assert bad_path.status_code == 401
+
+
 MALFORMED_BODIES: list[Any] = [
     b"{not json",
     b"[]",

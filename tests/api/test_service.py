@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from tests.api.world import World
 
 
 def test_health_reports_version_and_database(tmp_path: Path) -> None:
@@ -97,3 +98,37 @@ def test_no_handler_that_takes_a_database_session_runs_on_the_event_loop() -> No
                 on_loop.append(f"{route.path} ({endpoint.__name__})")
     assert checked > 40
     assert on_loop == []
+
+
+def test_a_request_that_only_reads_takes_one_transaction_key_check_included(
+    client: TestClient, world: World
+) -> None:
+    """The key is verified in the handler's read-only session (api.deps.Claim); a handler that
+    writes verifies it in a read-only transaction of its own, before it takes the write lock."""
+    from sqlalchemy import Connection, event
+
+    state = client.app.state  # type: ignore[attr-defined]
+    engine, reading = state.engine, state.reader.get_execution_options()
+    begun: list[bool] = []
+
+    def count(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        begun.append(all(options.get(name) == value for name, value in reading.items()))
+
+    event.listen(engine, "begin", count)
+    try:
+        patent = world.records["a"]["patent"]
+        assert (
+            client.get(f"/v1/patents/{patent}", headers=world.headers("ent-a")).status_code == 200
+        )
+        assert begun == [True]
+        begun.clear()
+        created = client.post(
+            "/v1/appraisals",
+            json={"patent_number": patent, "base_date": "2025-06-01"},
+            headers=world.headers("bank-a"),
+        )
+        assert created.status_code == 201, created.text
+        assert begun == [True, True, False]  # the key, the patent, then the writes
+    finally:
+        event.remove(engine, "begin", count)
