@@ -21,6 +21,7 @@ from models.enums import PatentType, ValueType
 from models.lending import AppraisalSummary
 from models.money import Money
 from models.patent import Patent
+from pledge.policy import PatentValuation
 from storage.commands import execute
 from storage.errors import DomainError, NotFoundError
 from storage.listings import Page, page_of
@@ -93,14 +94,16 @@ def request_appraisal(
     request: Any,
     inputs: AppraisalInputs | None = None,
     idempotency_key: str | None = None,
-) -> AppraisalSummary:
+) -> StoredAppraisal:
     """Store ``result`` as appraisal ``appraisal_id`` asked for by ``requested_by``, with the
-    ``inputs`` the engine valued (refused when they are not the result's).
+    ``inputs`` the engine valued (refused when they are not the result's); the appraisal as
+    stored (the same as :func:`get_appraisal` reads back, without reading it).
 
     ``request`` is what was asked (patent, inputs, base date): a repeat under the same key with
     the same request returns the first appraisal, whatever id this one would have had."""
     if inputs is not None and not inputs.valued(result):
         raise DomainError("inputs", "the inputs given are not those the result was valued from")
+    stored: list[StoredAppraisal] = []
 
     def work() -> AppraisalSummary:
         get_party(session, requested_by)
@@ -111,19 +114,44 @@ def request_appraisal(
             actor=actor,
             inputs=None if inputs is None else inputs.model_dump(mode="json"),
         )
+        requested_at = datetime.now(UTC)
         session.add(
             AppraisalRequestRow(
                 appraisal_id=appraisal_id,
                 requested_by=requested_by,
                 actor=actor,
-                requested_at=datetime.now(UTC),
+                requested_at=requested_at,
             )
         )
         session.flush()
+        valuation = PatentValuation.from_result(result)
+        stored.append(
+            StoredAppraisal(
+                summary=summary,
+                appraiser_id=None,
+                requested_by=requested_by,
+                requested_at=requested_at,
+                valuations=(
+                    StoredValuation(
+                        patent_number=valuation.patent_number,
+                        patent_type=valuation.patent_type,
+                        base_date=valuation.base_date,
+                        value=valuation.value,
+                        max_loan=valuation.max_loan,
+                        input_hash=result.audit.input_hash,
+                        result=result,
+                        inputs=inputs,
+                    ),
+                ),
+            )
+        )
         return summary
 
     asked = {"request": request, "requested_by": requested_by, "actor": actor}
-    return execute(session, "appraisal.request", asked, AppraisalSummary, work, idempotency_key)
+    summary = execute(session, "appraisal.request", asked, AppraisalSummary, work, idempotency_key)
+    if stored:
+        return stored[0]
+    return get_appraisal(session, summary.appraisal_id)  # a repeat: the first appraisal
 
 
 def _stored_valuation(row: ValuationRow, whole: bool) -> StoredValuation:

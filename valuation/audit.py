@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,7 +34,9 @@ class Step(BaseModel):
 
     name: str
     formula: str
-    value: Decimal | str
+    value: Annotated[Decimal | str, Field(union_mode="left_to_right")]
+    """A figure, or a text (a verdict, an amount with its currency); a figure read back from
+    JSON, where it is a string, is a figure again."""
 
 
 class AuditTrail(BaseModel):

@@ -59,7 +59,7 @@ def request_appraisal(
                 draws=body.draws,
                 seed=body.seed,
             )
-        summary = appraisals.request_appraisal(
+        stored = appraisals.request_appraisal(
             session,
             result,
             appraisal_id=new_id("ap", storage_key),
@@ -69,7 +69,7 @@ def request_appraisal(
             inputs=inputs,
             idempotency_key=storage_key,
         )
-        return AppraisalRead.of(appraisals.get_appraisal(session, summary.appraisal_id))
+        return AppraisalRead.of(stored)
 
     return idempotent(session, principal, key, "appraisal.request", request, AppraisalRead, work)
 

@@ -81,7 +81,7 @@ def test_the_inputs_of_an_appraisal_come_back_as_the_engine_valued_them(
         draws=200,
         seed=5,
     )
-    appraisals.request_appraisal(
+    made = appraisals.request_appraisal(
         session,
         result,
         appraisal_id="ap-inputs",
@@ -89,9 +89,23 @@ def test_the_inputs_of_an_appraisal_come_back_as_the_engine_valued_them(
         actor="t",
         request={},
         inputs=inputs,
+        idempotency_key="k-1",
     )
     session.expire_all()
-    stored = appraisals.get_appraisal(session, "ap-inputs").valuations[0]
+    read = appraisals.get_appraisal(session, "ap-inputs")
+    assert made == read  # what it returns is what it stored, to the microsecond
+    again = appraisals.request_appraisal(
+        session,
+        result,
+        appraisal_id="ap-again",
+        requested_by=BANK.party_id,
+        actor="t",
+        request={},
+        inputs=inputs,
+        idempotency_key="k-1",
+    )
+    assert again == read  # a repeat under its key: the first appraisal, read back
+    stored = read.valuations[0]
     assert stored.inputs == inputs
     assert stored.result is not None
     assert stored.inputs is not None

@@ -7,7 +7,7 @@ import pytest
 
 from models import Money
 from valuation import ENGINE_VERSION
-from valuation.audit import AuditTrail, cite, input_hash
+from valuation.audit import AuditTrail, Step, cite, input_hash
 from valuation.constants import UnknownConstantError, parameter, read_table, sources
 from valuation.schema import markdown_table
 
@@ -47,3 +47,22 @@ def test_audit_trail_records_the_engine_version() -> None:
 def test_readme_lists_every_batch_column() -> None:
     readme = Path(__file__).resolve().parents[2] / "README.md"
     assert markdown_table() in readme.read_text(encoding="utf-8")
+
+
+def test_a_step_read_back_from_json_is_what_was_written() -> None:
+    """A figure is a Decimal again after JSON (where it is a string), as text or as the data a
+    JSON column reads back; a text stays a text."""
+    steps = [
+        Step(name="score", formula="Σ", value=Decimal("70.85557837097878165639972621")),
+        Step(name="n", formula="given", value=Decimal("50")),
+        Step(name="eligibility", formula="why", value="True"),
+        Step(name="value", formula="Σ w·V / Σ w", value="1234.50 CNY"),
+        Step(name="nan", formula="text that looks numeric", value="NaN"),
+    ]
+    for step in steps:
+        for back in (
+            Step.model_validate_json(step.model_dump_json()),
+            Step.model_validate(step.model_dump(mode="json")),
+        ):
+            assert back == step
+            assert type(back.value) is type(step.value)
