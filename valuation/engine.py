@@ -18,7 +18,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-import polars as pl
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from models.enums import LegalStatus
@@ -179,15 +178,15 @@ def _market(
     patent: Patent, financials: Financials, model: FittedModel, at: date, alive: bool
 ) -> MarketValue:
     # A validated patent needs no batch normalisation (checks and derived columns cost tens
-    # of milliseconds on one row); the model reads the row as it is, with the same figures,
-    # and the patent's own expiry (the batch rule's, worked out here once).
+    # of milliseconds on one row); the model reads the row as it is, as Python values, with the
+    # same figures, and the patent's own expiry (the batch rule's, worked out here once).
     given = {**patent_row(patent, financials), "expiry_date": patent.expiry_date}
-    row = model.value(pl.DataFrame([given]), as_of=at).row(0, named=True)
+    value, p10, p90 = model.value_record(given, at)
     scale = 1 if alive else 0
     return MarketValue(
-        value=Money(amount=to_decimal(str(row["market_value"] * scale))),
-        p10=Money(amount=to_decimal(str(row["market_p10"] * scale))),
-        p90=Money(amount=to_decimal(str(row["market_p90"] * scale))),
+        value=Money(amount=to_decimal(str(value * scale))),
+        p10=Money(amount=to_decimal(str(p10 * scale))),
+        p90=Money(amount=to_decimal(str(p90 * scale))),
         model=model.label,
     )
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -259,6 +260,55 @@ def _raw(frame: pl.DataFrame, groups: Sequence[str], as_of: date | None) -> pl.D
     return raw.drop("__row", *(c.meta.output_name() for c in checks))
 
 
+def _record_text(value: Any) -> str | None:
+    """:func:`_text` of one value: trimmed, empty as None."""
+    return None if value is None else (str(value).strip() or None)
+
+
+def _record_features(record: Mapping[str, Any], group: str, as_of: date | None) -> list[float]:
+    """The features of ``group`` for one record, as :func:`_raw` computes them on a one-row
+    frame (NaN where missing); the same errors.
+
+    Raises
+    ------
+    FeatureError
+        A count is negative, the patent type unknown, the expiry not a date (the record must
+        give it), or remaining life lacks a base date.
+    """
+    if group in COUNT_GROUPS:
+        count = record.get(group)
+        if count is None:
+            return [math.nan]
+        if float(count) < 0:
+            raise FeatureError(f"column {group!r} has negative counts")
+        return [math.log1p(float(count))]
+    if group == "ipc_sections":
+        text = _record_text(record.get("ipc"))
+        if text is None:
+            return [math.nan] * (len(IPC_SECTIONS) - 1)
+        codes = re.sub(rf"{_IPC_SEPARATOR}\s+", _IPC_SEPARATOR, _IPC_SEPARATOR + text)
+        return [
+            float(f"{_IPC_SEPARATOR}{s}" in codes or f"{_IPC_SEPARATOR}{s.lower()}" in codes)
+            for s in IPC_SECTIONS[1:]
+        ]
+    if group == "patent_type":
+        kind = _record_text(record.get("patent_type"))
+        if kind is None:
+            return [math.nan] * (len(TYPE_LEVELS) - 1)
+        if kind.lower() not in TYPE_LEVELS:
+            raise FeatureError(f"column 'patent_type' has unknown values {[kind.lower()]}")
+        return [float(kind.lower() == t) for t in TYPE_LEVELS[1:]]
+    base = record.get("as_of_date") or as_of
+    if base is None:
+        raise FeatureError(
+            "remaining_life needs a base date: pass as_of= or give an 'as_of_date' column"
+        )
+    expiry = record.get("expiry_date")
+    if not isinstance(expiry, date):
+        raise FeatureError(f"a record gives its 'expiry_date' as a date, not {expiry!r}")
+    return [max((expiry - base).days / DAYS_PER_YEAR, 0.0)]
+
+
 def raw_features(frame: pl.DataFrame, group: str, as_of: date | None = None) -> pl.DataFrame:
     """The features of one ``group`` before imputation: float64 columns, null where missing.
 
@@ -351,7 +401,13 @@ class DesignBuilder:
     def _assemble(self, frame: pl.DataFrame, as_of: date | None) -> Design:
         raw = _raw(frame, self.features, as_of)
         values = raw.to_numpy().astype(np.float64).reshape(frame.height, raw.width)  # null: NaN
-        index = {name: i for i, name in enumerate(raw.columns)}
+        return self._design(values, raw.columns)
+
+    def _design(self, values: FloatArray, raw_columns: Sequence[str]) -> Design:
+        """The design of the raw features ``values`` (rows × ``raw_columns``, NaN where
+        missing): imputed, with the indicators, in :attr:`names_` order."""
+        height = values.shape[0]
+        index = {name: i for i, name in enumerate(raw_columns)}
         columns: dict[str, FloatArray] = {}
         imputed: dict[str, int] = {}
         for group in self.features:
@@ -370,13 +426,23 @@ class DesignBuilder:
                 columns[f"{group}_missing"] = np.asarray(is_missing, dtype=np.float64)
         names = self.names_ or tuple(columns)
         matrix = np.column_stack([columns[n] for n in names])
-        return Design(matrix.reshape(frame.height, len(names)), names, imputed)
+        return Design(matrix.reshape(height, len(names)), names, imputed)
 
     def transform(self, frame: pl.DataFrame, as_of: date | None = None) -> Design:
         """The design matrix of ``frame`` (rows in frame order, columns :attr:`names_`)."""
         if not hasattr(self, "names_"):
             raise FeatureError("the design builder is not fitted")
         return self._assemble(frame, as_of)
+
+    def transform_record(self, record: Mapping[str, Any], as_of: date | None = None) -> Design:
+        """The design row of one record (:class:`RecordRows`): :meth:`transform` of its one-row
+        frame, without a polars query."""
+        if not hasattr(self, "names_"):
+            raise FeatureError("the design builder is not fitted")
+        features = [_record_features(record, group, as_of) for group in self.features]
+        names = [name for group in self.features for name in _feature_names(group)]
+        values = np.array([[value for part in features for value in part]], dtype=np.float64)
+        return self._design(values, names)
 
     def to_dict(self) -> dict[str, Any]:
         """The fitted builder as JSON-ready data."""
@@ -443,8 +509,15 @@ def quadratic_forms(x: FloatArray, cov: FloatArray) -> FloatArray:
 
     The terms :math:`x_{ij} \Sigma_{jk} x_{ik}` are added for :math:`j`, then :math:`k`, in
     order, as ``np.einsum("ij,jk,ik->i", x, cov, x)`` adds them (a test holds the two to the
-    last bit), one contiguous column at a time.
+    last bit), one contiguous column at a time; one row in Python floats, the same terms in the
+    same order (numpy's cost per call would be most of the time).
     """
+    if x.shape[0] == 1:
+        row, total_ = x[0].tolist(), 0.0
+        for j, value in enumerate(row):
+            for k, other_ in enumerate(row):
+                total_ += value * float(cov[j, k]) * other_
+        return np.array([total_])
     columns = np.ascontiguousarray(x.T)
     total = np.zeros(x.shape[0])
     term = np.empty(x.shape[0])
@@ -456,21 +529,72 @@ def quadratic_forms(x: FloatArray, cov: FloatArray) -> FloatArray:
     return total
 
 
-def lognormal_frame(
-    ids: pl.Series, m: FloatArray, s: FloatArray, z10: float, z90: float, **extra: FloatArray
-) -> pl.DataFrame:
-    """Median ``e^m``, mean ``e^{m+s²/2}`` and P10/P90 ``e^{m+z·s}`` of lognormal values."""
-    return pl.DataFrame(
-        {
-            "patent_id": ids,
-            **extra,
-            "log_value": m,
-            "median": np.exp(m),
-            "mean": np.exp(m + s**2 / 2),
-            "p10": np.exp(m + z10 * s),
-            "p90": np.exp(m + z90 * s),
-        }
-    )
+def lognormal(m: FloatArray, s: FloatArray, z10: float, z90: float) -> dict[str, FloatArray]:
+    """``log_value`` m, median ``e^m``, mean ``e^{m+s²/2}`` and P10/P90 ``e^{m+z·s}`` of
+    lognormal values."""
+    return {
+        "log_value": m,
+        "median": np.exp(m),
+        "mean": np.exp(m + s**2 / 2),
+        "p10": np.exp(m + z10 * s),
+        "p90": np.exp(m + z90 * s),
+    }
+
+
+class FrameRows:
+    """The model inputs of a batch: its rows' design, remaining life and ages, each built in
+    a polars query."""
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def design(self, builder: DesignBuilder, as_of: date) -> Design:
+        """The design matrix (:meth:`DesignBuilder.transform`)."""
+        return builder.transform(self.frame, as_of)
+
+    def remaining_life(self, as_of: date) -> FloatArray:
+        """Years of term left at ``as_of``; :class:`FeatureError` where there is no expiry."""
+        years = raw_features(self.frame, "remaining_life", as_of).to_series()
+        if years.null_count():
+            raise FeatureError(
+                f"{years.null_count()} patent(s) have no determinable expiry: give "
+                "'expiry_date', or 'filing_date' with a known 'patent_type' and 'jurisdiction'"
+            )
+        return years.to_numpy().astype(np.float64)
+
+    def years_since(self, column: str, as_of: date) -> FloatArray:
+        """Years from the date ``column`` to ``as_of`` (:func:`years_since`), 0 where none."""
+        return years_since(self.frame, column, as_of).fill_null(0.0).to_numpy()
+
+
+class RecordRows:
+    """The model inputs of one patent's record, its batch columns as Python values (as
+    ``valuation.engine.patent_row`` makes them, with its ``expiry_date``): the figures
+    :class:`FrameRows` gives its one-row frame, without a polars query (a test holds the two
+    equal)."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self.record = record
+
+    def design(self, builder: DesignBuilder, as_of: date) -> Design:
+        """The design row (:meth:`DesignBuilder.transform_record`)."""
+        return builder.transform_record(self.record, as_of)
+
+    def remaining_life(self, as_of: date) -> FloatArray:
+        """Years of term left at ``as_of``, from the record's expiry."""
+        return np.array(_record_features(self.record, "remaining_life", as_of))
+
+    def years_since(self, column: str, as_of: date) -> FloatArray:
+        """Years from the date ``column`` to ``as_of``, never negative; 0 where none."""
+        start = self.record.get(column)
+        if start is None:
+            return np.array([0.0])
+        if not isinstance(start, date):
+            raise FeatureError(f"a record gives its {column!r} as a date, not {start!r}")
+        return np.array([max((as_of - start).days / DAYS_PER_YEAR, 0.0)])
+
+
+Rows = FrameRows | RecordRows
 
 
 class FittedModel(ABC):
@@ -486,7 +610,14 @@ class FittedModel(ABC):
     fit_: dict[str, Any]
 
     @abstractmethod
-    def predict(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame: ...
+    def _statistics(self, rows: Rows, as_of: date) -> dict[str, FloatArray]:
+        """The columns of :meth:`predict` but ``patent_id``, for ``rows`` at ``as_of``."""
+
+    def predict(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
+        """``patent_id``, the model's own columns, ``log_value, median, mean, p10, p90`` (CNY)
+        of each patent's value at ``as_of`` (today, UTC, when omitted)."""
+        statistics = self._statistics(FrameRows(frame), base_date(as_of))
+        return pl.DataFrame({"patent_id": patent_ids(frame), **statistics})
 
     @abstractmethod
     def to_dict(self) -> dict[str, Any]: ...
@@ -505,6 +636,14 @@ class FittedModel(ABC):
             pl.col("p10").alias("market_p10"),
             pl.col("p90").alias("market_p90"),
         )
+
+    def value_record(self, record: Mapping[str, Any], as_of: date) -> tuple[float, float, float]:
+        """``market_value, market_p10, market_p90`` of one patent's record at ``as_of``
+        (:class:`RecordRows`): what :meth:`value` gives its one-row frame."""
+        if self.point not in POINTS:
+            raise FeatureError(f"point must be one of {POINTS}, not {self.point!r}")
+        statistics = self._statistics(RecordRows(record), as_of)
+        return tuple(float(statistics[c][0]) for c in (self.point, "p10", "p90"))  # type: ignore[return-value]
 
     @property
     def label(self) -> str:

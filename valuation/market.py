@@ -69,14 +69,14 @@ from valuation.features import (
     DesignBuilder,
     FeatureError,
     FittedModel,
+    FloatArray,
     MissingPolicy,
     ModelSummary,
     Point,
+    Rows,
     available_groups,
-    base_date,
     fit_metadata,
-    lognormal_frame,
-    patent_ids,
+    lognormal,
     quadratic_forms,
 )
 from valuation.renewal import (
@@ -166,14 +166,14 @@ class HedonicModel(FittedModel):
         )
         return self
 
-    def predict(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
-        """``patent_id, log_value, median, mean, p10, p90`` of each patent's price (CNY)."""
-        design = self.design_.transform(frame, base_date(as_of)).matrix
-        x = np.column_stack([np.ones(frame.height), design])
+    def _statistics(self, rows: Rows, as_of: date) -> dict[str, FloatArray]:
+        """``log_value, median, mean, p10, p90`` of each patent's price (CNY)."""
+        design = rows.design(self.design_, as_of).matrix
+        x = np.column_stack([np.ones(design.shape[0]), design])
         m = x @ self.coef_
         s = np.sqrt(self.sigma2_ + quadratic_forms(x, self.cov_))
         t10, t90 = stats.t.ppf([P10, P90], self.df_resid_)
-        return lognormal_frame(patent_ids(frame), m, s, t10, t90)
+        return lognormal(m, s, float(t10), float(t90))
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict, plus provenance, as JSON-ready data."""

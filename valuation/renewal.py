@@ -68,24 +68,22 @@ from valuation.features import (
     P10,
     P90,
     DesignBuilder,
-    FeatureError,
     FittedModel,
     FloatArray,
     MissingPolicy,
     ModelSummary,
     Point,
-    base_date,
+    Rows,
     fit_metadata,
-    lognormal_frame,
-    patent_ids,
+    lognormal,
     quadratic_forms,
-    raw_features,
-    years_since,
 )
 
 RENEWAL_FEATURES: tuple[str, ...] = (*COUNT_GROUPS, "ipc_sections", "patent_type")
 """Default feature groups of the renewal model (remaining life enters through the money map)."""
 _TINY = np.finfo(np.float64).tiny
+_Z10_Z90 = tuple(float(z) for z in stats.norm.ppf([P10, P90]))
+"""Standard normal quantiles of the 80 % interval."""
 
 
 class RenewalFitError(ValueError):
@@ -368,29 +366,20 @@ class RenewalModel(FittedModel):
         result: FloatArray = np.diff(cdf, axis=1)
         return result
 
-    def predict(self, frame: pl.DataFrame, as_of: date | None = None) -> pl.DataFrame:
-        """Index, log-median and median, mean, P10, P90 of each patent's value in CNY at ``as_of``.
-
-        ``as_of`` defaults to today (UTC); pass the appraisal's base date.
-        """
-        base = base_date(as_of)
-        design = self.design_.transform(frame)
+    def _statistics(self, rows: Rows, as_of: date) -> dict[str, FloatArray]:
+        """Index, log-median and median, mean, P10, P90 of each patent's value in CNY."""
+        design = rows.design(self.design_, as_of)
         xb = design.matrix @ self.coef_
         spread = quadratic_forms(design.matrix, self.cov_)
-        remaining = raw_features(frame, "remaining_life", base).get_column("remaining_life_years")
-        if remaining.null_count():
-            raise FeatureError(
-                f"{remaining.null_count()} patent(s) have no determinable expiry: give "
-                "'expiry_date', or 'filing_date' with a known 'patent_type' and 'jurisdiction'"
-            )
-        age = years_since(frame, f"{self.fees_.anchor}_date", base).fill_null(0.0).to_numpy()
+        remaining = rows.remaining_life(as_of)
+        age = rows.years_since(f"{self.fees_.anchor}_date", as_of)
         a, b = self.scale_
         with np.errstate(divide="ignore"):
-            life = np.log(annuity(remaining.to_numpy().astype(np.float64), self._lambda()))
+            life = np.log(annuity(remaining, self._lambda()))
         m = a + b * xb - self.rates_[1] * age + life + math.log(self.fees_.to_cny)
         s = b * np.sqrt(1.0 + spread)
-        z10, z90 = stats.norm.ppf([P10, P90])
-        return lognormal_frame(patent_ids(frame), m, s, z10, z90, index=xb)
+        z10, z90 = _Z10_Z90
+        return {"index": xb, **lognormal(m, s, z10, z90)}
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict, plus provenance, as JSON-ready data."""

@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.tools import add_constant as sm_add_constant
 
 from valuation.features import (
+    COUNT_GROUPS,
     LEAKAGE_COLUMNS,
     VALUE_COLUMNS,
     DesignBuilder,
     FeatureError,
+    FittedModel,
     input_columns,
     quadratic_forms,
     raw_features,
@@ -222,6 +228,79 @@ def test_design_rejects_bad_inputs(train: pl.DataFrame) -> None:
         DesignBuilder(["claims", "price"]).fit(train)
     with pytest.raises(FeatureError, match="price"):
         HedonicModel().fit(train.drop("price"), as_of=BASE_DATE)
+
+
+@pytest.fixture(scope="module")
+def gappy(train: pl.DataFrame) -> HedonicModel:
+    """A hedonic model fitted where a tenth of the claims are missing: it has an indicator."""
+    holes = train.with_columns(
+        claims=pl.when(pl.int_range(pl.len()) % 10 == 0).then(None).otherwise(pl.col("claims"))
+    )
+    return HedonicModel().fit(holes, as_of=BASE_DATE)
+
+
+_CODES = ["A61K 31/00", "b01d 53/00", " H01M 10/052", "G06F 16/00 ", "c08k 3/00", ""]
+
+
+@st.composite
+def records(draw: st.DrawFn) -> dict[str, Any]:
+    """One patent's batch columns as Python values: counts missing or negative, IPC lists with
+    stray spaces and lower case, patent types in any case or unknown, missing dates."""
+    filing = draw(st.dates(date(1995, 1, 1), date(2024, 12, 31)))
+    grant = draw(st.none() | st.integers(0, 2_000).map(lambda d: filing + timedelta(days=d)))
+    counts = {group: draw(st.none() | st.integers(0, 400)) for group in COUNT_GROUPS}
+    if draw(st.sampled_from(range(4))) == 3:  # now and then one negative count
+        counts[draw(st.sampled_from(COUNT_GROUPS))] = -1
+    kinds = ["invention", " Utility_Model ", "DESIGN", "", "utility_model", "design"]
+    kind = draw(st.none() | st.sampled_from(kinds))
+    if draw(st.sampled_from(range(4))) == 3:  # now and then an unknown one
+        kind = "plant"
+    return {
+        "patent_id": "CN1",
+        "jurisdiction": "CN",
+        "patent_type": kind,
+        "filing_date": filing,
+        "grant_date": grant,
+        "expiry_date": filing + timedelta(days=draw(st.integers(0, 25 * 366))),
+        "ipc": draw(
+            st.none()
+            | st.lists(st.sampled_from(_CODES), max_size=3).map(";".join)
+            | st.sampled_from(["; H01M", ";  g06f;B01D", "   "])
+        ),
+        **counts,
+    }
+
+
+@settings(max_examples=150, deadline=None)
+@given(records(), st.dates(date(2000, 1, 1), date(2050, 1, 1)))
+def test_a_record_gets_the_figures_of_its_one_row_frame(
+    model: HedonicModel, gappy: HedonicModel, record: dict[str, Any], as_of: date
+) -> None:
+    """One patent's record is valued without a polars query (``value_record``): each model
+    gives it its one-row frame's figures to the last bit, design included, or the same error."""
+    frame = pl.DataFrame([record])
+    valued = 0
+    fitted: FittedModel
+    for fitted in (default_model(), model, gappy):
+        try:
+            expected = fitted.value(frame, as_of).row(0)[1:]
+            design = fitted.design_.transform(frame, as_of)  # type: ignore[attr-defined]
+        except FeatureError as error:
+            with pytest.raises(FeatureError, match=re.escape(str(error))):
+                fitted.value_record(record, as_of)
+            continue
+        assert fitted.value_record(record, as_of) == expected
+        one = fitted.design_.transform_record(record, as_of)  # type: ignore[attr-defined]
+        assert np.array_equal(one.matrix, design.matrix)
+        assert (one.names, one.imputed) == (design.names, design.imputed)
+        valued += 1
+    event("valued by all three models" if valued == 3 else f"valued by {valued}")
+
+
+def test_a_record_gives_its_expiry() -> None:
+    record = {"patent_id": "CN1", "patent_type": "invention", "filing_date": date(2015, 1, 1)}
+    with pytest.raises(FeatureError, match="expiry_date"):
+        default_model().value_record({**record, "expiry_date": "2035-01-01"}, BASE_DATE)
 
 
 def test_design_reads_the_statutory_term() -> None:
