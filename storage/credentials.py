@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.enums import PartyKind, Role
@@ -188,13 +188,31 @@ def get_credential(session: Session, credential_id: str) -> Credential:
     return _credential(row)
 
 
+_ACTIVE = select(
+    CredentialRow.credential_id,
+    CredentialRow.party_id,
+    CredentialRow.role,
+    CredentialRow.label,
+    CredentialRow.created_at,
+    CredentialRow.secret_hash,
+).where(CredentialRow.credential_id == bindparam("id"), CredentialRow.revoked_at.is_(None))
+"""An active credential's columns (the statement is built once: every request reads one)."""
+
+
 def stored_hash(session: Session, credential_id: str) -> tuple[Credential, str] | None:
     """An active credential and its stored hash, for verification; None when there is no
     such active credential."""
-    row = session.get(CredentialRow, credential_id)
-    if row is None or row.revoked_at is not None:
+    row = session.execute(_ACTIVE, {"id": credential_id}).one_or_none()
+    if row is None:
         return None
-    return _credential(row), row.secret_hash
+    credential = Credential(
+        credential_id=row.credential_id,
+        party_id=row.party_id,
+        role=Role(row.role),
+        label=row.label,
+        created_at=row.created_at,
+    )
+    return credential, row.secret_hash
 
 
 def authenticate(session: Session, key: str) -> Credential | None:
