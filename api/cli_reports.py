@@ -393,7 +393,9 @@ def _registered_certificate(
             raise fail(f"--patent: {error.reason}") from None
         if party is None:
             party = parties.get_party(session, _owning_party(patents))
-        check = registered_check(session, patents, proposed(party.name), at)
+        loan = proposed(party.name)
+        loan = loan.model_copy(update={"lender_name": parties.party_name(session, loan.lender)})
+        check = registered_check(session, patents, loan, at)
     return certificate_of(check, number)
 
 

@@ -38,8 +38,9 @@ from models.dates import add_months, months_elapsed
 from models.enums import LegalStatus, PatentType
 from models.money import Money, total
 from models.patent import Patent, RuleError, late_surcharge
-from pledge.findings import Code, Finding, finding, order, percent
+from pledge.findings import Code, Finding, Wording, finding, order, percent
 from pledge.policy import (
+    DEFAULT_LENDER,
     LtvCheck,
     PatentValuation,
     PolicyBook,
@@ -211,7 +212,7 @@ def patent_findings(
             finding(
                 Code.TERM_EXCEEDS_POLICY,
                 term=loan.term_months,
-                lender=loan.lender,
+                lender=whose_policy(policy.max_term_months.lender, loan),
                 max_term=policy.max_term,
             )
         )
@@ -222,12 +223,25 @@ def patent_findings(
             finding(
                 Code.VALUATION_EXPIRED,
                 base_date=valuation.base_date,
-                lender=loan.lender,
+                lender=whose_policy(policy.valuation_validity_months.lender, loan),
                 validity=policy.validity,
                 valid_until=until,
             )
         )
     return found, unchecked
+
+
+DEFAULT_POLICY = Wording(zh="默认贷款人政策", en="the default lender policy")
+"""How a finding names the policy of a lender without rows of its own for the setting."""
+
+
+def whose_policy(owner: str, loan: ProposedLoan) -> Wording:
+    """How a finding names the lender whose policy rows gave a setting (``owner``): the loan's
+    lender by name, or the default policy that applied in its place."""
+    if owner == DEFAULT_LENDER:
+        return DEFAULT_POLICY
+    name = loan.lender_name or loan.lender
+    return Wording(zh=name, en=name)
 
 
 def loan_findings(
@@ -251,7 +265,7 @@ def loan_findings(
                 loan_amount=loan.amount,
                 appraised=ltv.appraised_total,
                 ltv="—" if ltv.ltv is None else percent(ltv.ltv),
-                lender=loan.lender,
+                lender=whose_policy(ltv.cap_lender, loan),
                 cap="—" if ltv.cap is None else percent(ltv.cap),
                 max_loan=ltv.policy_max_loan,
             )

@@ -42,7 +42,7 @@ from models import rules
 from models.enums import FeeReduction, PatentType
 from models.money import DEFAULT_CURRENCY, Money
 from models.patent import annual_fee, late_surcharge
-from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings
+from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings, whose_policy
 from pledge.findings import Code, Finding, catalogue, order
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
@@ -237,6 +237,13 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
         {k: p.validity for k, p in policies.items()}, default=None, return_dtype=pl.Int64
     )
     valid_until = col("valuation_base_date").dt.offset_by(pl.format("{}mo", validity))
+
+    def whose(owners: Mapping[str, str]) -> pl.Expr:  # the policy's name, by patent type
+        named = {k: whose_policy(owner, loan).en for k, owner in owners.items()}
+        return col("patent_type").replace_strict(named, default=None, return_dtype=pl.String)
+
+    term_policy = whose({k: p.max_term_months.lender for k, p in policies.items()})
+    validity_policy = whose({k: p.valuation_validity_months.lender for k, p in policies.items()})
     has_owners = col("_owners").list.len() > 0
     group = ["filing_date", "_owner_key"]
     counted = valid & has_owners
@@ -327,7 +334,7 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
             lit(loan.term_months) > max_term,
             Code.TERM_EXCEEDS_POLICY,
             "",
-            {"term": lit(loan.term_months), "lender": lit(loan.lender), "max_term": max_term},
+            {"term": lit(loan.term_months), "lender": term_policy, "max_term": max_term},
         ),
         (
             lit(at) > valid_until,
@@ -335,7 +342,7 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
             "",
             {
                 "base_date": col("valuation_base_date"),
-                "lender": lit(loan.lender),
+                "lender": validity_policy,
                 "validity": validity,
                 "valid_until": valid_until,
             },

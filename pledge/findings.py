@@ -140,8 +140,19 @@ def catalogue() -> dict[tuple[Code, str], Entry]:
     return entries
 
 
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """A placeholder value worded in each language (a name is the same in both)."""
+
+    zh: str
+    en: str
+
+
 def text(value: object, language: str) -> str:
-    """A placeholder value as text: dates ISO, tuples of names joined per ``language``."""
+    """A placeholder value as text: dates ISO, tuples of names joined per ``language``, a
+    :class:`Wording` in ``language``."""
+    if isinstance(value, Wording):
+        return value.zh if language == "zh" else value.en
     if isinstance(value, tuple):
         return _SEPARATOR[language].join(str(item) for item in value)
     if isinstance(value, date):

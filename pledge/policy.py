@@ -241,6 +241,8 @@ class LtvCheck(BaseModel):
     cap: Decimal | None
     policy_max_loan: Money
     within: bool
+    cap_lender: str = DEFAULT_LENDER
+    """Whose policy rows gave the caps: the lender's own when any did, else ``default``."""
 
 
 def ltv_by_type(
@@ -262,7 +264,9 @@ def ltv_by_type(
                 f"the loan is in {currency}: convert first"
             )
     appraised = sum((v.amount for v in values.values()), Decimal(0))
-    capped = sum((v.amount * book.for_type(lender, k).cap for k, v in values.items()), Decimal(0))
+    caps = {k: book.resolve(lender, k, Setting.LTV_CAP) for k in values}
+    capped = sum((v.amount * caps[k].value for k, v in values.items()), Decimal(0))
+    own = any(cap.lender == lender for cap in caps.values())
     exact = appraised != 0
     return LtvCheck(
         amount=amount,
@@ -271,6 +275,7 @@ def ltv_by_type(
         cap=(capped / appraised).quantize(_LTV_PLACES, ROUND_HALF_EVEN) if exact else None,
         policy_max_loan=Money.of(capped, currency),
         within=amount.amount <= capped,
+        cap_lender=lender if own else DEFAULT_LENDER,
     )
 
 

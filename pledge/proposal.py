@@ -73,6 +73,8 @@ class ProposedLoan(BaseModel):
     term_months: Annotated[int, Field(ge=1, le=360)]
     pledgor: Annotated[str, Field(min_length=1)]
     lender: str = DEFAULT_LENDER
+    lender_name: str | None = None
+    """How the findings name the lender (its party name); its id when not given."""
     start: date | None = None
     contract: ContractTerms | None = None
     forfeiture_clause: bool = False

@@ -60,6 +60,7 @@ def _financing(session: Session, item: DemoFinancing, portfolio: DemoPortfolio) 
         term_months=loan.term_months,
         pledgor=pledgor.name,
         lender=pledge.pledgee_id,
+        lender_name=pledgee.name,
         start=item.disbursed_on,
         contract=ContractTerms(
             pledgor=pledgor.name,

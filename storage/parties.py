@@ -67,6 +67,12 @@ def get_party(session: Session, party_id: str) -> Party:
     return Party.model_validate(row._mapping)
 
 
+def party_name(session: Session, party_id: str) -> str | None:
+    """The name of party ``party_id``; None when there is no such party."""
+    row = session.execute(_ONE, {"party_id": party_id}).one_or_none()
+    return None if row is None else str(row.name)
+
+
 def require_parties(session: Session, ids: Iterable[str]) -> dict[str, Party]:
     """The parties ``ids`` by id; :class:`NotFoundError` naming the first that is missing."""
     wanted = list(dict.fromkeys(ids))

@@ -39,8 +39,9 @@ class ProposedLoanIn(Strict):
     forfeiture_clause: bool = False
     acknowledged: Annotated[list[Code], Field(max_length=20)] = []
 
-    def proposed(self, pledgor: str, lender: str) -> ProposedLoan:
-        """The pre-check's proposed loan, pledged by ``pledgor`` (a name) to ``lender``."""
+    def proposed(self, pledgor: str, lender: str, lender_name: str | None = None) -> ProposedLoan:
+        """The pre-check's proposed loan, pledged by ``pledgor`` (a name) to ``lender`` (named
+        ``lender_name`` in the findings)."""
         contract = None
         if self.contract is not None:
             terms = self.contract.model_dump(exclude={"secured_amount"})
@@ -53,6 +54,7 @@ class ProposedLoanIn(Strict):
             term_months=self.term_months,
             pledgor=pledgor,
             lender=lender,
+            lender_name=lender_name,
             start=self.start,
             contract=contract,
             forfeiture_clause=self.forfeiture_clause,

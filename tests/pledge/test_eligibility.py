@@ -9,10 +9,20 @@ import pytest
 
 from models import Money
 from pledge.eligibility import EligibilityResult, check_patent, check_portfolio
-from pledge.findings import ACKNOWLEDGEABLE, Code, Severity, catalogue, finding, placeholders
-from pledge.policy import PatentValuation
+from pledge.findings import (
+    ACKNOWLEDGEABLE,
+    Code,
+    Finding,
+    Severity,
+    catalogue,
+    finding,
+    placeholders,
+)
+from pledge.policy import PatentValuation, PolicyBook, load_policies
 from pledge.proposal import ContractTerms, ProposedLoan, Unchecked
 from tests.pledge.builders import AT, OWNER, make_loan, make_patent, make_valuation
+from tests.pledge.test_policy import SHIPPED as SHIPPED_POLICIES
+from tests.pledge.test_policy import row as policy_row
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]{3}")
@@ -384,3 +394,47 @@ def test_proposed_loan_validation() -> None:
         ProposedLoan(amount=Money.of(0), term_months=12, pledgor=OWNER)
     loan = ProposedLoan(amount=Money.of(1), term_months=12, pledgor=OWNER, start=date(2025, 1, 31))
     assert loan.end(AT) == date(2026, 1, 31)
+
+
+# -- whose policy a finding names --------------------------------------------------------------
+
+
+def _policy_findings(loan: ProposedLoan, book: PolicyBook) -> dict[Code, Finding]:
+    """The TERM, VALUATION_EXPIRED and LTV findings of an over-long, over-large loan on a
+    patent whose valuation has expired."""
+    patent = make_patent()
+    stale = make_valuation(patent, value="100000", base_date=date(2020, 1, 1))
+    result = check_portfolio([patent], loan, AT, valuations=[stale], book=book)
+    found = {f.code: f for f in (*result.findings, *result.patents[0].findings)}
+    wanted = {Code.TERM_EXCEEDS_POLICY, Code.VALUATION_EXPIRED, Code.LTV_EXCEEDS_POLICY}
+    assert wanted <= set(found)
+    return {code: found[code] for code in wanted}
+
+
+def test_a_finding_names_the_policy_that_applied() -> None:
+    """A lender without rows of its own is held to the default policy, and the findings say
+    so; a lender with its own rows is named by its name (its id when the name is not given),
+    in both languages, in the batch too."""
+    book = load_policies(
+        [
+            *SHIPPED_POLICIES,
+            policy_row("bank-a", "*", "ltv_cap", "0.30"),
+            policy_row("bank-a", "*", "max_term_months", "24"),
+        ]
+    )
+    patent = make_patent()
+    loan = make_loan(patent, amount=Money.of("90000"), term_months=48)
+    default = _policy_findings(loan.model_copy(update={"lender": "bank-b"}), book)
+    for found in default.values():
+        assert "默认贷款人政策" in found.message_zh, found.message_zh
+        assert "the default lender policy" in found.message_en, found.message_en
+        assert "bank-b" not in found.message_zh + found.message_en
+    named = loan.model_copy(update={"lender": "bank-a", "lender_name": "甲银行"})
+    own = _policy_findings(named, book)
+    assert "超过甲银行的质押率上限" in own[Code.LTV_EXCEEDS_POLICY].message_zh
+    assert "above 甲银行's pledge-rate cap" in own[Code.LTV_EXCEEDS_POLICY].message_en
+    assert "超过甲银行对该类专利的最长期限" in own[Code.TERM_EXCEEDS_POLICY].message_zh
+    # bank-a has no validity of its own: the default policy's applied
+    assert "默认贷款人政策接受的" in own[Code.VALUATION_EXPIRED].message_zh
+    by_id = _policy_findings(named.model_copy(update={"lender_name": None}), book)
+    assert "超过bank-a的质押率上限" in by_id[Code.LTV_EXCEEDS_POLICY].message_zh

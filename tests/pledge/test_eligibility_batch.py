@@ -11,11 +11,16 @@ from models import LegalStatus, Money, Patent
 from pledge.eligibility import check_portfolio
 from pledge.eligibility_batch import EXTRA_COLUMNS, eligibility_batch
 from pledge.findings import ACKNOWLEDGEABLE, Code
-from pledge.policy import PatentValuation
+from pledge.policy import DEFAULT_LENDER, PatentValuation, load_policies
 from pledge.proposal import ContractTerms, ProposedLoan
 from tests.pledge.builders import AT, OWNER, cn_number, make_loan, make_patent, make_valuation
+from tests.pledge.test_policy import SHIPPED, row
 
 NAMES = (OWNER, "乙公司", "丙公司")
+BOOK = load_policies(
+    [*SHIPPED, row("bank-a", "*", "ltv_cap", "0.30"), row("bank-a", "*", "max_term_months", "24")]
+)
+"""The shipped policies and a lender with rows of its own (the others get the default)."""
 FILING_DATES = (date(2009, 2, 28), date(2016, 8, 31), date(2019, 9, 1), date(2021, 6, 1))
 
 
@@ -119,6 +124,8 @@ def loans(draw: st.DrawFn, patents: list[Patent]) -> ProposedLoan:
         contract=draw(st.none() | st.just(contract)),
         forfeiture_clause=draw(st.booleans()),
         acknowledged=draw(st.sets(st.sampled_from(sorted(ACKNOWLEDGEABLE)))),
+        lender=draw(st.sampled_from([DEFAULT_LENDER, "bank-a", "bank-b"])),
+        lender_name=draw(st.none() | st.just("甲银行")),
     )
 
 
@@ -128,14 +135,14 @@ def test_batch_agrees_with_single(data: st.DataObject, at: date) -> None:
     patents, valuations, duals, live = data.draw(cases())
     loan = data.draw(loans(patents))
     single = check_portfolio(
-        patents, loan, at, valuations=valuations, live_pledges=live, dual_filings=duals
+        patents, loan, at, valuations=valuations, live_pledges=live, dual_filings=duals, book=BOOK
     )
     by_number = {v.patent_number: v for v in valuations}
     rows = [
         frame_row(p, by_number.get(p.number.patent_number), p.number.patent_number in duals)
         for p in patents
     ]
-    batch = eligibility_batch(frame(rows), loan, at, live_pledges=live)
+    batch = eligibility_batch(frame(rows), loan, at, live_pledges=live, book=BOOK)
     assert batch.findings.filter(pl.col("code") == Code.INPUT_INVALID).is_empty()
     for index, result in enumerate(single.patents):
         got = batch.findings.filter(pl.col("row") == index)
