@@ -1,12 +1,14 @@
 """The engine's vocabulary as a report prints it: labels of its closed sets and its fixed phrases.
 
 Each label is an English message id (marked with ``N_`` so that Babel extracts it), translated by
-the catalog of the report's language when it is printed. Phrases the engine writes with figures in
-them (a reason citing a number of years, a formula) are printed as the audit trail holds them.
+the catalog of the report's language when it is printed. A phrase the engine writes with figures
+in it (a reason citing a number of years) is read back through its pattern (:data:`ENGINE_PATTERNS`)
+and printed translated with its figures; any other text (a formula) as the audit trail holds it.
 """
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import cache
 
@@ -127,8 +129,53 @@ ENGINE_PHRASES: tuple[str, ...] = (
     N_("T = corporate_tax_rate"),
     N_("n = min(economic life, remaining legal term)"),
     N_("V rounded half-even to the minor unit"),
+    N_("reconciled income, market and cost approaches"),
+    N_("no economic life given"),
+    N_("national S&T award or China Patent Award"),
 )
 """Phrases the engine writes without figures in them; printed translated."""
+
+ENGINE_PATTERNS: tuple[str, ...] = (
+    # valuation.engine: reasons and the market model's label (valuation.features)
+    N_("relief from royalty over %(years)s years"),
+    N_("%(model)s on bibliographic features"),
+    N_("renewal model fitted on %(count)s patents (%(date)s)"),
+    N_("hedonic model fitted on %(count)s patents (%(date)s)"),
+    N_("no royalty band for industry '%(industry)s': income approach not applied"),
+    # valuation.income: the period and the warnings
+    N_("remaining legal term %(term)s years, %(why)s"),
+    N_("≤ economic life %(life)s"),
+    N_("economic life %(life)s < legal term %(term)s"),
+    N_("profit share %(share)s is outside %(low)s–%(high)s: justify it"),
+    # valuation.uncertainty
+    N_("Monte Carlo, %(draws)s draws, seed %(seed)s, PCG64, Z ~ Tri(−1, 0, 1) independent"),
+    # valuation.pledge_value: assumptions
+    N_("haircut %(haircut)s given instead of the %(kind)s band"),
+    N_("LTV cap %(cap)s given instead of the %(kind)s policy"),
+    # valuation.reconcile and valuation.cost: corroboration notes
+    N_("reconciled value %(value)s is below the cost floor %(cost)s: check the inputs"),
+    N_(
+        "value %(value)s is below the cost-approach floor %(cost)s: check the income "
+        "assumptions (a patent can be worth less than it cost, but say why)"
+    ),
+    # valuation.high_value: the reasons of each criterion
+    N_("a %(kind)s patent: only invention patents qualify"),
+    N_("not in force at %(date)s (status %(status)s): only valid patents count"),
+    N_("an invention patent in force at %(date)s"),
+    N_("industry %(industry)s and IPC %(ipc)s match no listed entry"),
+    N_("industry %(matched)s is %(name_zh)s (%(name_en)s, SEI %(code)s)"),
+    N_("IPC prefix %(prefix)s [verify]: %(matched)s is %(name_zh)s (%(name_en)s, SEI %(code)s)"),
+    N_("family granted abroad in %(countries)s"),
+    N_("no family country other than %(home)s in %(countries)s"),
+    N_("in force at %(date)s, filed %(filed)s: over %(years)s years"),
+    N_("not granted and in force at %(date)s"),
+    N_("filed %(filed)s: over %(years)s years only after %(limit)s"),
+    N_("pledge financing %(amount)s %(relation)s threshold %(threshold)s"),
+    N_("award: %(award)s"),
+)
+"""Phrases the engine writes with figures in them, each figure a ``%(name)s`` placeholder: a
+text that matches one is printed translated, its figures (and any phrase or closed-set value
+among them) in place. Each must read as the engine's f-string does (a test renders them)."""
 
 
 def label(language: Language, member: StrEnum) -> str:
@@ -143,11 +190,47 @@ def tornado_input(language: Language, name: str) -> str:
 
 
 def phrase(language: Language, text: str) -> str:
-    """An engine phrase in ``language``; any other text (with figures in it) as it is."""
-    return gettext_for(language, text) if text in _PHRASES else text
+    """An engine phrase in ``language``: a fixed one translated, one with figures translated
+    around them (:data:`ENGINE_PATTERNS`); any other text (a formula) as it is."""
+    if text in _PHRASES:
+        return gettext_for(language, text)
+    for pattern, template in _patterns():
+        found = pattern.fullmatch(text)
+        if found is not None:
+            parts = {name: _part(language, value) for name, value in found.groupdict().items()}
+            return gettext_for(language, template) % parts
+    return text
+
+
+def _part(language: Language, text: str) -> str:
+    """A figure or phrase inside an engine phrase: a closed-set value by its label (in lower
+    case in English, inside a sentence), a phrase translated, a figure as it is."""
+    member = _CLOSED_VALUES.get(text)
+    if member is None:
+        return phrase(language, text)
+    name = label(language, member)
+    return name.lower() if language is Language.EN else name
 
 
 _PHRASES = frozenset(ENGINE_PHRASES)
+_CLOSED_VALUES: dict[str, StrEnum] = {m.value: m for m in (*PatentType, *LegalStatus)}
+"""The closed-set values the engine writes into its phrases (a patent type, a legal status)."""
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each of :data:`ENGINE_PATTERNS` as a regular expression with a group per placeholder."""
+    compiled = []
+    for template in ENGINE_PATTERNS:
+        pieces, at = [], 0
+        for placeholder in _PLACEHOLDER.finditer(template):
+            pieces.append(re.escape(template[at : placeholder.start()]))
+            pieces.append(f"(?P<{placeholder.group(1)}>.+?)")
+            at = placeholder.end()
+        pieces.append(re.escape(template[at:]))
+        compiled.append((re.compile("".join(pieces), re.DOTALL), template))
+    return tuple(compiled)
 
 
 @cache

@@ -1,19 +1,22 @@
 """Every message of the report and page templates, of reports/*.py and of api/pages/*.py is
 translated, and nothing else."""
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 
+from models.patent import Patent
 from reports import vocabulary, wording
 from reports.i18n import Language, gettext_for, po_path, read_catalog, translations
 from reports.rendering import TEMPLATES_DIR
-from tests.reports.conftest import make_financials, make_patent
-from valuation.engine import value_patent
+from tests.reports.conftest import make_financials, make_patent, number
+from valuation.engine import Financials, value_patent
 
 ROOT = Path(__file__).resolve().parents[2]
 JINJA = "jinja2.ext:babel_extract"
@@ -112,7 +115,79 @@ def test_the_engine_step_names_are_known_phrases() -> None:
     assert unknown == set()
     assert vocabulary.phrase(Language.ZH, "period n") == "收益期 n"
     assert vocabulary.phrase(Language.ZH, "relief from royalty over 3 years") == (
-        "relief from royalty over 3 years"
+        "许可费节省法，收益期 3 年"
     )
+    assert vocabulary.phrase(Language.ZH, "C = 1 + 2") == "C = 1 + 2"  # a formula as it is
     assert vocabulary.tornado_input(Language.ZH, "growth") == "增长率 g"
     assert vocabulary.tornado_input(Language.ZH, "something_new") == "something_new"
+
+
+ENGLISH_WORD = re.compile(r"(?<![A-Za-z])[a-z]{3,}(?![A-Za-z])")
+"""A word in lower case: what is left of an English phrase (codes and names are upper case)."""
+
+
+def _engine_texts(patent: Patent, financials: Financials, **options: Any) -> list[str]:
+    """Every reason, note, model label and method the engine writes for ``patent`` that a
+    report or a page prints."""
+    result = value_patent(patent, financials, base_date=date(2025, 6, 30), **options)
+    texts = [line.reason for line in result.reconciliation.lines]
+    texts += [*result.reconciliation.notes, result.cost.reason or "", result.audit.method]
+    texts += [result.high_value.eligibility_reason, *(c.reason for c in result.high_value.criteria)]
+    texts += [result.market.model] if result.market else []
+    if result.income is not None:
+        texts += [result.income.period_reason, *result.income.warnings]
+    texts += [result.value_range.audit.method] if result.value_range else []
+    return [t for t in texts if t]
+
+
+CASES: dict[str, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {
+    "invention in force, family abroad, ranges": ({}, {}, {"draws": 50, "seed": 1}),
+    "utility model, no family abroad": (
+        {"number": number(2017, 2, 601862), "family_countries": ["CN"], "industry": "锂电池"},
+        {},
+        {},
+    ),
+    "lapsed, filed long ago": (
+        {
+            "number": number(2009, 1, 601862),
+            "legal_status": "lapsed",
+            "filing_date": date(2009, 1, 5),
+            "grant_date": date(2011, 3, 1),
+        },
+        {},
+        {},
+    ),
+    "no revenue": ({}, {"revenue": None}, {}),
+    "an industry without a royalty band": ({"industry": "未列行业"}, {}, {}),
+    "maintained over ten years, IPC only": (
+        {"number": number(2012, 1, 601862), "filing_date": date(2012, 3, 1), "industry": None},
+        {},
+        {},
+    ),
+    "economic life below the term, profit basis": (
+        {},
+        {
+            "royalty_basis": "profit",
+            "operating_margin": "0.2",
+            "royalty_rate": "0.6",
+            "economic_life": "3",
+        },
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_engine_reasons_print_in_chinese(case: str) -> None:
+    """Each reason the engine writes, with its figures, reads in Chinese in a Chinese report
+    (reports.vocabulary.ENGINE_PATTERNS), and as the engine wrote it in an English one."""
+    fields, money, options = CASES[case]
+    financials = Financials.model_validate({**make_financials().model_dump(), **money})
+    texts = _engine_texts(make_patent(**fields), financials, **options)
+    assert texts
+    for text in texts:
+        chinese = vocabulary.phrase(Language.ZH, text)
+        data = re.sub(r"'[^']*'|\[[^\]]*\]", "", chinese)  # quoted data: the patent's own
+        assert not ENGLISH_WORD.search(data), f"{text!r} → {chinese!r}"
+        english = vocabulary.phrase(Language.EN, text)
+        assert english.lower() == text.replace("_", " ").lower(), (text, english)
