@@ -15,7 +15,6 @@ from typing import Annotated
 
 import polars as pl
 import typer
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -33,6 +32,7 @@ from api.cli_common import (
     readable,
     weights_option,
 )
+from api.serving import serve_workers
 from api.settings import Settings
 from models.enums import PatentType
 from models.money import Money
@@ -99,12 +99,12 @@ def serve(
         raise fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
     os.environ["PATENTVAL_MIGRATE_ON_START"] = "false"
     typer.echo(f"patentval: serving on http://{host}:{port} with {workers} worker(s)")
-    uvicorn.run(
-        "api.app:create_app",
+    serve_workers(
+        host,
+        port,
+        workers,
+        app="api.app:create_app",
         factory=True,
-        host=host,
-        port=port,
-        workers=workers,
         # A worker imports the valuation stack before it answers; on a busy machine that takes
         # longer than uvicorn's default 5 s, which would have it killed and restarted forever.
         timeout_worker_healthcheck=WORKER_STARTUP_SECONDS,

@@ -92,11 +92,12 @@ def _serve(url: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    deadline, seen = time.monotonic() + 120, set()
+    while time.monotonic() < deadline:  # until every worker has answered (on new connections)
         try:
-            httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).raise_for_status()
-            return server, port
+            seen.add(httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).json()["worker"])
+            if len(seen) == workers:
+                return server, port
         except httpx.TransportError:
             time.sleep(0.3)
     server.terminate()
