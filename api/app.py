@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from anyio import to_thread
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
@@ -121,6 +122,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         else:
             app.state.engine = make_engine(settings.database_url, threads)
         app.state.reader = read_only(app.state.engine)
+        # SQLite writes one transaction at a time: the writing handlers of a worker take turns
+        # (api.deps.CommittingRoute), so that a writer holding the lock does not share the
+        # interpreter with the next one's preparation.
+        app.state.write_turn = anyio.Lock() if app.state.engine.dialect.name == "sqlite" else None
         yield
         app.state.engine.dispose()
 

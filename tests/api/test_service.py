@@ -1,6 +1,8 @@
 """The service answers its health check and home page, in process and as a real server."""
 
+import asyncio
 import inspect
+import itertools
 import os
 import socket
 import subprocess
@@ -10,10 +12,12 @@ from pathlib import Path
 from typing import get_args, get_type_hints
 
 import httpx
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import CommittingRoute, ReadSessionDep, SessionDep
 from api.settings import Settings
 from tests.api.world import World
 
@@ -132,3 +136,51 @@ def test_a_request_that_only_reads_takes_one_transaction_key_check_included(
         assert begun == [True, True, False]  # the key, the patent, then the writes
     finally:
         event.remove(engine, "begin", count)
+
+
+def _timed_routes(app: FastAPI, spans: dict[str, list[tuple[float, float]]]) -> None:
+    """Two routes that hold their session 0.3 s: one with a write session, one read-only."""
+    router = APIRouter(route_class=CommittingRoute)
+
+    @router.post("/test/write")
+    def write(session: SessionDep) -> dict[str, str]:
+        start = time.monotonic()
+        time.sleep(0.3)
+        spans["write"].append((start, time.monotonic()))
+        return {}
+
+    @router.get("/test/read")
+    def read(session: ReadSessionDep) -> dict[str, str]:
+        start = time.monotonic()
+        time.sleep(0.3)
+        spans["read"].append((start, time.monotonic()))
+        return {}
+
+    app.include_router(router)
+
+
+def _overlaps(spans: list[tuple[float, float]]) -> bool:
+    ordered = sorted(spans)
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(ordered))
+
+
+def test_on_sqlite_the_writing_handlers_of_a_worker_take_turns(tmp_path: Path) -> None:
+    """A worker's writers run one at a time on SQLite (the database writes one transaction at a
+    time anyway), its readers side by side (two handler threads)."""
+    spans: dict[str, list[tuple[float, float]]] = {"write": [], "read": []}
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/turns.db", worker_threads=2))
+    _timed_routes(app, spans)
+
+    async def burst() -> None:
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://t")
+        async with app.router.lifespan_context(app), client:
+            writes = [client.post("/test/write") for _ in range(3)]
+            reads = [client.get("/test/read") for _ in range(3)]
+            answers = await asyncio.gather(*writes, *reads)
+        assert [a.status_code for a in answers] == [200] * 6
+
+    asyncio.run(burst())
+    assert len(spans["write"]) == 3
+    assert not _overlaps(spans["write"])
+    assert _overlaps(spans["read"])
