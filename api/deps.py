@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.errors import forbidden
 from api.security import KeyVerifier, Principal, presented_key
 from api.settings import Settings
 from models.enums import Role
-from storage.database import reads_only
+from storage.database import LOCKED, SQLITE_BUSY_TIMEOUT_SECONDS, reads_only
 
 
 async def _settings(request: Request) -> Settings:
@@ -115,10 +118,24 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         turns = [v.info[WRITE_TURN] for v in kwargs.values() if _writes_in_turn(v)]
         if not turns:
             return await run_in_threadpool(call_and_commit, kwargs)
-        async with turns[0]:
+        await _wait_for(turns[0])
+        try:
             return await run_in_threadpool(call_and_commit, kwargs)
+        finally:
+            turns[0].release()
 
     return handler
+
+
+async def _wait_for(turn: anyio.Lock) -> None:
+    """Take the worker's turn to write; after SQLite's busy timeout, the database's busy error
+    (answered 503, as a write lock not had in time is)."""
+    try:
+        with anyio.fail_after(SQLITE_BUSY_TIMEOUT_SECONDS):
+            await turn.acquire()
+    except TimeoutError:
+        locked = sqlite3.OperationalError(LOCKED)
+        raise OperationalError("waiting for the worker's turn to write", None, locked) from None
 
 
 def _writes_in_turn(value: object) -> bool:

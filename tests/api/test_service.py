@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import get_args, get_type_hints
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from api import deps
 from api.app import create_app
 from api.deps import CommittingRoute, ReadSessionDep, SessionDep
 from api.settings import Settings
@@ -184,3 +186,25 @@ def test_on_sqlite_the_writing_handlers_of_a_worker_take_turns(tmp_path: Path) -
     assert len(spans["write"]) == 3
     assert not _overlaps(spans["write"])
     assert _overlaps(spans["read"])
+
+
+def test_a_writer_that_waits_too_long_for_its_turn_gets_503_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(deps, "SQLITE_BUSY_TIMEOUT_SECONDS", 0.1)
+    spans: dict[str, list[tuple[float, float]]] = {"write": [], "read": []}
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/busy.db", worker_threads=2))
+    _timed_routes(app, spans)
+
+    async def burst() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        client = httpx.AsyncClient(transport=transport, base_url="http://t")
+        async with app.router.lifespan_context(app), client:
+            return list(await asyncio.gather(*(client.post("/test/write") for _ in range(2))))
+
+    answers = asyncio.run(burst())
+    assert sorted(a.status_code for a in answers) == [200, 503]
+    busy = next(a for a in answers if a.status_code == 503)
+    assert busy.json()["error"]["code"] == "BUSY"
+    assert busy.headers["Retry-After"] == "1"
+    assert len(spans["write"]) == 1
