@@ -17,6 +17,8 @@ from reports.i18n import Language, gettext_for, po_path, read_catalog, translati
 from reports.rendering import TEMPLATES_DIR
 from tests.reports.conftest import make_financials, make_patent, number
 from valuation.engine import Financials, value_patent
+from valuation.market import HedonicModel
+from valuation.renewal import RenewalModel
 
 ROOT = Path(__file__).resolve().parents[2]
 JINJA = "jinja2.ext:babel_extract"
@@ -191,3 +193,26 @@ def test_the_engine_reasons_print_in_chinese(case: str) -> None:
         assert not ENGLISH_WORD.search(data), f"{text!r} → {chinese!r}"
         english = vocabulary.phrase(Language.EN, text)
         assert english.lower() == text.replace("_", " ").lower(), (text, english)
+
+
+def test_each_engine_pattern_reads_as_the_engine_writes_it() -> None:
+    """Each text between the placeholders of a pattern is in the engine's code: a change of the
+    engine's wording fails here rather than print English in a Chinese report."""
+    code = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "valuation").glob("*.py"))
+    code = re.sub(r'"\s*\n\s*"', "", code)  # strings continued on the next line, joined
+    kinds = (RenewalModel.kind, HedonicModel.kind)  # a model's label starts with its kind
+    missing = [
+        (template, piece)
+        for template in vocabulary.ENGINE_PATTERNS
+        for piece in re.split(r"%\(\w+\)s", template)
+        if piece.strip() and _unquoted(piece, kinds) not in code
+    ]
+    assert missing == []
+
+
+def _unquoted(piece: str, kinds: tuple[str, ...]) -> str:
+    """A pattern's text as the engine's code holds it: without a model's kind before it, and
+    without the spaces at its ends (where the engine joins two strings)."""
+    for kind in kinds:
+        piece = piece.removeprefix(kind)
+    return piece.strip()
