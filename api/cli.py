@@ -370,7 +370,8 @@ def eligibility(
 
 
 def _per_patent(findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
-    """One row per input row: eligible, blocking and warning codes, and the messages."""
+    """One row per input row: eligible, blocking and warning codes, and the messages in English
+    and in Chinese."""
     by_row = findings.group_by("row").agg(
         pl.col("code")
         .filter(pl.col("severity") == "block")
@@ -383,6 +384,7 @@ def _per_patent(findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         .str.join(";")
         .alias("warnings"),
         pl.col("message_en").str.join(" | ").alias("findings"),
+        pl.col("message_zh").str.join(" | ").alias("findings_zh"),
     )
     base = frame.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"),
@@ -397,7 +399,10 @@ def _per_patent(findings: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         pl.col("blocking").fill_null(""),
         pl.col("warnings").fill_null(""),
         pl.col("findings").fill_null(""),
-    ).select("row", "patent_id", "pledgor", "eligible", "blocking", "warnings", "findings")
+        pl.col("findings_zh").fill_null(""),
+    ).select(
+        "row", "patent_id", "pledgor", "eligible", "blocking", "warnings", "findings", "findings_zh"
+    )
 
 
 stats_app = typer.Typer(no_args_is_help=True, help="Statistics from the database.")

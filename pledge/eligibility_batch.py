@@ -25,7 +25,8 @@ Booleans may be written ``true/false``, ``1/0``, ``yes/no`` or ``是/否``. The 
 those of :func:`pledge.eligibility.check_portfolio` (a test holds the two together); a row whose
 input does not parse gets one ``INPUT_INVALID`` finding with the reasons. Each rule is a polars
 expression; the rows it flags are stacked into one frame of findings: ``row`` (the input row),
-``patent_id``, ``code``, ``severity``, ``field``, ``message_en``, sorted by row and catalogue order.
+``patent_id``, ``code``, ``severity``, ``field``, ``message_zh``, ``message_en``, sorted by row and
+catalogue order.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from models.enums import FeeReduction, PatentType
 from models.money import DEFAULT_CURRENCY, Money
 from models.patent import annual_fee, late_surcharge
 from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings, whose_policy
-from pledge.findings import Code, Finding, catalogue, order
+from pledge.findings import SEPARATOR, Code, Finding, catalogue, order, text
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
 from valuation.frame import IN_MEMORY, add_years, normalised, years_between
@@ -69,6 +70,7 @@ FINDING_SCHEMA = pl.Schema(
         "code": pl.String,
         "severity": pl.String,
         "field": pl.String,
+        "message_zh": pl.String,
         "message_en": pl.String,
     }
 )
@@ -201,7 +203,9 @@ def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
     return staged.with_columns(fees["_fee"], fees["_surcharge"])
 
 
-Rule = tuple[pl.Expr, Code, str, Mapping[str, pl.Expr]]
+Param = pl.Expr | Mapping[str, pl.Expr]
+"""A message parameter: one expression, or one per language (a list of names, a policy's name)."""
+Rule = tuple[pl.Expr, Code, str, Mapping[str, Param]]
 
 
 def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) -> list[Rule]:
@@ -238,9 +242,19 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
     )
     valid_until = col("valuation_base_date").dt.offset_by(pl.format("{}mo", validity))
 
-    def whose(owners: Mapping[str, str]) -> pl.Expr:  # the policy's name, by patent type
-        named = {k: whose_policy(owner, loan).en for k, owner in owners.items()}
-        return col("patent_type").replace_strict(named, default=None, return_dtype=pl.String)
+    def whose(owners: Mapping[str, str]) -> dict[str, pl.Expr]:  # the policy's name, by type
+        named = {k: whose_policy(owner, loan) for k, owner in owners.items()}
+        return {
+            language: col("patent_type").replace_strict(
+                {k: text(name, language) for k, name in named.items()},
+                default=None,
+                return_dtype=pl.String,
+            )
+            for language in SEPARATOR
+        }
+
+    def names(listed: pl.Expr) -> dict[str, pl.Expr]:  # a list of names, joined per language
+        return {language: listed.list.join(joint) for language, joint in SEPARATOR.items()}
 
     term_policy = whose({k: p.max_term_months.lender for k, p in policies.items()})
     validity_policy = whose({k: p.valuation_validity_months.lender for k, p in policies.items()})
@@ -271,14 +285,14 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
             has_owners & ~col("_owners").list.contains(pledgor),
             Code.PLEDGOR_NOT_REGISTERED_OWNER,
             "",
-            {"pledgor": pledgor, "owners": col("_owners").list.join(", ")},
+            {"pledgor": pledgor, "owners": names(col("_owners"))},
         ),
         (
             # only co-owned patents need the set difference
             pl.when(col("_owners").list.len() > 1).then(missing.list.len() > 0).otherwise(False),
             Code.COOWNER_CONSENT_MISSING,
             "",
-            {"coowners": missing.list.join(", ")},
+            {"coowners": names(missing)},
         ),
         *((not_granted == v, Code.NOT_GRANTED, v, {}) for v in NOT_GRANTED_STATUS.values()),
         (
@@ -352,14 +366,16 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
     return [(~valid, Code.INPUT_INVALID, "", {"error": col("error")}), *checked]
 
 
-def _render(template: str, params: Mapping[str, pl.Expr]) -> pl.Expr:
-    """A catalogue template filled from expressions, as :func:`pledge.findings.text` would."""
+def _render(template: str, params: Mapping[str, Param], language: str) -> pl.Expr:
+    """A catalogue template in ``language`` filled from expressions, as
+    :func:`pledge.findings.text` would."""
     parts: list[pl.Expr] = []
     for literal, name, _, _ in string.Formatter().parse(template):
         if literal:
             parts.append(pl.lit(literal))
         if name:
-            parts.append(params[name].cast(pl.String))
+            value = params[name]
+            parts.append((value if isinstance(value, pl.Expr) else value[language]).cast(pl.String))
     return pl.concat_str(parts)
 
 
@@ -408,7 +424,8 @@ def eligibility_batch(
             pl.lit(code.value).alias("code"),
             pl.lit(entries[(code, variant)].severity.value).alias("severity"),
             pl.lit(entries[(code, variant)].field).alias("field"),
-            _render(entries[(code, variant)].message_en, params).alias("message_en"),
+            _render(entries[(code, variant)].message_zh, params, "zh").alias("message_zh"),
+            _render(entries[(code, variant)].message_en, params, "en").alias("message_en"),
             pl.lit(entries[(code, variant)].order).alias("_order"),
         )
         for i, (_, code, variant, params) in enumerate(rules)

@@ -57,7 +57,8 @@ class Severity(StrEnum):
 ACKNOWLEDGEABLE = frozenset({Code.DUAL_FILING_ACK_REQUIRED, Code.INVALIDATION_PENDING_ACK_REQUIRED})
 """Soft codes: a warning until the pledgee acknowledges the risk, then no finding."""
 
-_SEPARATOR = {"zh": "、", "en": ", "}
+SEPARATOR = {"zh": "、", "en": ", "}
+"""How a list of names is joined in each language."""
 
 
 class CatalogueError(ValueError):
@@ -154,7 +155,7 @@ def text(value: object, language: str) -> str:
     if isinstance(value, Wording):
         return value.zh if language == "zh" else value.en
     if isinstance(value, tuple):
-        return _SEPARATOR[language].join(str(item) for item in value)
+        return SEPARATOR[language].join(str(item) for item in value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

@@ -86,6 +86,10 @@ def test_eligibility_of_a_proposed_loan(tmp_path: Path) -> None:
     findings = pl.read_csv(out)
     assert set(findings["blocking"]) == {"PLEDGOR_NOT_REGISTERED_OWNER;TERM_EXCEEDS_POLICY"}
     assert set(findings["pledgor"]) == {"他人公司"}
+    for english, chinese in zip(findings["findings"], findings["findings_zh"], strict=True):
+        assert "exceeds the default lender policy's maximum of 36 months" in english
+        assert "超过默认贷款人政策对该类专利的最长期限36个月" in chinese
+        assert f"出质人他人公司不是登记的专利权人（登记的专利权人：{OWNER}）" in chinese
     # CNY 600,000 on CNY 2,000,000 appraised is 30 %, above the 25 % cap of inventions
     assert "loan: LTV_EXCEEDS_POLICY" in result.output
 

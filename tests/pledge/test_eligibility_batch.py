@@ -148,9 +148,12 @@ def test_batch_agrees_with_single(data: st.DataObject, at: date) -> None:
         got = batch.findings.filter(pl.col("row") == index)
         assert got["patent_id"].unique().to_list() in ([], [result.patent_number])
         expected = [
-            (f.code.value, f.severity.value, f.field, f.message_en) for f in result.findings
+            (f.code.value, f.severity.value, f.field, f.message_zh, f.message_en)
+            for f in result.findings
         ]
-        assert got.select("code", "severity", "field", "message_en").rows() == expected
+        assert (
+            got.select("code", "severity", "field", "message_zh", "message_en").rows() == expected
+        )
     assert batch.loan_findings == single.findings
     assert batch.ltv == single.ltv
 
