@@ -12,6 +12,9 @@ Scenarios, each against ``--workers`` workers:
 - eligibility checks (target ≥ 300 requests/s with 2 workers), closed loop;
 - the appraisal report PDF endpoint, one client, Chinese and English.
 
+A closed-loop line also gives the CPU the server's processes used a request (user and system
+time from ``/proc``, on Linux; the ten warm-up requests included).
+
 The database is a fresh SQLite file (or ``--postgres-url``, a server URL whose database is used
 as is) seeded with the parties, ``--patents`` patents of one enterprise and a key for it and for
 a bank; the requests go round the patents.
@@ -157,14 +160,45 @@ class Sample:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.failures += status >= 400
 
-    def line(self, name: str, seconds: float) -> str:
+    def line(self, name: str, seconds: float, server_cpu: float | None = None) -> str:
         ordered = sorted(self.latencies)
         p95 = ordered[int(0.95 * (len(ordered) - 1))]
+        cpu = (
+            ""
+            if server_cpu is None
+            else (f"; server CPU {server_cpu / len(ordered) * 1000:.1f} ms a request")
+        )
         return (
             f"{name}: {len(ordered)} requests in {seconds:.0f} s = {len(ordered) / seconds:.0f}/s; "
             f"p50 {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, "
-            f"max {ordered[-1] * 1000:.0f} ms; {self.failures} failures {self.statuses}"
+            f"max {ordered[-1] * 1000:.0f} ms; {self.failures} failures {self.statuses}{cpu}"
         )
+
+
+class ServerCpu:
+    """The CPU time (user + system) the server's processes have used, read from ``/proc``
+    (None elsewhere): the supervisor and its workers, as they were when it started."""
+
+    def __init__(self, pid: int) -> None:
+        self.pids = self._tree(pid) if Path(f"/proc/{pid}").exists() else []
+
+    @classmethod
+    def _tree(cls, pid: int) -> list[int]:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        return [pid, *(p for child in listed for p in cls._tree(int(child)))]
+
+    def seconds(self) -> float | None:
+        if not self.pids:
+            return None
+        ticks = 0
+        for pid in self.pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def since(self, start: float | None) -> float | None:
+        now = self.seconds()
+        return None if now is None or start is None else now - start
 
 
 async def closed_loop(port: int, requests: Sequence[bytes], clients: int, seconds: float) -> Sample:
@@ -232,7 +266,9 @@ async def one_by_one(
     return sample, answers
 
 
-async def run(port: int, numbers: list[str], bank: str, ent: str, args: argparse.Namespace) -> None:
+async def run(
+    port: int, numbers: list[str], bank: str, ent: str, args: argparse.Namespace, cpu: ServerCpu
+) -> None:
     clients, seconds = args.clients, args.seconds
     appraisals = [
         request("POST", "/v1/appraisals", bank, {"patent_number": n, "base_date": "2025-06-01"})
@@ -248,15 +284,19 @@ async def run(port: int, numbers: list[str], bank: str, ent: str, args: argparse
     workers = f"{args.workers} worker(s)"
     single, answers = await one_by_one(port, appraisals, 50)
     print(single.line(f"appraisal, 1 client, {workers}", sum(single.latencies)))
+    start = cpu.seconds()
     found = await closed_loop(port, appraisals, clients, seconds)
-    print(found.line(f"appraisal, {clients} clients closed loop, {workers}", seconds))
+    name = f"appraisal, {clients} clients closed loop, {workers}"
+    print(found.line(name, seconds, cpu.since(start)))
     found = await paced(port, appraisals, clients, args.paced_rate, seconds)
     name = f"appraisal, {clients} clients paced at {args.paced_rate:g}/s in all, {workers}"
     print(found.line(name, seconds))
     single, _ = await one_by_one(port, eligibility, 200)
     print(single.line(f"eligibility, 1 client, {workers}", sum(single.latencies)))
+    start = cpu.seconds()
     found = await closed_loop(port, eligibility, clients, seconds)
-    print(found.line(f"eligibility, {clients} clients closed loop, {workers}", seconds))
+    name = f"eligibility, {clients} clients closed loop, {workers}"
+    print(found.line(name, seconds, cpu.since(start)))
     ids = [json.loads(a)["appraisal_id"] for a in answers[:5]]
     for lang in ("zh", "en"):
         reports = [
@@ -279,13 +319,14 @@ def main() -> None:
     url = args.postgres_url or f"sqlite:///{folder}/bench.db"
     numbers, bank, ent = _seed(url, args.patents)
     server, port = _serve(url, args.workers)
+    cpu = ServerCpu(server.pid)
     try:
         try:
             import uvloop
         except ImportError:  # the standard loop does too, a little slower
-            asyncio.run(run(port, numbers, bank, ent, args))
+            asyncio.run(run(port, numbers, bank, ent, args, cpu))
         else:
-            uvloop.run(run(port, numbers, bank, ent, args))
+            uvloop.run(run(port, numbers, bank, ent, args, cpu))
     finally:
         server.terminate()
         server.wait(timeout=30)
