@@ -46,7 +46,7 @@ from storage.database import transaction
 from storage.demo import load_demo
 from storage.errors import DomainError
 from storage.migrate import open_database
-from storage.parties import party_name
+from storage.parties import lender_name
 from storage.pledges import live_pledges
 from storage.statistics import statistics
 from valuation.batch import value_file
@@ -342,7 +342,7 @@ def eligibility(
     if database_url is not None or _has_database(url):
         with _database(url) as session:
             live = set(live_pledges(session))
-            loan = loan.model_copy(update={"lender_name": party_name(session, lender)})
+            loan = loan.model_copy(update={"lender_name": lender_name(session, lender)})
     try:
         batch = eligibility_batch(frame, loan, at, live_pledges=live)
     except (ValueError, pl.exceptions.PolarsError) as error:

@@ -394,7 +394,7 @@ def _registered_certificate(
         if party is None:
             party = parties.get_party(session, _owning_party(patents))
         loan = proposed(party.name)
-        loan = loan.model_copy(update={"lender_name": parties.party_name(session, loan.lender)})
+        loan = loan.model_copy(update={"lender_name": parties.lender_name(session, loan.lender)})
         check = registered_check(session, patents, loan, at)
     return certificate_of(check, number)
 

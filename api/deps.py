@@ -115,14 +115,14 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
 
     @functools.wraps(endpoint)
     async def handler(**kwargs: Any) -> Any:
-        turns = [v.info[WRITE_TURN] for v in kwargs.values() if _writes_in_turn(v)]
-        if not turns:
+        turn = next((v.info[WRITE_TURN] for v in kwargs.values() if _writes_in_turn(v)), None)
+        if turn is None:
             return await run_in_threadpool(call_and_commit, kwargs)
-        await _wait_for(turns[0])
+        await _wait_for(turn)
         try:
             return await run_in_threadpool(call_and_commit, kwargs)
         finally:
-            turns[0].release()
+            turn.release()
 
     return handler
 

@@ -205,14 +205,7 @@ def stored_hash(session: Session, credential_id: str) -> tuple[Credential, str] 
     row = session.execute(_ACTIVE, {"id": credential_id}).one_or_none()
     if row is None:
         return None
-    credential = Credential(
-        credential_id=row.credential_id,
-        party_id=row.party_id,
-        role=Role(row.role),
-        label=row.label,
-        created_at=row.created_at,
-    )
-    return credential, row.secret_hash
+    return Credential.model_validate(row._mapping), row.secret_hash
 
 
 def authenticate(session: Session, key: str) -> Credential | None:

@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models.parties import Party
+from pledge.policy import DEFAULT_LENDER
 from storage import audit
 from storage.commands import atomic
 from storage.errors import NotFoundError
@@ -67,9 +68,12 @@ def get_party(session: Session, party_id: str) -> Party:
     return Party.model_validate(row._mapping)
 
 
-def party_name(session: Session, party_id: str) -> str | None:
-    """The name of party ``party_id``; None when there is no such party."""
-    row = session.execute(_ONE, {"party_id": party_id}).one_or_none()
+def lender_name(session: Session, lender: str) -> str | None:
+    """The name of the lender party ``lender``, as a pre-check's findings name it; None for the
+    default policy's lender, or an id that names no party (the findings then give the id)."""
+    if lender == DEFAULT_LENDER:
+        return None
+    row = session.execute(_ONE, {"party_id": lender}).one_or_none()
     return None if row is None else str(row.name)
 
 

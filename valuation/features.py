@@ -514,9 +514,9 @@ def quadratic_forms(x: FloatArray, cov: FloatArray) -> FloatArray:
     """
     if x.shape[0] == 1:
         row, total_ = x[0].tolist(), 0.0
-        for j, value in enumerate(row):
-            for k, other_ in enumerate(row):
-                total_ += value * float(cov[j, k]) * other_
+        for value, weights in zip(row, cov.tolist(), strict=True):
+            for weight, other_ in zip(weights, row, strict=True):
+                total_ += value * weight * other_
         return np.array([total_])
     columns = np.ascontiguousarray(x.T)
     total = np.zeros(x.shape[0])
@@ -643,7 +643,8 @@ class FittedModel(ABC):
         if self.point not in POINTS:
             raise FeatureError(f"point must be one of {POINTS}, not {self.point!r}")
         statistics = self._statistics(RecordRows(record), as_of)
-        return tuple(float(statistics[c][0]) for c in (self.point, "p10", "p90"))  # type: ignore[return-value]
+        value, p10, p90 = (float(statistics[c][0]) for c in (self.point, "p10", "p90"))
+        return value, p10, p90
 
     @property
     def label(self) -> str:

@@ -21,7 +21,7 @@ from models.lending import Pledge
 from pledge.lifecycle import PledgeEvent
 from storage import listings, pledges
 from storage.errors import domain_errors
-from storage.parties import get_party, party_name
+from storage.parties import get_party, lender_name
 
 PLEDGEE_EVENTS = frozenset(
     {
@@ -115,7 +115,7 @@ def precheck(
     pledgor = get_party(session, current.pledgor_id)
     with domain_errors():
         lender = body.loan.lender or current.pledgee_id
-        loan = body.loan.proposed(pledgor.name, lender, party_name(session, lender))
+        loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
     outcome = pledges.precheck(session, pledge_id, loan, on=body.on, actor=principal.actor)
     return PrecheckRead.of(outcome)
 

@@ -24,7 +24,7 @@ from pledge.proposal import ProposedLoan
 from storage import appraisals
 from storage.database import reading
 from storage.errors import DomainError, domain_errors
-from storage.parties import get_party, party_name
+from storage.parties import get_party, lender_name
 from storage.patents import latest_valuations
 from storage.pledges import live_pledges
 from valuation.engine import value_patent
@@ -118,7 +118,7 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )
     with domain_errors():
-        loan = body.loan.proposed(pledgor.name, lender, party_name(session, lender))
+        loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
     return registered_check(session, patents, loan, body.as_of)
 
 

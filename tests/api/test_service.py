@@ -144,19 +144,19 @@ def _timed_routes(app: FastAPI, spans: dict[str, list[tuple[float, float]]]) -> 
     """Two routes that hold their session 0.3 s: one with a write session, one read-only."""
     router = APIRouter(route_class=CommittingRoute)
 
-    @router.post("/test/write")
-    def write(session: SessionDep) -> dict[str, str]:
+    def hold(kind: str) -> dict[str, str]:
         start = time.monotonic()
         time.sleep(0.3)
-        spans["write"].append((start, time.monotonic()))
+        spans[kind].append((start, time.monotonic()))
         return {}
+
+    @router.post("/test/write")
+    def write(session: SessionDep) -> dict[str, str]:
+        return hold("write")
 
     @router.get("/test/read")
     def read(session: ReadSessionDep) -> dict[str, str]:
-        start = time.monotonic()
-        time.sleep(0.3)
-        spans["read"].append((start, time.monotonic()))
-        return {}
+        return hold("read")
 
     app.include_router(router)
 
