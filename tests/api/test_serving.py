@@ -130,15 +130,20 @@ def test_a_dead_worker_is_replaced_and_a_stop_stops_them_all(
         )
 
 
-def test_a_taken_port_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("holder", ["a plain socket", "another server's worker"])
+def test_a_taken_port_is_refused(tmp_path: Path, workers: int, holder: str) -> None:
     port = _free_port()
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", port))
+    taken = socket.socket() if holder == "a plain socket" else listener("127.0.0.1", port)
+    with taken:
+        if holder == "a plain socket":
+            taken.bind(("127.0.0.1", port))
         taken.listen()
         command = Path(sys.executable).parent / "patentval"
         url = f"sqlite:///{tmp_path}/taken.db"
+        arguments = ["serve", "--port", str(port), "--workers", str(workers), "--database-url", url]
         done = subprocess.run(
-            [str(command), "serve", "--port", str(port), "--workers", "2", "--database-url", url],
+            [str(command), *arguments],
             env={**os.environ, "PATENTVAL_ENVIRONMENT": "test"},
             capture_output=True,
             text=True,
