@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models.enums import PatentType, ValueType
@@ -27,10 +27,12 @@ from storage.errors import DomainError, NotFoundError
 from storage.listings import Page, page_of
 from storage.parties import get_party
 from storage.patents import save_valuation_result
-from storage.tables import AppraisalRequestRow, AppraisalRow, ValuationRow
+from storage.tables import AppraisalRequestRow, AppraisalRow, ValuationRow, table_of
 from valuation.audit import input_hash
 from valuation.engine import Financials, ValuationResult
 from valuation.reconcile import Approach
+
+_INSERT_REQUEST = insert(table_of(AppraisalRequestRow))
 
 
 class AppraisalInputs(BaseModel):
@@ -115,15 +117,15 @@ def request_appraisal(
             inputs=None if inputs is None else inputs.model_dump(mode="json"),
         )
         requested_at = datetime.now(UTC)
-        session.add(
-            AppraisalRequestRow(
-                appraisal_id=appraisal_id,
-                requested_by=requested_by,
-                actor=actor,
-                requested_at=requested_at,
-            )
+        session.execute(
+            _INSERT_REQUEST,
+            {
+                "appraisal_id": appraisal_id,
+                "requested_by": requested_by,
+                "actor": actor,
+                "requested_at": requested_at,
+            },
         )
-        session.flush()
         valuation = PatentValuation.from_result(result)
         stored.append(
             StoredAppraisal(

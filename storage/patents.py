@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from models.enums import LegalStatus, PatentType
@@ -19,8 +19,22 @@ from pledge.proposal import normalise_number
 from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
-from storage.tables import AppraisalRow, PartyRow, PatentOwnerRow, PatentRow, ValuationRow
+from storage.tables import (
+    AppraisalRow,
+    PartyRow,
+    PatentOwnerRow,
+    PatentRow,
+    ValuationRow,
+    table_of,
+)
 from valuation.engine import ValuationResult
+
+_APPRAISALS = table_of(AppraisalRow)
+_APPRAISAL_TAKEN = select(_APPRAISALS.c.appraisal_id).where(
+    _APPRAISALS.c.appraisal_id == bindparam("appraisal_id")
+)
+_INSERT_APPRAISAL = insert(_APPRAISALS)
+_INSERT_VALUATIONS = insert(table_of(ValuationRow))
 
 
 def _row_fields(patent: Patent) -> dict[str, Any]:
@@ -160,39 +174,42 @@ def save_appraisal(
             )
     currency = summary.market_value.currency
     with atomic(session):
-        if session.get(AppraisalRow, summary.appraisal_id) is not None:
+        taken = session.execute(_APPRAISAL_TAKEN, {"appraisal_id": summary.appraisal_id})
+        if taken.first() is not None:
             raise AlreadyExistsError("appraisal_id", f"appraisal {summary.appraisal_id} exists")
         require_registered(session, listed)
-        session.add(
-            AppraisalRow(
-                appraisal_id=summary.appraisal_id,
-                appraiser_id=appraiser_id,
-                base_date=summary.base_date,
-                value_type=summary.value_type.value,
-                currency=currency,
-                market_value=summary.market_value.amount,
-                realisable_value=summary.realisable_value.amount,
-                max_loan=summary.max_loan.amount,
-                engine_version=summary.engine_version,
-            )
+        session.execute(
+            _INSERT_APPRAISAL,
+            {
+                "appraisal_id": summary.appraisal_id,
+                "appraiser_id": appraiser_id,
+                "base_date": summary.base_date,
+                "value_type": summary.value_type.value,
+                "currency": currency,
+                "market_value": summary.market_value.amount,
+                "realisable_value": summary.realisable_value.amount,
+                "max_loan": summary.max_loan.amount,
+                "engine_version": summary.engine_version,
+            },
         )
-        session.flush()
+        rows = []
         for valuation in valuations:
             result = results.get(valuation.patent_number)
-            session.add(
-                ValuationRow(
-                    appraisal_id=summary.appraisal_id,
-                    patent_id=valuation.patent_number,
-                    patent_type=valuation.patent_type.value,
-                    base_date=valuation.base_date,
-                    currency=valuation.value.currency,
-                    value=valuation.value.amount,
-                    max_loan=None if valuation.max_loan is None else valuation.max_loan.amount,
-                    input_hash=None if result is None else result.audit.input_hash,
-                    result=None if result is None else result.model_dump(mode="json"),
-                    inputs=inputs.get(valuation.patent_number),
-                )
+            rows.append(
+                {
+                    "appraisal_id": summary.appraisal_id,
+                    "patent_id": valuation.patent_number,
+                    "patent_type": valuation.patent_type.value,
+                    "base_date": valuation.base_date,
+                    "currency": valuation.value.currency,
+                    "value": valuation.value.amount,
+                    "max_loan": None if valuation.max_loan is None else valuation.max_loan.amount,
+                    "input_hash": None if result is None else result.audit.input_hash,
+                    "result": None if result is None else result.model_dump(mode="json"),
+                    "inputs": inputs.get(valuation.patent_number),
+                }
             )
+        session.execute(_INSERT_VALUATIONS, rows)
         audit.append(
             session,
             actor=actor,
