@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,9 +56,19 @@ class AuditTrail(BaseModel):
 def cite(constant: Constant, known: Mapping[str, Source] | None = None) -> CitedConstant:
     """A constant as a result cites it, with its source's title and reference.
 
-    ``known`` is the registry its source is in (default: the valuation data's sources).
-    """
-    source = (sources() if known is None else known)[constant.source_id]
+    ``known`` is the registry its source is in (default: the valuation data's sources, whose
+    citations are made once each: a result cites about ninety)."""
+    if known is None:
+        return _cite_from_data(constant)
+    return _cited(constant, known[constant.source_id])
+
+
+@lru_cache(maxsize=4096)
+def _cite_from_data(constant: Constant) -> CitedConstant:
+    return _cited(constant, sources()[constant.source_id])
+
+
+def _cited(constant: Constant, source: Source) -> CitedConstant:
     return CitedConstant(
         name=constant.name,
         value=constant.value,
@@ -68,8 +79,8 @@ def cite(constant: Constant, known: Mapping[str, Source] | None = None) -> Cited
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return _canonical(value.model_dump(mode="json"))
+    if isinstance(value, BaseModel):  # JSON already: texts for decimals, keys sorted below
+        return value.model_dump(mode="json")
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, list | tuple):

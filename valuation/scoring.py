@@ -36,9 +36,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, getcontext
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -89,6 +89,14 @@ class Basis(StrEnum):
     DEFAULT = "default"  # not assessed: the neutral score
 
 
+@lru_cache(maxsize=4096)
+def _log1p(x: Decimal, precision: int) -> Decimal:
+    """ln(1 + x) in the context of ``precision`` digits, worked out once for each: the rules'
+    bounds recur on every patent, and the counts they score are small numbers."""
+    del precision  # a key of the cache: the result is rounded to the context's precision
+    return (x + _ONE).ln()
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """Proxy-to-score rule of a leaf (see the module formula)."""
@@ -102,7 +110,7 @@ class Rule:
     evidence_source_id: str
 
     def _f(self, x: Decimal) -> Decimal:
-        return (x + _ONE).ln() if self.transform == "log" else x
+        return _log1p(x, getcontext().prec) if self.transform == "log" else x
 
     def score(self, x: Decimal) -> Decimal:
         position = (self._f(x) - self._f(self.lo)) / (self._f(self.hi) - self._f(self.lo))
