@@ -25,6 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from storage.types import serialise_document
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 _READ_ONLY = "patentval_read_only"
@@ -48,6 +50,7 @@ def make_engine(url: str, connections: int | None = None, **options: Any) -> Eng
     if connections is not None and parsed.database not in (None, "", ":memory:"):
         overflow = -1 if sqlite else POSTGRES_OVERFLOW * connections
         options = {"pool_size": connections, "max_overflow": overflow, **options}
+    options = {"json_serializer": serialise_document, **options}
     if not sqlite:
         engine = create_engine(url, pool_pre_ping=True, **options)
 

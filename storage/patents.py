@@ -27,6 +27,7 @@ from storage.tables import (
     ValuationRow,
     table_of,
 )
+from storage.types import DocumentText
 from valuation.engine import ValuationResult
 
 _APPRAISALS = table_of(AppraisalRow)
@@ -205,7 +206,7 @@ def save_appraisal(
                     "value": valuation.value.amount,
                     "max_loan": None if valuation.max_loan is None else valuation.max_loan.amount,
                     "input_hash": None if result is None else result.audit.input_hash,
-                    "result": None if result is None else result.model_dump(mode="json"),
+                    "result": None if result is None else DocumentText(result.model_dump_json()),
                     "inputs": inputs.get(valuation.patent_number),
                 }
             )
