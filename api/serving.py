@@ -134,9 +134,8 @@ class _Supervisor:
 def serve_workers(host: str, port: int, workers: int, **options: Any) -> None:
     """Serve ``options["app"]`` (uvicorn's options) on ``host:port`` with ``workers`` processes
     (one: this process), each on its own socket where the system balances them
-    (:func:`balanced`), else with
-    uvicorn's own workers on one shared socket. Returns once stopped; exits with code 3 when a
-    worker could not start."""
+    (:func:`balanced`), else with uvicorn's own workers on one shared socket. Returns once
+    stopped; exits with code 3 when the port is taken or a worker could not start."""
     if not balanced():
         uvicorn.run(host=host, port=port, workers=workers, **options)
         return

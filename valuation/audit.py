@@ -79,7 +79,7 @@ def _cited(constant: Constant, source: Source) -> CitedConstant:
 
 
 def _canonical(value: Any) -> Any:
-    if isinstance(value, BaseModel):  # JSON already: texts for decimals, keys sorted below
+    if isinstance(value, BaseModel):  # JSON already (decimals as text); input_hash sorts keys
         return value.model_dump(mode="json")
     if isinstance(value, dict):
         return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
