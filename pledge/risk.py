@@ -42,15 +42,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator, model_validator
 
+from models.datafiles import DataFiles
 from models.money import Fraction, Money, Rate, round_money, total
 from pledge import constants
 from pledge.monitoring import breaches, collateral_ratio, shortfall
 from valuation import audit
-from valuation.audit import CitedConstant
+from valuation.audit import Citations, CitedConstant
 from valuation.constants import Constant, UnknownConstantError
 
 _ZERO, _ONE = Decimal(0), Decimal(1)
@@ -126,10 +127,10 @@ class Exposure(BaseModel):
         return value
 
 
-class ExpectedLoss(BaseModel):
-    """EL = PD × LGD × EAD of one loan, with the constants it used."""
+class ExpectedLoss(Citations):
+    """EL = PD × LGD × EAD of one loan, with the constants it used and their sources."""
 
-    model_config = ConfigDict(frozen=True)
+    files: ClassVar[DataFiles] = constants.FILES
 
     loan_id: str
     pd: Decimal
@@ -137,6 +138,7 @@ class ExpectedLoss(BaseModel):
     ead: Money
     expected_loss: Money
     constants: tuple[CitedConstant, ...] = ()
+    sources: dict[str, str] = Field(default_factory=dict)
 
 
 class PortfolioLoss(BaseModel):

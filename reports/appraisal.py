@@ -365,16 +365,20 @@ def _approaches(results: list[ValuationResult]) -> tuple[ApproachUse, ...]:
 def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     """Every constant cited by a result, its Monte Carlo range or its tornado, by source."""
     seen: dict[tuple[str, Decimal, str], CitedConstant] = {}
+    texts: dict[str, str] = {}
     for result in results:
         parts = [result.audit]
         parts += [x.audit for x in (result.value_range, result.tornado) if x is not None]
         for part in parts:
+            texts.update(part.sources)
             for constant in part.constants:
                 seen.setdefault((constant.name, constant.value, constant.source_id), constant)
     groups: dict[str, list[CitedConstant]] = {}
     for constant in seen.values():
         groups.setdefault(constant.source_id, []).append(constant)
-    return tuple(_group(source_id, cited) for source_id, cited in sorted(groups.items()))
+    return tuple(
+        _group(source_id, texts[source_id], cited) for source_id, cited in sorted(groups.items())
+    )
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -390,12 +394,12 @@ def _shared_prefix(names: list[str]) -> str:
     return "".join(f"{part}." for part in shared)
 
 
-def _group(source_id: str, cited: list[CitedConstant]) -> SourceGroup:
+def _group(source_id: str, source: str, cited: list[CitedConstant]) -> SourceGroup:
     ordered = sorted(cited, key=lambda c: c.name)
     prefix = _shared_prefix([c.name for c in ordered])
     return SourceGroup(
         source_id=source_id,
-        source=ordered[0].source,
+        source=source,
         prefix=prefix,
         entries=tuple((c.name.removeprefix(prefix), c) for c in ordered),
     )

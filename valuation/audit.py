@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.datafiles import DataFiles
 from valuation import ENGINE_VERSION
-from valuation.constants import Constant, Source, sources
+from valuation.constants import FILES, Constant, Source, sources
 
 
 class CitedConstant(BaseModel):
-    """A constant a result used, with its value, unit and source."""
+    """A constant a result used: its value, unit and the id of its source (whose text the
+    result's ``sources`` give once)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -25,7 +27,82 @@ class CitedConstant(BaseModel):
     value: Decimal
     unit: str
     source_id: str
-    source: str
+
+
+@lru_cache(maxsize=8)
+def source_texts(files: DataFiles) -> dict[str, str]:
+    """Each source ``files`` know as a result cites it: its title and reference."""
+    return {i: f"{s.title} — {s.reference}" for i, s in files.sources().items()}
+
+
+def _source_id(constant: Any) -> Any:
+    return (
+        constant.get("source_id")
+        if isinstance(constant, dict)
+        else getattr(constant, "source_id", None)
+    )
+
+
+def _texts_moved(
+    constants: Iterable[Any], given: dict[str, str]
+) -> tuple[list[Any], dict[str, str], set[str]]:
+    """Constants without the ``source`` text a result stored before sources were cited once,
+    the texts moved into ``given``, and the source ids cited."""
+    plain, cited = [], set()
+    for constant in constants:
+        if isinstance(constant, dict) and "source" in constant:
+            constant = dict(constant)
+            given.setdefault(str(constant.get("source_id")), str(constant.pop("source")))
+        if isinstance(source_id := _source_id(constant), str):
+            cited.add(source_id)
+        plain.append(constant)
+    return plain, given, cited
+
+
+class Citations(BaseModel):
+    """A result with ``constants`` it used and, once each, the ``sources`` they cite
+    (``source_id`` → title and reference); subclasses declare both fields where they belong.
+
+    ``sources`` left out is filled from ``files`` (the valuation data, whose sources include the
+    statutory rules'); a result stored when each constant carried its own ``source`` text
+    reads as before. A constant whose source has no text is refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    files: ClassVar[DataFiles] = FILES
+
+    if TYPE_CHECKING:
+        constants: tuple[CitedConstant, ...]
+        sources: dict[str, str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cite_sources(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not (constants := data.get("constants")):
+            return data
+        given = data.get("sources")
+        if not isinstance(constants, list | tuple) or not isinstance(given, dict | None):
+            return data  # the fields' own validation names what is wrong
+        try:
+            cited = {c.source_id for c in constants}  # as the engine builds them
+        except AttributeError:  # as JSON reads them
+            if given is None:  # perhaps stored with a source text on each constant
+                constants, given, cited = _texts_moved(constants, {})
+            else:
+                cited = {i for i in map(_source_id, constants) if isinstance(i, str)}
+        if given is None or not cited <= given.keys():
+            given = _filled(dict(given or {}), cited, source_texts(cls.files))
+        if constants is data["constants"] and given is data.get("sources"):
+            return data
+        return {**data, "constants": constants, "sources": given}
+
+
+def _filled(given: dict[str, str], cited: set[str], known: Mapping[str, str]) -> dict[str, str]:
+    """``given`` with the text of each cited source it lacks; refuses a source not ``known``."""
+    given.update((i, known[i]) for i in cited - given.keys() if i in known)
+    if unknown := sorted(cited - given.keys()):
+        raise ValueError(f"constants cite sources that are not known: {unknown}")
+    return given
 
 
 class Step(BaseModel):
@@ -40,41 +117,40 @@ class Step(BaseModel):
     JSON, where it is a string, is a figure again."""
 
 
-class AuditTrail(BaseModel):
-    """Inputs (by hash), method, steps, constants and engine version of one result."""
-
-    model_config = ConfigDict(frozen=True)
+class AuditTrail(Citations):
+    """Inputs (by hash), method, steps, constants with their sources, and engine version of one
+    result."""
 
     input_hash: str
     method: str
     steps: tuple[Step, ...] = ()
     constants: tuple[CitedConstant, ...] = ()
+    sources: dict[str, str] = Field(default_factory=dict)
     assumptions: tuple[str, ...] = ()
     engine_version: str = Field(default=ENGINE_VERSION)
 
 
 def cite(constant: Constant, known: Mapping[str, Source] | None = None) -> CitedConstant:
-    """A constant as a result cites it, with its source's title and reference.
-
-    ``known`` is the registry its source is in (default: the valuation data's sources, whose
-    citations are made once each: a result cites about ninety)."""
+    """A constant as a result cites it; its source must be in ``known`` (default: the valuation
+    data's sources, whose citations are made once each: a result cites about ninety)."""
     if known is None:
         return _cite_from_data(constant)
-    return _cited(constant, known[constant.source_id])
+    return _cited(constant, known)
 
 
 @lru_cache(maxsize=4096)
 def _cite_from_data(constant: Constant) -> CitedConstant:
-    return _cited(constant, sources()[constant.source_id])
+    return _cited(constant, sources())
 
 
-def _cited(constant: Constant, source: Source) -> CitedConstant:
+def _cited(constant: Constant, known: Mapping[str, Source]) -> CitedConstant:
+    if constant.source_id not in known:
+        raise KeyError(f"constant {constant.name!r} cites unknown source {constant.source_id!r}")
     return CitedConstant(
         name=constant.name,
         value=constant.value,
         unit=constant.unit,
         source_id=constant.source_id,
-        source=f"{source.title} — {source.reference}",
     )
 
 

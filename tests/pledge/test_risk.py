@@ -48,6 +48,7 @@ def test_expected_loss_arithmetic() -> None:
     assert expected_loss(loan).expected_loss == Money.of("9000.00")
     assert expected_loss(loan, LgdRegime.BASEL_3_1).expected_loss == Money.of("8000.00")
     assert [c.source_id for c in expected_loss(loan).constants] == ["BCBS-BASEL2-IRB"]
+    assert "(Basel II)" in expected_loss(loan).sources["BCBS-BASEL2-IRB"]
     # An explicit LGD wins: 0.02 × 0.25 × 1,000,000 = 5,000.
     assert expected_loss(loan.model_copy(update={"lgd": Decimal("0.25")})).expected_loss == (
         Money.of("5000.00")

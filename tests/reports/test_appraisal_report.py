@@ -4,7 +4,9 @@ The figures looked for in the PDF text are the engine's (the appraisal's ``value
 formatted as the report formats it), never numbers written into the test.
 """
 
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from tests.reports.conftest import (
     png_pages,
     squeeze,
 )
+from valuation.engine import ValuationResult
 
 PARTS = {
     Language.ZH: (
@@ -253,3 +256,34 @@ def test_the_working_papers_can_be_left_out(single_report: AppraisalReport) -> N
     assert "leaves out the working papers of each patent" in short
     assert "Annex B. Constants cited and their sources" in short
     assert "<svg" not in short
+
+
+def _with_a_source_text_per_constant(node: object, texts: dict[str, str]) -> object:
+    """A result's JSON as it was stored before each trail cited its sources once: every
+    constant with its source's text, and no ``sources``."""
+    if isinstance(node, dict):
+        if "constants" in node and "sources" in node:
+            texts.update(node["sources"])
+            constants = [{**c, "source": texts[c["source_id"]]} for c in node["constants"]]
+            rest = {k: v for k, v in node.items() if k != "sources"}
+            return {**_with_a_source_text_per_constant(rest, texts), "constants": constants}
+        return {k: _with_a_source_text_per_constant(v, texts) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_with_a_source_text_per_constant(v, texts) for v in node]
+    return node
+
+
+def test_a_result_stored_with_a_source_text_per_constant_reads_and_prints_as_before(
+    single: PatentAppraisal,
+) -> None:
+    texts: dict[str, str] = {}
+    stored = _with_a_source_text_per_constant(json.loads(single.result.model_dump_json()), texts)
+    assert '"source":' in json.dumps(stored)
+    assert '"sources":' not in json.dumps(stored)
+    read = ValuationResult.model_validate_json(json.dumps(stored))
+    assert read == single.result
+    before = AppraisalReport(make_info(), (replace(single, result=read),))
+    for language in Language:
+        html = render_appraisal(before, language)
+        assert html == render_appraisal(AppraisalReport(make_info(), (single,)), language)
+        assert all(text in html for text in texts)

@@ -1,14 +1,16 @@
 """Valuation constants are data with sources; results cite them and hash their inputs."""
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from models import Money
 from valuation import ENGINE_VERSION
-from valuation.audit import AuditTrail, Step, cite, input_hash
-from valuation.constants import UnknownConstantError, parameter, read_table, sources
+from valuation.audit import AuditTrail, CitedConstant, Step, cite, input_hash
+from valuation.constants import Constant, UnknownConstantError, parameter, read_table, sources
 from valuation.schema import markdown_table
 
 
@@ -25,10 +27,38 @@ def test_unknown_parameter_and_table_are_named() -> None:
         read_table("no_such_table")
 
 
-def test_cited_constant_carries_its_source_text() -> None:
-    cited = cite(parameter("corporate_tax_rate"))
-    assert cited.source_id == "CN-CIT-LAW"
-    assert "Enterprise Income Tax Law" in cited.source
+def test_a_trail_gives_each_cited_source_text_once() -> None:
+    tax, free = cite(parameter("corporate_tax_rate")), cite(parameter("risk_free_rate"))
+    trail = AuditTrail(input_hash=input_hash(1), method="test", constants=(tax, tax, free))
+    assert tax.source_id == "CN-CIT-LAW"
+    assert set(trail.sources) == {"CN-CIT-LAW", free.source_id}
+    assert "Enterprise Income Tax Law" in trail.sources["CN-CIT-LAW"]
+    assert AuditTrail.model_validate_json(trail.model_dump_json()) == trail
+
+
+def test_a_trail_stored_with_a_source_text_per_constant_reads_as_before() -> None:
+    """Results stored before sources were cited once per trail carry ``source`` on each constant:
+    the text they stored is the text they show."""
+    stored = {
+        "input_hash": "sha256:0",
+        "method": "test",
+        "constants": [
+            {"name": "a", "value": "0.25", "unit": "", "source_id": "X", "source": "Old title — 1"},
+            {"name": "b", "value": "2", "unit": "y", "source_id": "X", "source": "Old title — 1"},
+        ],
+    }
+    trail = AuditTrail.model_validate_json(json.dumps(stored))
+    assert trail.sources == {"X": "Old title — 1"}
+    assert [c.value for c in trail.constants] == [Decimal("0.25"), Decimal("2")]
+    assert "source" not in trail.model_dump()["constants"][0]
+
+
+def test_a_constant_whose_source_has_no_text_is_refused() -> None:
+    orphan = CitedConstant(name="a", value=Decimal(1), unit="", source_id="NO-SUCH-SOURCE")
+    with pytest.raises(ValidationError, match="NO-SUCH-SOURCE"):
+        AuditTrail(input_hash="sha256:0", method="test", constants=(orphan,))
+    with pytest.raises(KeyError, match="NO-SUCH-SOURCE"):
+        cite(Constant(name="a", value=Decimal(1), unit="", source_id="NO-SUCH-SOURCE"), {})
 
 
 def test_input_hash_is_canonical() -> None:
@@ -66,3 +96,19 @@ def test_a_step_read_back_from_json_is_what_was_written() -> None:
         ):
             assert back == step
             assert type(back.value) is type(step.value)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        {"constants": 5},
+        {"constants": [[1]]},
+        {"constants": [{"name": "a"}]},
+        {"constants": [{"name": "a", "value": "1", "unit": "", "source_id": 7}]},
+        {"sources": 5, "constants": [{"name": "a", "value": "1", "unit": "", "source_id": "X"}]},
+        {"sources": {"X": 1}, "constants": []},
+    ],
+)
+def test_a_malformed_trail_is_a_validation_error(shape: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        AuditTrail.model_validate({"input_hash": "sha256:0", "method": "test", **shape})

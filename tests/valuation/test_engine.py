@@ -48,7 +48,7 @@ def test_oracle_two_through_the_engine() -> None:
     assert result.pledge.max_loan <= result.pledge.realisable_value
     assert result.audit.engine_version
     assert result.audit.input_hash.startswith("sha256:")
-    assert all(c.source for c in result.audit.constants)
+    assert all(result.audit.sources[c.source_id] for c in result.audit.constants)
 
 
 def test_missing_inputs_skip_their_approach_and_say_why() -> None:

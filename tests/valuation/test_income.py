@@ -229,7 +229,7 @@ def test_defaults_are_used_and_cited() -> None:
     assert result.tax_rate == parameter("corporate_tax_rate").value
     cited = {c.name for c in result.audit.constants}
     assert {"corporate_tax_rate", "risk_free_rate", "royalty_band.machinery.low"} <= cited
-    assert all(c.source for c in result.audit.constants)
+    assert all(result.audit.sources[c.source_id] for c in result.audit.constants)
 
 
 def test_profit_basis_uses_margin_and_the_profit_share_band() -> None:
