@@ -7,8 +7,8 @@ so that on a small machine it leaves as much of the cores as it can to the serve
 Scenarios, each against ``--workers`` workers:
 - single-patent appraisal without PDF (target p95 < 50 ms at 50 clients): closed loop (each
   client sends again as soon as its answer is in: the saturation throughput) and paced (the
-  clients together send ``--paced-rate`` requests/s on a fixed schedule; a latency counts from
-  the scheduled send, so a stall is not hidden);
+  clients together send each of the ``--paced-rate`` rates in requests/s on a fixed schedule, one
+  rate after another; a latency counts from the scheduled send, so a stall is not hidden);
 - eligibility checks (target ≥ 300 requests/s with 2 workers), closed loop;
 - the appraisal report PDF endpoint, one client, Chinese and English.
 
@@ -288,9 +288,13 @@ async def run(
     found = await closed_loop(port, appraisals, clients, seconds)
     name = f"appraisal, {clients} clients closed loop, {workers}"
     print(found.line(name, seconds, cpu.since(start)))
-    found = await paced(port, appraisals, clients, args.paced_rate, seconds)
-    name = f"appraisal, {clients} clients paced at {args.paced_rate:g}/s in all, {workers}"
-    print(found.line(name, seconds))
+    for rate in args.paced_rate:
+        found = await paced(port, appraisals, clients, rate, seconds)
+        print(
+            found.line(
+                f"appraisal, {clients} clients paced at {rate:g}/s in all, {workers}", seconds
+            )
+        )
     single, _ = await one_by_one(port, eligibility, 200)
     print(single.line(f"eligibility, 1 client, {workers}", sum(single.latencies)))
     start = cpu.seconds()
@@ -312,7 +316,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--patents", type=int, default=200)
-    parser.add_argument("--paced-rate", type=float, default=25.0)
+    parser.add_argument("--paced-rate", type=float, nargs="+", default=[25.0, 50.0, 100.0, 150.0])
     parser.add_argument("--postgres-url")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-api-")
