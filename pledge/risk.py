@@ -78,7 +78,7 @@ def parameter(name: str) -> Constant:
 
 def cite(constant: Constant) -> CitedConstant:
     """A risk constant as a result cites it, with its source."""
-    return audit.cite(constant, constants.sources())
+    return audit.cite(constant, constants.FILES)
 
 
 def supervisory_lgd(regime: LgdRegime = LgdRegime.BASEL_II) -> Constant:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.datafiles import DataFiles
 from valuation import ENGINE_VERSION
-from valuation.constants import FILES, Constant, Source, sources
+from valuation.constants import FILES, Constant, UnknownConstantError
 
 
 class CitedConstant(BaseModel):
@@ -130,22 +130,14 @@ class AuditTrail(Citations):
     engine_version: str = Field(default=ENGINE_VERSION)
 
 
-def cite(constant: Constant, known: Mapping[str, Source] | None = None) -> CitedConstant:
-    """A constant as a result cites it; its source must be in ``known`` (default: the valuation
-    data's sources, whose citations are made once each: a result cites about ninety)."""
-    if known is None:
-        return _cite_from_data(constant)
-    return _cited(constant, known)
-
-
 @lru_cache(maxsize=4096)
-def _cite_from_data(constant: Constant) -> CitedConstant:
-    return _cited(constant, sources())
-
-
-def _cited(constant: Constant, known: Mapping[str, Source]) -> CitedConstant:
-    if constant.source_id not in known:
-        raise KeyError(f"constant {constant.name!r} cites unknown source {constant.source_id!r}")
+def cite(constant: Constant, files: DataFiles = FILES) -> CitedConstant:
+    """A constant as a result cites it; its source must be one ``files`` know (default: the
+    valuation data's). Each citation is made once: a result cites about ninety."""
+    if constant.source_id not in files.sources():
+        raise UnknownConstantError(
+            f"constant {constant.name!r} cites unknown source {constant.source_id!r}"
+        )
     return CitedConstant(
         name=constant.name,
         value=constant.value,

@@ -57,8 +57,8 @@ def test_a_constant_whose_source_has_no_text_is_refused() -> None:
     orphan = CitedConstant(name="a", value=Decimal(1), unit="", source_id="NO-SUCH-SOURCE")
     with pytest.raises(ValidationError, match="NO-SUCH-SOURCE"):
         AuditTrail(input_hash="sha256:0", method="test", constants=(orphan,))
-    with pytest.raises(KeyError, match="NO-SUCH-SOURCE"):
-        cite(Constant(name="a", value=Decimal(1), unit="", source_id="NO-SUCH-SOURCE"), {})
+    with pytest.raises(UnknownConstantError, match="NO-SUCH-SOURCE"):
+        cite(Constant(name="a", value=Decimal(1), unit="", source_id="NO-SUCH-SOURCE"))
 
 
 def test_input_hash_is_canonical() -> None:
