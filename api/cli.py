@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from api import cli_navigation, cli_reports, cli_users
 from api.cli_common import (
     DatabaseOption,
+    PublicationOption,
     err,
     fail,
     market_model,
@@ -36,6 +37,7 @@ from api.serving import serve_workers
 from api.settings import Settings
 from models.enums import PatentType
 from models.money import Money
+from pledge.disclosure import DisclosureRule
 from pledge.eligibility_batch import eligibility_batch
 from pledge.findings import Code
 from pledge.policy import DEFAULT_LENDER
@@ -423,7 +425,9 @@ def _yuan(amount: Decimal) -> str:
 
 
 def _cell(value: object) -> str:
-    """A table cell: money in yuan, a month as YYYY-MM."""
+    """A table cell: money in yuan, a month as YYYY-MM, a withheld amount as x."""
+    if value is None:
+        return "x"
     if isinstance(value, Decimal):
         return _yuan(value)
     if isinstance(value, date):
@@ -436,16 +440,19 @@ def stats_pledges(
     as_of: Annotated[str, typer.Option("--as-of", help="Date of the figures, YYYY-MM-DD.")],
     by: Annotated[list[By] | None, typer.Option("--by", help="Break down by (repeatable).")] = None,
     output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.TABLE,
+    for_publication: PublicationOption = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Registered pledges live on --as-of: deals, patents, enterprises, registered amount and
-    outstanding, in total or by bank, industry, patent type, month or year of registration."""
+    outstanding, in total or by bank, industry, patent type, month or year of registration
+    (--for-publication: a withheld amount is blank in CSV, null in JSON and x in the table)."""
     at = _date("--as-of", as_of)
     dimensions = tuple(b.dimension for b in by or ())
     if len(set(dimensions)) != len(dimensions):
         raise fail("--by: each breakdown once")
     with _database(_url(database_url)) as session:
-        figures = statistics(session, at, dimensions)
+        rule = DisclosureRule.standard() if for_publication else None
+        figures = statistics(session, at, dimensions, disclosure=rule)
     if output is Format.CSV:
         typer.echo(spreadsheet_safe(figures).write_csv(), nl=False)
         return

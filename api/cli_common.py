@@ -24,6 +24,15 @@ DatabaseOption = Annotated[
         help="SQLAlchemy URL; default PATENTVAL_DATABASE_URL, else sqlite:///var/patentval.db.",
     ),
 ]
+PublicationOption = Annotated[
+    bool,
+    typer.Option(
+        "--for-publication",
+        help="Withhold the amounts of lines that fewer enterprises make up than the disclosure "
+        "rule allows (pledge/data/parameters_disclosure.csv), and of the lines that would "
+        "reveal them.",
+    ),
+]
 
 
 def fail(message: str) -> typer.Exit:

@@ -11,12 +11,20 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from api.cli_common import DatabaseOption, err, fail, market_model, weights_option
+from api.cli_common import (
+    DatabaseOption,
+    PublicationOption,
+    err,
+    fail,
+    market_model,
+    weights_option,
+)
 from api.services.reports import certificate_of, stored_report
 from api.services.valuations import registered_check
 from models.enums import ValueType
 from models.money import Money
 from models.patent import Patent
+from pledge.disclosure import DisclosureRule
 from pledge.policy import DEFAULT_LENDER
 from pledge.proposal import ProposedLoan, normalise_number
 from reports.appraisal import AppraisalReport, appraise, render_appraisal
@@ -421,6 +429,7 @@ def report_portfolio(
     ] = None,
     lang: LangOption = Language.ZH,
     prepared_for: Annotated[str | None, typer.Option(help="Bank or regulator.")] = None,
+    for_publication: PublicationOption = False,
     database_url: DatabaseOption = None,
 ) -> None:
     """Write the pledge portfolio statement of the pledges of INPUT on a date, or of the
@@ -437,5 +446,8 @@ def report_portfolio(
             frame = read_pledges(_report_input(source))
         except InputError as error:
             raise fail(str(error)) from None
-    statement = portfolio_statement(frame, at, prepared_for=prepared_for, language=lang)
+    rule = DisclosureRule.standard() if for_publication else None
+    statement = portfolio_statement(
+        frame, at, prepared_for=prepared_for, language=lang, disclosure=rule
+    )
     _write(render_portfolio(statement, lang), out, f"portfolio statement as of {at}")

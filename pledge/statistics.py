@@ -25,7 +25,8 @@ As of a date D, a pledge counts when it was registered on or before D and not re
 is exact only when the frame was taken on D.
 
 Figures: ``deals`` (pledges), ``patents`` (Σ patent_count), ``enterprises`` (distinct pledgors),
-``registered_amount`` (Σ secured_amount) and ``outstanding`` (Σ outstanding).
+``registered_amount`` (Σ secured_amount) and ``outstanding`` (Σ outstanding). For publication,
+a ``disclosure`` rule withholds the amounts of lines of few enterprises (:mod:`pledge.disclosure`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from datetime import date
 from enum import StrEnum
 
 import polars as pl
+
+from pledge.disclosure import DisclosureRule, protect
 
 MONEY_COLUMNS = ("secured_amount", "outstanding")
 TEXT_COLUMNS = ("pledge_id", "bank", "industry", "patent_type", "enterprise")
@@ -138,7 +141,12 @@ def _keys(by: Sequence[Dimension]) -> list[pl.Expr]:
     return keys
 
 
-def _aggregate(frame: pl.DataFrame, by: Sequence[Dimension], outstanding: bool) -> pl.DataFrame:
+def _aggregate(
+    frame: pl.DataFrame,
+    by: Sequence[Dimension],
+    outstanding: bool,
+    disclosure: DisclosureRule | None,
+) -> pl.DataFrame:
     figures = [
         pl.len().cast(pl.Int64).alias("deals"),
         pl.col("patent_count").sum().alias("patents"),
@@ -147,21 +155,24 @@ def _aggregate(frame: pl.DataFrame, by: Sequence[Dimension], outstanding: bool) 
     ]
     if outstanding:
         figures.append(pl.col("outstanding").sum().alias("outstanding"))
-    keys = _keys(by)
-    if not keys:
-        return frame.select(figures)
     names = [d.value for d in by]
-    return frame.group_by(keys).agg(figures).sort(names)
+    table = frame.group_by(_keys(by)).agg(figures).sort(names) if by else frame.select(figures)
+    return table if disclosure is None else protect(table, names, disclosure)
 
 
 def pledge_statistics(
-    frame: pl.DataFrame, as_of: date, by: Sequence[Dimension] = ()
+    frame: pl.DataFrame,
+    as_of: date,
+    by: Sequence[Dimension] = (),
+    *,
+    disclosure: DisclosureRule | None = None,
 ) -> pl.DataFrame:
     """Deals, patents, enterprises, registered amount and outstanding of the pledges live on
-    ``as_of``, grouped by ``by`` (none: one row of totals)."""
+    ``as_of``, grouped by ``by`` (none: one row of totals); with ``disclosure``, the amounts of
+    cells with too few enterprises withheld (:func:`pledge.disclosure.protect`)."""
     if len(set(by)) != len(by):
         raise ValueError(f"a dimension is repeated in {[d.value for d in by]}")
-    return _aggregate(live_as_of(frame, as_of), by, outstanding=True)
+    return _aggregate(live_as_of(frame, as_of), by, outstanding=True, disclosure=disclosure)
 
 
 def registrations(
@@ -169,13 +180,16 @@ def registrations(
     period: Dimension = Dimension.YEAR,
     until: date | None = None,
     by: Sequence[Dimension] = (),
+    *,
+    disclosure: DisclosureRule | None = None,
 ) -> pl.DataFrame:
     """Pledges registered per month or year (a flow, whatever became of them later): deals,
-    patents, enterprises and registered amount, for registrations on or before ``until``."""
+    patents, enterprises and registered amount, for registrations on or before ``until``
+    (amounts withheld as in :func:`pledge_statistics` with ``disclosure``)."""
     if period not in (Dimension.MONTH, Dimension.YEAR):
         raise ValueError(f"registrations are counted per month or year, not per {period.value}")
     typed = check_frame(frame)
     if until is not None:
         typed = typed.filter(pl.col("registered_on") <= until)
     dimensions = [period, *(d for d in by if d is not period)]
-    return _aggregate(typed, dimensions, outstanding=False)
+    return _aggregate(typed, dimensions, outstanding=False, disclosure=disclosure)

@@ -209,20 +209,21 @@ def bars(
 
 def columns(
     labels: Sequence[str],
-    amounts: Sequence[Decimal],
+    amounts: Sequence[Decimal | None],
     *,
     formatter: Formatter,
     title: str,
     counts: Sequence[int] | None = None,
     legend: tuple[str, str] | None = None,
 ) -> Markup:
-    """Columns of ``amounts`` per period, with ``counts`` as a line on a right-hand axis.
+    """Columns of ``amounts`` per period (none where an amount is None: withheld), with
+    ``counts`` as a line on a right-hand axis.
 
     Where the periods' labels are wider than their columns (twelve months, say), every second
     (third, …) one is written, so that none overlaps the next."""
     height, left, right, top, bottom = 260.0, 60.0, 48.0, 30.0, 40.0
-    values = [float(a) for a in amounts]
-    ticks = nice_ticks(0.0, max(values, default=1.0), 4)
+    values = [None if a is None else float(a) for a in amounts]
+    ticks = nice_ticks(0.0, max((v for v in values if v is not None), default=1.0), 4)
     y = _Scale(0.0, ticks[-1], height - bottom, top)
     slot = (WIDTH - left - right) / max(len(labels), 1)
     widest = max((sum(map(_char_width, label)) for label in labels), default=0.0)
@@ -234,10 +235,11 @@ def columns(
     ]
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
         x0 = left + index * slot
-        body.append(
-            f'<rect x="{x0 + slot * 0.18:.1f}" y="{y(value):.1f}" width="{slot * 0.64:.1f}" '
-            f'height="{y(0) - y(value):.1f}" fill="{ACCENT}" fill-opacity="0.8"/>'
-        )
+        if value is not None:
+            body.append(
+                f'<rect x="{x0 + slot * 0.18:.1f}" y="{y(value):.1f}" width="{slot * 0.64:.1f}" '
+                f'height="{y(0) - y(value):.1f}" fill="{ACCENT}" fill-opacity="0.8"/>'
+            )
         if index % every == 0:
             body.append(_text(x0 + slot / 2, height - bottom + 16, label, fill=MUTED))
     if counts is not None:

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from models.dates import add_months
 from models.enums import PatentType
+from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.statistics import (
     DATE_COLUMNS,
     Dimension,
@@ -44,14 +45,16 @@ DATE_FORMAT = "%Y-%m-%d"
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """One line of the statement: a key (bank, industry, type, year or month) and its figures."""
+    """One line of the statement: a key (bank, industry, type, year or month) and its figures;
+    ``suppressed`` when its amounts are withheld (None) for publication."""
 
     key: str
     deals: int
     patents: int
     enterprises: int
-    registered_amount: Decimal
+    registered_amount: Decimal | None
     outstanding: Decimal | None = None
+    suppressed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class PortfolioStatement:
 
     as_of: date
     prepared_for: str | None
+    disclosure: DisclosureRule | None
     totals: Figures
     by_bank: tuple[Figures, ...]
     by_industry: tuple[Figures, ...]
@@ -106,24 +110,30 @@ def _figures(frame: pl.DataFrame, key: str | None, show: Any = str) -> tuple[Fig
                 enterprises=row["enterprises"],
                 registered_amount=row["registered_amount"],
                 outstanding=row.get("outstanding"),
+                suppressed=row.get(SUPPRESSED, False),
             )
         )
     return tuple(rows)
 
 
 def _by(
-    frame: pl.DataFrame, as_of: date, dimension: Dimension, show: Any = str
+    frame: pl.DataFrame,
+    as_of: date,
+    dimension: Dimension,
+    disclosure: DisclosureRule | None,
+    show: Any = str,
 ) -> tuple[Figures, ...]:
-    table = pledge_statistics(frame, as_of, [dimension])
-    return _figures(
-        table.sort("outstanding", dimension.value, descending=[True, False]), dimension.value, show
-    )
+    table = pledge_statistics(frame, as_of, [dimension], disclosure=disclosure)
+    ordered = table.sort("outstanding", dimension.value, descending=[True, False], nulls_last=True)
+    return _figures(ordered, dimension.value, show)
 
 
-def _months(frame: pl.DataFrame, as_of: date, formatter: Formatter) -> tuple[Figures, ...]:
+def _months(
+    frame: pl.DataFrame, as_of: date, formatter: Formatter, disclosure: DisclosureRule | None
+) -> tuple[Figures, ...]:
     """Registrations per month, in the twelve calendar months ending with ``as_of``'s month."""
     months = [add_months(as_of.replace(day=1), k - MONTHS_SHOWN + 1) for k in range(MONTHS_SHOWN)]
-    table = registrations(frame, Dimension.MONTH, until=as_of)
+    table = registrations(frame, Dimension.MONTH, until=as_of, disclosure=disclosure)
     counted = {row["month"]: row for row in table.iter_rows(named=True)}
     return tuple(
         Figures(formatter.month(month), 0, 0, 0, Decimal(0))
@@ -159,7 +169,7 @@ def _columns(
     )
     return charts.columns(
         [r.key for r in rows],
-        [r.registered_amount for r in rows],
+        [r.registered_amount for r in rows],  # a withheld amount: no column
         counts=[r.deals for r in rows],
         formatter=formatter,
         title=title,
@@ -173,22 +183,26 @@ def portfolio_statement(
     *,
     prepared_for: str | None = None,
     language: Language = DEFAULT_LANGUAGE,
+    disclosure: DisclosureRule | None = None,
 ) -> PortfolioStatement:
     """The statement of the pledges of ``frame`` on ``as_of`` (labels and charts in
-    ``language``)."""
+    ``language``); with ``disclosure``, for publication: the amounts of cells with too few
+    enterprises withheld (:mod:`pledge.disclosure`)."""
     formatter = Formatter(language)
-    totals = _figures(pledge_statistics(frame, as_of), None)[0]
-    by_bank = _by(frame, as_of, Dimension.BANK)
-    by_year = _figures(registrations(frame, Dimension.YEAR, until=as_of), "year")
-    by_month = _months(frame, as_of, formatter)
+    totals = _figures(pledge_statistics(frame, as_of, disclosure=disclosure), None)[0]
+    by_bank = _by(frame, as_of, Dimension.BANK, disclosure)
+    years = registrations(frame, Dimension.YEAR, until=as_of, disclosure=disclosure)
+    by_year = _figures(years, "year")
+    by_month = _months(frame, as_of, formatter, disclosure)
     charted = [b for b in by_bank if b.outstanding][:BANKS_CHARTED]
     return PortfolioStatement(
         as_of=as_of,
         prepared_for=prepared_for,
+        disclosure=disclosure,
         totals=totals,
         by_bank=by_bank,
-        by_industry=_by(frame, as_of, Dimension.INDUSTRY, _industry_label(language)),
-        by_patent_type=_by(frame, as_of, Dimension.PATENT_TYPE, _type_label(language)),
+        by_industry=_by(frame, as_of, Dimension.INDUSTRY, disclosure, _industry_label(language)),
+        by_patent_type=_by(frame, as_of, Dimension.PATENT_TYPE, disclosure, _type_label(language)),
         by_year=by_year,
         by_month=by_month,
         bank_chart=charts.bars(

@@ -16,6 +16,7 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from pledge.disclosure import DisclosureRule
 from pledge.ledger import Account
 from pledge.statistics import SCHEMA, Dimension, pledge_statistics
 from storage import ledger
@@ -87,9 +88,16 @@ def pledge_frame(
     return pl.DataFrame(data, schema=schema)
 
 
-def statistics(session: Session, as_of: date, by: tuple[Dimension, ...] = ()) -> pl.DataFrame:
-    """:func:`pledge.statistics.pledge_statistics` of the stored pledges as of ``as_of``."""
-    return pledge_statistics(pledge_frame(session, as_of), as_of, by)
+def statistics(
+    session: Session,
+    as_of: date,
+    by: tuple[Dimension, ...] = (),
+    *,
+    disclosure: DisclosureRule | None = None,
+) -> pl.DataFrame:
+    """:func:`pledge.statistics.pledge_statistics` of the stored pledges as of ``as_of``
+    (for publication with ``disclosure``)."""
+    return pledge_statistics(pledge_frame(session, as_of), as_of, by, disclosure=disclosure)
 
 
 def navigation_pledges(session: Session, as_of: date) -> pl.DataFrame:

@@ -7,7 +7,7 @@
   ``/bank/appraisals/{id}/report`` (bank): appraisals and loans; request an appraisal; its
   result with charts; its report;
 * ``/regulator``, ``/regulator/statement`` (regulator): pledge statistics as of a day, with
-  charts; the statement;
+  charts; the statement (``for_publication=true``: with the amounts of small lines withheld);
 * ``/navigation``, ``/navigation/download`` (regulator, admin): the navigation figures with
   charts; HTML, PDF, XLSX or JSON.
 """
@@ -319,9 +319,19 @@ def regulator_statement(request: Request, session: SessionDep) -> Response:
     user = require(request, session, Role.REGULATOR)
     as_of = _download_day(request)
     output = _format(request, ReportFormat)
-    return sent(
-        reports.statement_document(session, user.principal, as_of, language_of(request), output)
+    publication = request.query_params.get("for_publication", "false")
+    if publication not in ("true", "false"):
+        reason = N_("for_publication is true or false, not %(value)s.")
+        raise PageRefused(422, reason, value=publication)
+    document = reports.statement_document(
+        session,
+        user.principal,
+        as_of,
+        language_of(request),
+        output,
+        for_publication=publication == "true",
     )
+    return sent(document)
 
 
 @router.get("/navigation", response_class=HTMLResponse)

@@ -16,7 +16,7 @@ from api.deps import (
     Regulator,
     SessionDep,
 )
-from api.routes.common import Limit, Offset
+from api.routes.common import ForPublication, Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.oversight import (
     AlertRead,
@@ -71,9 +71,10 @@ def pledge_statistics(
     session: ReadSessionDep,
     caller: Regulator,
     by: Annotated[list[Dimension] | None, Query(max_length=5)] = None,
+    for_publication: ForPublication = False,
 ) -> StatisticsRead:
     """Registered pledges live on a day: totals, or by bank, industry, patent type, month."""
-    return oversight.pledge_statistics(session, as_of, by or [])
+    return oversight.pledge_statistics(session, as_of, by or [], for_publication=for_publication)
 
 
 @router.post("/parties", status_code=201, tags=["admin"])

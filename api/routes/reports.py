@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from api.deps import Borrowing, CommittingRoute, Navigators, ReadSessionDep, StatementReaders
+from api.routes.common import ForPublication
 from api.schemas.eligibility import EligibilityCreate
 from api.services import navigation, reports
 from api.services.reports import Document, NavigationFormat, ReportFormat
@@ -77,10 +78,14 @@ def pledge_statement(
     caller: StatementReaders,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Format = ReportFormat.PDF,
+    for_publication: ForPublication = False,
 ) -> Response:
     """The pledge portfolio statement as of a day: a bank's of the pledges it holds, a
     regulator's of all; aggregates only (by bank, industry, patent type and period)."""
-    return sent(reports.statement_document(session, caller, as_of, lang, output))
+    document = reports.statement_document(
+        session, caller, as_of, lang, output, for_publication=for_publication
+    )
+    return sent(document)
 
 
 @router.get("/navigation")

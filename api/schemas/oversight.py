@@ -12,6 +12,7 @@ from api.schemas.common import MoneyRead, PartyId, RecordId, Strict
 from models.enums import LoanStatus, PartyKind, Role
 from models.money import Money
 from models.parties import Party
+from pledge.disclosure import DisclosureRule
 from pledge.statistics import Dimension
 from storage.collateral import CollateralPosition
 from storage.credentials import Credential
@@ -79,13 +80,32 @@ class AlertRead(BaseModel):
         )
 
 
+class DisclosureRead(BaseModel):
+    """The rule that withheld amounts for publication (:mod:`pledge.disclosure`)."""
+
+    min_enterprises: int
+    source_id: str
+    source: str
+
+    @classmethod
+    def of(cls, rule: DisclosureRule) -> DisclosureRead:
+        """The HTTP shape of a disclosure rule."""
+        return cls(
+            min_enterprises=rule.min_enterprises, source_id=rule.source_id, source=rule.source
+        )
+
+
 class StatisticsRead(BaseModel):
     """Registered pledges live on ``as_of``, in total or per group of ``by``: deals, patents,
-    enterprises, registered amount and outstanding principal (money as decimal strings)."""
+    enterprises, registered amount and outstanding principal (money as decimal strings).
+
+    For publication, ``disclosure`` is the rule applied: each row then says whether its amounts
+    are withheld (``suppressed``, the amounts null)."""
 
     as_of: date
     by: list[Dimension]
     currency: str = "CNY"
+    disclosure: DisclosureRead | None = None
     rows: list[dict[str, Any]]
 
 

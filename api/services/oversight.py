@@ -13,6 +13,7 @@ from api.schemas.oversight import (
     CollateralRead,
     CredentialCreate,
     CredentialRead,
+    DisclosureRead,
     IssuedCredentialRead,
     PartyCreate,
     PartyRead,
@@ -23,6 +24,7 @@ from api.security import Principal
 from api.services.tenancy import scope_of, visible_loan
 from models.enums import LoanStatus
 from models.parties import Party
+from pledge.disclosure import DisclosureRule
 from pledge.monitoring import MonitoringEvent
 from pledge.statistics import Dimension
 from storage import credentials, listings, parties
@@ -65,16 +67,21 @@ def alerts(
     return PageRead[AlertRead].of(page, AlertRead.of, limit=limit, offset=offset)
 
 
-def pledge_statistics(session: Session, as_of: date, by: list[Dimension]) -> StatisticsRead:
-    """Registered pledges live on ``as_of``, in total or by the dimensions ``by``."""
+def pledge_statistics(
+    session: Session, as_of: date, by: list[Dimension], *, for_publication: bool = False
+) -> StatisticsRead:
+    """Registered pledges live on ``as_of``, in total or by the dimensions ``by``; for
+    publication, with the amounts of cells of few enterprises withheld."""
     if len(set(by)) != len(by):
         raise DomainError("by", "each breakdown once")
-    figures = statistics(session, as_of, tuple(by))
+    rule = DisclosureRule.standard() if for_publication else None
+    figures = statistics(session, as_of, tuple(by), disclosure=rule)
     rows = [
         {k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in row.items()}
         for row in figures.iter_rows(named=True)
     ]
-    return StatisticsRead(as_of=as_of, by=by, rows=rows)
+    disclosure = None if rule is None else DisclosureRead.of(rule)
+    return StatisticsRead(as_of=as_of, by=by, disclosure=disclosure, rows=rows)
 
 
 def create_party(session: Session, principal: Principal, body: PartyCreate) -> PartyRead:

@@ -24,6 +24,7 @@ from api.services import navigation as navigation_service
 from api.services.tenancy import visible_appraisal
 from api.services.valuations import PreCheck, pre_check
 from models.enums import Role
+from pledge.disclosure import DisclosureRule
 from pledge.policy import DEFAULT_LENDER
 from reports.appraisal import AppraisalReport, render_appraisal, stored_appraisal
 from reports.eligibility import EligibilityCertificate, certify, render_certificate
@@ -184,21 +185,34 @@ def statement_document(
     as_of: date,
     language: Language,
     output: ReportFormat,
+    *,
+    for_publication: bool = False,
 ) -> Document:
     """The pledge portfolio statement as of ``as_of``: a bank's of the pledges it holds, a
-    regulator's of all (aggregates only: by bank, industry, type and period)."""
+    regulator's of all (aggregates only: by bank, industry, type and period); for publication,
+    with the amounts of lines of few enterprises withheld (:mod:`pledge.disclosure`)."""
     holder = principal.party_id if principal.role is Role.BANK else None
-    html = portfolio_html(session, as_of, language, pledgee_id=holder)
-    return document(html, output, "statement", as_of.isoformat(), language.value)
+    rule = DisclosureRule.standard() if for_publication else None
+    html = portfolio_html(session, as_of, language, pledgee_id=holder, disclosure=rule)
+    number = as_of.isoformat() + ("-publication" if for_publication else "")
+    return document(html, output, "statement", number, language.value)
 
 
 def portfolio_html(
-    session: Session, as_of: date, language: Language, *, pledgee_id: str | None = None
+    session: Session,
+    as_of: date,
+    language: Language,
+    *,
+    pledgee_id: str | None = None,
+    disclosure: DisclosureRule | None = None,
 ) -> str:
-    """The statement's HTML, prepared for the pledgee (its own pledges) or for all."""
+    """The statement's HTML, prepared for the pledgee (its own pledges) or for all (for
+    publication with ``disclosure``)."""
     frame = pledge_frame(session, as_of, pledgee_id=pledgee_id)
     prepared_for = None if pledgee_id is None else parties.get_party(session, pledgee_id).name
-    statement = portfolio_statement(frame, as_of, prepared_for=prepared_for, language=language)
+    statement = portfolio_statement(
+        frame, as_of, prepared_for=prepared_for, language=language, disclosure=disclosure
+    )
     return render_portfolio(statement, language)
 
 

@@ -258,6 +258,16 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     statement = browser.get("/regulator/statement", params={**day, "format": "html"})
     assert statement.status_code == 200
     assert statement.headers["content-type"].startswith("text/html")
+    assert "for_publication=true" in statistics.text
+    published = browser.get(
+        "/regulator/statement", params={**day, "format": "html", "for_publication": "true"}
+    )
+    assert published.status_code == 200
+    assert 'class="withheld"' in published.text
+    assert 'class="withheld"' not in statement.text
+    refused = browser.get("/regulator/statement", params={**day, "for_publication": "maybe"})
+    assert refused.status_code == 422
+    assert "for_publication is true or false, not maybe." in refused.text
     bad = browser.get("/regulator", params={"as_of": "2025-13-01"})
     assert bad.status_code == 422
     assert errors(bad) == {

@@ -339,6 +339,14 @@ def test_the_portfolio_statement_of_the_registered_pledges(tmp_path: Path, world
     )
     assert result.exit_code == 0, result.output
     assert Formatter(Language.ZH).money(Money.of(total)) not in before.read_text(encoding="utf-8")
+    published = tmp_path / "published.html"
+    arguments = ["--database-url", world.url, "--out", str(published), "--for-publication"]
+    result = invoke("portfolio", "--as-of", AS_OF.isoformat(), *arguments)
+    assert result.exit_code == 0, result.output
+    text = published.read_text(encoding="utf-8")
+    assert Formatter(Language.ZH).money(Money.of(total)) not in text  # two enterprises in all
+    assert "公开发布版" in text
+    assert 'class="withheld"' in text
 
 
 def stored_appraisal(world: World, appraisal_id: str) -> StoredAppraisal:

@@ -126,6 +126,29 @@ def test_the_command_line_shows_the_total(demo: tuple[Engine, str]) -> None:
     table = pl.read_csv(result.output.encode(), infer_schema=False)
     assert table.columns[:2] == ["year", "industry"]
     assert set(table["year"]) <= {"2017", "2018"}
+    result = runner.invoke(
+        app,
+        [
+            *("stats", "pledges", "--as-of", "2019-11-30", "--by", "industry", "--format", "json"),
+            *("--for-publication", "--database-url", url),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)["rows"]
+    withheld = {r["industry"] for r in rows if r["suppressed"]}
+    assert withheld == {"hardware", "optoelectronics"}  # 2 and 1 enterprises
+    assert all(r["registered_amount"] is None for r in rows if r["suppressed"])
+    shown = sum(Decimal(r["registered_amount"]) for r in rows if not r["suppressed"])
+    assert shown < REGISTERED_TOTAL.amount
+    result = runner.invoke(
+        app,
+        [
+            *("stats", "pledges", "--as-of", "2019-11-30", "--by", "industry"),
+            *("--for-publication", "--database-url", url),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert " x " in result.output
     result = runner.invoke(app, ["demo", "load", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "already loaded" in result.output
