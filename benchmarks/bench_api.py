@@ -10,6 +10,8 @@ Scenarios, each against ``--workers`` workers:
   clients together send each of the ``--paced-rate`` rates in requests/s on a fixed schedule, one
   rate after another; a latency counts from the scheduled send, so a stall is not hidden);
 - eligibility checks (target ≥ 300 requests/s with 2 workers), closed loop;
+- the floor: ``GET /v1/me`` (the key checked, the caller's party read, nothing valued or
+  written), closed loop: what the service costs a request before any appraisal work;
 - the appraisal report PDF endpoint, one client, Chinese and English.
 
 A closed-loop line also gives the CPU the server's processes used a request (user and system
@@ -301,6 +303,13 @@ async def run(
     found = await closed_loop(port, eligibility, clients, seconds)
     name = f"eligibility, {clients} clients closed loop, {workers}"
     print(found.line(name, seconds, cpu.since(start)))
+    start = cpu.seconds()
+    found = await closed_loop(port, [request("GET", "/v1/me", bank)], clients, seconds)
+    print(
+        found.line(
+            f"floor GET /v1/me, {clients} clients closed loop, {workers}", seconds, cpu.since(start)
+        )
+    )
     ids = [json.loads(a)["appraisal_id"] for a in answers[:5]]
     for lang in ("zh", "en"):
         reports = [
