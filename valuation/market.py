@@ -57,8 +57,7 @@ from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 import numpy as np
 import polars as pl
-from scipy import stats
-from statsmodels.regression.linear_model import OLS
+from scipy import special
 
 from models.enums import PatentType
 from valuation.features import (
@@ -146,6 +145,8 @@ class HedonicModel(FittedModel):
                 f"{frame.height} prices cannot identify {x.shape[1]} coefficients: add rows or "
                 "drop collinear feature groups"
             )
+        from statsmodels.regression.linear_model import OLS  # imported to fit, not to value
+
         results = OLS(np.log(price.to_numpy()), x).fit()
         self.names_ = ("const", *design.names)
         self.coef_ = np.asarray(results.params, dtype=np.float64)
@@ -172,7 +173,7 @@ class HedonicModel(FittedModel):
         x = np.column_stack([np.ones(design.shape[0]), design])
         m = x @ self.coef_
         s = np.sqrt(self.sigma2_ + quadratic_forms(x, self.cov_))
-        t10, t90 = stats.t.ppf([P10, P90], self.df_resid_)
+        t10, t90 = special.stdtrit(self.df_resid_, [P10, P90])  # Student's t quantiles
         return lognormal(m, s, float(t10), float(t90))
 
     def to_dict(self) -> dict[str, Any]:

@@ -56,9 +56,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
-from statsmodels.miscmodels.ordinal_model import OrderedModel
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+from scipy import special
 
 from models import rules
 from models.enums import PatentType
@@ -81,8 +79,7 @@ from valuation.features import (
 
 RENEWAL_FEATURES: tuple[str, ...] = (*COUNT_GROUPS, "ipc_sections", "patent_type")
 """Default feature groups of the renewal model (remaining life enters through the money map)."""
-_TINY = np.finfo(np.float64).tiny
-_Z10_Z90 = tuple(float(z) for z in stats.norm.ppf([P10, P90]))
+_Z10_Z90 = tuple(float(z) for z in special.ndtri([P10, P90]))
 """Standard normal quantiles of the 80 % interval."""
 
 
@@ -182,29 +179,10 @@ def rank_auc(score: FloatArray, label: FloatArray) -> float:
     n1, n0 = int(positive.sum()), int((~positive).sum())
     if n1 == 0 or n0 == 0:
         raise ValueError("the AUC needs both outcomes among the labels")
-    ranks = stats.rankdata(score)
+    from scipy.stats import rankdata  # scipy.stats takes a second to import: only here
+
+    ranks = rankdata(score)
     return float((ranks[positive].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
-
-
-class _CensoredOrderedProbit(OrderedModel):  # type: ignore[misc]
-    """statsmodels' ``OrderedModel`` (probit) whose censored rows contribute ``P(z > c_y)``."""
-
-    def __init__(self, endog: FloatArray, exog: FloatArray, censored: FloatArray) -> None:
-        super().__init__(endog, exog, distr="probit")
-        self.censored = censored.astype(bool)
-
-    def loglikeobs(self, params: FloatArray) -> FloatArray:
-        thresh = self.transform_threshold_params(params)
-        xb = self.exog @ params[: self.k_vars]
-        low = thresh[self.endog] - xb
-        upp = np.where(self.censored, np.inf, thresh[self.endog + 1]) - xb
-        # Upper-tail differences where both bounds are positive keep the precision.
-        upper = low > 0
-        prob = np.where(
-            upper, special.ndtr(-low) - special.ndtr(-upp), special.ndtr(upp) - special.ndtr(low)
-        )
-        result: FloatArray = np.log(np.maximum(prob, _TINY))
-        return result
 
 
 def _fit_ordered(y: FloatArray, x: FloatArray, censored: FloatArray) -> Any:
@@ -213,7 +191,11 @@ def _fit_ordered(y: FloatArray, x: FloatArray, censored: FloatArray) -> Any:
     statsmodels signals non-convergence with a ``ConvergenceWarning``; here it is caught and
     decided on: a fit that neither method brings to convergence raises :class:`RenewalFitError`.
     """
-    model = _CensoredOrderedProbit(y, x, censored)
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+
+    from valuation.ordered_probit import CensoredOrderedProbit
+
+    model = CensoredOrderedProbit(y, x, censored)
     limit = int(_number("renewal_fit_max_iterations"))
     start = model.start_params
     for method in ("bfgs", "newton"):
