@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DEMO_SECRET = "patentval-demo-not-a-secret"  # noqa: S105 - documented, demo only
@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     max_upload_bytes: int = Field(default=20 * MIB, gt=0)
     max_batch_rows: int = Field(default=200_000, gt=0)
-    demo_secret: str | None = None
+    demo_secret: SecretStr | None = None
+    """The secret the demo keys derive from (development only); never shown in a repr or log."""
     key_cache_size: int = Field(default=10_000, ge=0)
     auth_failure_limit: int = Field(default=10, ge=0)
     """Failed authentications per client address or key id within the window before 429
@@ -63,4 +64,6 @@ class Settings(BaseSettings):
         development."""
         if not self.development:
             raise ValueError(f"demo credentials exist only in development, not {self.environment}")
-        return self.demo_secret or DEFAULT_DEMO_SECRET
+        if self.demo_secret is None or not self.demo_secret.get_secret_value():
+            return DEFAULT_DEMO_SECRET
+        return self.demo_secret.get_secret_value()

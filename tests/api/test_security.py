@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.auth_limits import FailureLimiter
 from api.headers import API_POLICY, FIXED_HEADERS
-from api.settings import Settings
+from api.settings import DEFAULT_DEMO_SECRET, Settings
 from storage.database import make_engine
 from storage.tables import PatentRow
 from tests.api.routes_spec import cases, path_values
@@ -447,6 +447,16 @@ def test_the_docs_run_only_their_own_script(app: Any) -> None:
     policy = docs.headers["content-security-policy"]
     assert "'unsafe-inline'" not in policy.split("script-src", 1)[1].split(";", 1)[0]
     assert "'sha256-" in policy
+
+
+def test_the_demo_secret_is_not_shown_in_the_settings() -> None:
+    settings = Settings(database_url="sqlite://", demo_secret="a-secret-of-ours")
+    assert "a-secret-of-ours" not in repr(settings)
+    assert "a-secret-of-ours" not in str(settings.model_dump())
+    assert settings.demo_secret_or_default() == "a-secret-of-ours"
+    assert Settings(database_url="sqlite://", demo_secret="").demo_secret_or_default() == (
+        DEFAULT_DEMO_SECRET
+    )
 
 
 def test_the_demo_secret_is_refused_outside_development() -> None:
