@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 from anyio import to_thread
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -155,10 +155,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
 
     app.get("/health", tags=["service"])(health)
-    v1 = APIRouter(responses=ERROR_RESPONSES)
-    v1.get("/v1/health", tags=["service"], name="health_v1")(health)
+    # Each router is included in the app itself, not in a /v1 router of routers: FastAPI matches
+    # a request against every route of each level it passes through, twice.
+    app.get("/v1/health", tags=["service"], name="health_v1", responses=ERROR_RESPONSES)(health)
     for module in (patents, valuations, financing, oversight, reports):
-        v1.include_router(module.router)
-    app.include_router(v1)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     pages.install(app)
     return app
