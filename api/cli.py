@@ -461,9 +461,14 @@ def stats_pledges(
             {k: (str(v) if isinstance(v, Decimal | date) else v) for k, v in row.items()}
             for row in figures.iter_rows(named=True)
         ]
-        typer.echo(
-            json.dumps({"as_of": at.isoformat(), "rows": rows}, ensure_ascii=False, indent=2)
-        )
+        found: dict[str, object] = {"as_of": at.isoformat(), "rows": rows}
+        if rule is not None:
+            found["disclosure"] = {
+                "min_enterprises": rule.min_enterprises,
+                "source_id": rule.source_id,
+                "source": rule.source,
+            }
+        typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"Registered pledges live on {at}")
     for name in figures.columns:

@@ -1,34 +1,42 @@
 """Disclosure control of pledge statistics: a cell with few enterprises shows its counts, not
 its amounts.
 
-A regulator reads aggregates, never one borrower's figures; a cell of a table that only one or
-two enterprises make up would show them all the same (the one pledge of a bank with one
-borrower, the one registration of a month). :func:`protect` applies the threshold rule and
-withholds the amounts of such cells (primary suppression), then withholds the amounts of further
-cells so that no withheld amount is the difference between a margin and the amounts shown
+A regulator publishes aggregates, never one borrower's figures. A cell of a table that only one
+or two enterprises make up would show them all the same: the one pledge of a bank with one
+borrower, the one registration of a month. :func:`withheld` applies the threshold rule and
+withholds the amounts of such cells (primary suppression). It then withholds the amounts of
+further cells so that no withheld amount follows from the published ones by one subtraction
 (secondary suppression).
 
-The rule: a cell is sensitive when 0 < enterprises < ``min_enterprises`` (an empty cell shows
-nothing). The margins of a table by dimensions D are the tables by every proper subset of D,
-the empty set being the total; a month coarsens to its year (the tables by year). Every margin
-is itself a table a regulator can ask for, and it is protected by the same rule. After
-:func:`protect`, each group of a table's cells that sums to one margin cell has no withheld
-cell, or at least two, so subtracting the shown cells from a margin never yields one withheld
-amount. Where a second cell is needed, the one with the smallest registered amount is withheld.
+**The tables.** Every table that can be asked for is protected at once, with one pattern: the
+lattice of the tables by every subset of bank, industry and patent type, each in total, per
+year or per month of registration (24 tables). A cell is the same cell in every request, so a
+table cannot reveal what another withholds.
+
+**The rule.** A cell is sensitive when 0 < enterprises < ``min_enterprises`` (an empty cell
+shows nothing). A cell P of a table and the cells G of a finer table that make it up
+(``P = Σ G``) form an equation. When P is shown, G has no withheld cell, or withheld cells
+that together have at least ``min_enterprises`` enterprises: their sum is then no single
+cell's amount, and no enterprise among them learns another's amount by taking its own away.
+When P is withheld, at least one cell of G is withheld too. Where a cell must be added, the
+shown cell of G that brings the most enterprises not yet counted is withheld, then the one
+with the smallest amount. The rules are applied until nothing changes. Every table is
+protected against every coarser one, not only its immediate margins.
 
 Counts (deals, patents, enterprises) stay shown: they are what the threshold rule reads and
 what a regulator follows. What the rule does not cover: a difference between two days' tables
-(the pledges registered or released in between), and linear combinations across several
-margins beyond a single subtraction.
+(the pledges registered or released in between), and combinations of several equations
+beyond a single subtraction.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from itertools import product
+from decimal import Decimal
+from itertools import combinations
 from typing import Any
 
 import polars as pl
@@ -38,8 +46,16 @@ from pledge.constants import parameter, sources
 MONEY_FIGURES = ("registered_amount", "outstanding")
 """The figures withheld from a sensitive cell."""
 SUPPRESSED = "suppressed"
-"""The column :func:`protect` adds: whether the cell's amounts are withheld."""
+"""The column a protected table carries: whether the cell's amounts are withheld."""
+CATEGORIES = ("bank", "industry", "patent_type")
 MONTH, YEAR = "month", "year"
+TIME_LEVELS: tuple[str | None, ...] = (None, YEAR, MONTH)
+"""Coarse to fine: no time breakdown, per year, per month of registration."""
+
+Table = tuple[tuple[str, ...], str | None]
+"""A table of the lattice: its categories (in CATEGORIES order) and its time level."""
+Key = tuple[Any, ...]
+"""A cell of a table: the values of its categories, then its period (when it has one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,50 +82,139 @@ class DisclosureRule:
         return 0 < enterprises < self.min_enterprises
 
 
-def _margin_labels(table: pl.DataFrame, keys: Sequence[str]) -> list[list[tuple[Any, ...]]]:
-    """For every margin of the table, each cell's label in it (the values it is summed by);
-    the finer margins first (their groups are smaller, and a partner withheld in one often
-    protects the coarser margins too)."""
-    columns = {key: table[key].to_list() for key in keys}
-    choices: list[list[list[Any] | None]] = []
-    for key in keys:
-        options: list[list[Any] | None] = [None, columns[key]]  # dropped, or kept
-        if key == MONTH:
-            months: list[date] = columns[key]
-            options.append([m.year for m in months])  # coarsened to the year
-        choices.append(options)
-    margins: list[tuple[int, list[tuple[Any, ...]]]] = []
-    for combination in product(*choices):
-        if all(chosen is columns[key] for chosen, key in zip(combination, keys, strict=True)):
-            continue  # the table itself
-        kept = [chosen for chosen in combination if chosen is not None]
-        labels = list(zip(*kept, strict=True)) if kept else [()] * table.height
-        margins.append((len(kept), labels))
-    margins.sort(key=lambda margin: -margin[0])
-    return [labels for _, labels in margins]
+def table_of(keys: Sequence[str]) -> Table:
+    """The lattice table a breakdown by ``keys`` is (a month breakdown makes a year one
+    redundant)."""
+    unknown = set(keys) - {*CATEGORIES, MONTH, YEAR}
+    if unknown:
+        raise ValueError(f"no disclosure control by {sorted(unknown)}")
+    level = MONTH if MONTH in keys else YEAR if YEAR in keys else None
+    return tuple(c for c in CATEGORIES if c in keys), level
 
 
-def protect(table: pl.DataFrame, keys: Sequence[str], rule: DisclosureRule) -> pl.DataFrame:
-    """``table`` (cells by ``keys`` with ``enterprises`` and money figures) with the amounts of
-    its sensitive cells, and of the cells that would reveal them, withheld (null), and a
-    ``suppressed`` column (see the module)."""
-    withheld = [rule.sensitive(n) for n in table["enterprises"].to_list()]
-    amounts = table["registered_amount"].to_list()
-    margins = _margin_labels(table, keys)
-    changed = any(withheld)
-    while changed:
-        changed = False
-        for labels in margins:
-            groups: defaultdict[tuple[Any, ...], list[int]] = defaultdict(list)
-            for index, label in enumerate(labels):
-                groups[label].append(index)
-            for cells in groups.values():
-                if sum(withheld[i] for i in cells) != 1 or len(cells) < 2:
-                    continue
-                shown = [i for i in cells if not withheld[i]]
-                withheld[min(shown, key=lambda i: (amounts[i], i))] = True
-                changed = True
-    mask = pl.Series(SUPPRESSED, withheld, dtype=pl.Boolean)
+def _coarser(table: Table) -> Iterable[Table]:
+    """Every table of the lattice that ``table``'s cells add up to, other than itself."""
+    categories, level = table
+    levels = TIME_LEVELS[: TIME_LEVELS.index(level) + 1]
+    for size in range(len(categories) + 1):
+        for kept in combinations(categories, size):
+            for coarse in levels:
+                if (kept, coarse) != table:
+                    yield kept, coarse
+
+
+def _period(registered: date, level: str | None) -> tuple[Any, ...]:
+    if level is None:
+        return ()
+    return (registered.year,) if level == YEAR else (registered.replace(day=1),)
+
+
+def _project(key: Key, table: Table, onto: Table) -> Key:
+    """The key of the cell of ``onto`` that the cell ``key`` of ``table`` falls in."""
+    categories, level = table
+    kept = tuple(key[categories.index(c)] for c in onto[0])
+    if onto[1] is None:
+        return kept
+    period = key[len(categories)]
+    if onto[1] == level:
+        return (*kept, period)
+    return (*kept, period.year)  # a month coarsened to its year
+
+
+@dataclass(eq=False)
+class _Cell:
+    enterprises: set[str]
+    amount: Decimal
+    withheld: bool = False
+    equations: list[int] = field(default_factory=list)
+    """The equations the cell is in (indexes), to check again when it is withheld."""
+
+
+def withheld(rows: pl.DataFrame, rule: DisclosureRule) -> dict[Table, dict[Key, bool]]:
+    """For each table of the lattice, whether each of its cells' amounts are withheld, from the
+    pledges ``rows`` the tables count (see the module)."""
+    tables = [
+        (categories, level)
+        for size in range(len(CATEGORIES) + 1)
+        for categories in combinations(CATEGORIES, size)
+        for level in TIME_LEVELS
+    ]
+    records = rows.select(*CATEGORIES, "registered_on", "enterprise", "secured_amount").rows()
+    cells: dict[Table, dict[Key, _Cell]] = {}
+    for table in tables:
+        found: dict[Key, _Cell] = {}
+        positions = [CATEGORIES.index(c) for c in table[0]]
+        for record in records:
+            key = (*(record[i] for i in positions), *_period(record[3], table[1]))
+            cell = found.setdefault(key, _Cell(set(), Decimal(0)))
+            cell.enterprises.add(record[4])
+            cell.amount += record[5]
+        for cell in found.values():
+            cell.withheld = rule.sensitive(len(cell.enterprises))
+        cells[table] = dict(sorted(found.items(), key=lambda item: repr(item[0])))
+    equations: list[tuple[int, _Cell, list[_Cell]]] = []
+    for table in tables:
+        for coarse in _coarser(table):
+            groups: defaultdict[Key, list[_Cell]] = defaultdict(list)
+            for key, cell in cells[table].items():
+                groups[_project(key, table, coarse)].append(cell)
+            fineness = len(coarse[0]) + TIME_LEVELS.index(coarse[1])
+            equations += [(fineness, cells[coarse][k], group) for k, group in groups.items()]
+    # The finest totals first: their groups are small, and a cell withheld for one of them
+    # often completes the coarser ones too.
+    equations.sort(key=lambda equation: -equation[0])
+    for index, (_, total, parts) in enumerate(equations):
+        for cell in (total, *parts):
+            cell.equations.append(index)
+    # Only an equation with a withheld cell can be incomplete; it is checked again whenever one
+    # of its cells is withheld, until every equation is complete.
+    queue = deque(
+        i for i, (_, t, ps) in enumerate(equations) if t.withheld or any(p.withheld for p in ps)
+    )
+    while queue:
+        _, total, parts = equations[queue.popleft()]
+        while not _complete(total, parts, rule):
+            shown = [p for p in parts if not p.withheld]
+            if not shown:
+                pick = total  # its parts are all withheld: so is their sum
+            else:
+                counted = set().union(*(p.enterprises for p in parts if p.withheld))
+                pick = max(shown, key=lambda p: (len(p.enterprises - counted), -p.amount))
+            pick.withheld = True
+            queue.extend(pick.equations)
+    return {table: {k: c.withheld for k, c in found.items()} for table, found in cells.items()}
+
+
+def _complete(total: _Cell, parts: Sequence[_Cell], rule: DisclosureRule) -> bool:
+    """Whether the equation ``total = Σ parts`` gives no withheld amount away (see the module)."""
+    hidden, enterprises = 0, set()
+    for part in parts:
+        if not part.withheld:
+            continue
+        if total.withheld:
+            return True
+        hidden += 1
+        enterprises |= part.enterprises
+        if hidden >= 2 and len(enterprises) >= rule.min_enterprises:
+            return True
+    return hidden == 0 and not total.withheld
+
+
+def protect(
+    table: pl.DataFrame, keys: Sequence[str], rows: pl.DataFrame, rule: DisclosureRule
+) -> pl.DataFrame:
+    """``table`` (the cells of ``rows`` by ``keys``) with the amounts :func:`withheld` withholds
+    set to null, and a ``suppressed`` column."""
+    lattice_table = table_of(keys)
+    categories, level = lattice_table
+    columns = [*categories, *(() if level is None else (level,))]
+    if rows.is_empty():  # the one line of an empty total: nothing to withhold
+        flags = [False] * table.height
+    else:
+        pattern = withheld(rows, rule)[lattice_table]
+        keys_of = table.select(columns).rows() if columns else [()] * table.height
+        flags = [pattern[tuple(key)] for key in keys_of]
+    mask = pl.Series(SUPPRESSED, flags, dtype=pl.Boolean)
     money = [name for name in MONEY_FIGURES if name in table.columns]
     return table.with_columns(
         *(pl.when(mask).then(None).otherwise(pl.col(name)).alias(name) for name in money),

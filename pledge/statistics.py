@@ -157,7 +157,7 @@ def _aggregate(
         figures.append(pl.col("outstanding").sum().alias("outstanding"))
     names = [d.value for d in by]
     table = frame.group_by(_keys(by)).agg(figures).sort(names) if by else frame.select(figures)
-    return table if disclosure is None else protect(table, names, disclosure)
+    return table if disclosure is None else protect(table, names, frame, disclosure)
 
 
 def pledge_statistics(

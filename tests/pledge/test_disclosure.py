@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pledge.disclosure import SUPPRESSED, DisclosureRule, protect
+from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.statistics import Dimension, pledge_statistics, registrations
 from tests.pledge.test_statistics import DAYS, Row, frame, pledge_rows
 
@@ -67,14 +67,18 @@ def test_a_bank_of_one_borrower_and_the_smallest_other_bank_are_withheld() -> No
     assert total[SUPPRESSED].to_list() == [False]  # 8 enterprises
 
 
-def test_two_sensitive_banks_protect_each_other() -> None:
+@pytest.mark.parametrize("second", ["EC", "EB"])
+def test_two_single_borrower_banks_need_a_third_line_withheld(second: str) -> None:
+    # B and C withheld alone: total - A = B + C, and B's borrower would learn C's amount (or,
+    # one borrower behind both, it is that borrower's): A is withheld too.
     rows = [
         *(pledge(i, "A", f"EA{i}", "20") for i in range(3)),
         pledge(3, "B", "EB", "7"),
-        pledge(4, "C", "EC", "9"),
+        pledge(4, "C", second, "9"),
     ]
     table = pledge_statistics(frame(rows), AS_OF, [Dimension.BANK], disclosure=RULE)
-    assert withheld(table, "bank") == {"A": False, "B": True, "C": True}
+    assert withheld(table, "bank") == {"A": True, "B": True, "C": True}
+    assert_nothing_follows(rows, AS_OF, RULE)
 
 
 def test_a_total_of_two_enterprises_is_withheld_and_an_empty_one_is_not() -> None:
@@ -133,21 +137,6 @@ def test_without_a_rule_nothing_is_withheld() -> None:
     assert table["registered_amount"].to_list() == [Decimal("10.00")]
 
 
-def _groups(table: pl.DataFrame, keys: list[str], margin: tuple[str, ...]) -> list[list[int]]:
-    """The cells of ``table`` that sum to each cell of the margin by ``margin`` (``year`` is
-    the year of a ``month`` key)."""
-    labels = []
-    for row in table.iter_rows(named=True):
-        label = []
-        for key in margin:
-            label.append(row["month"].year if key == "year" and "year" not in keys else row[key])
-        labels.append(tuple(label))
-    groups: defaultdict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for index, label in enumerate(labels):
-        groups[label].append(index)
-    return list(groups.values())
-
-
 @st.composite
 def dense_rows(draw: st.DrawFn) -> list[Row]:
     """Pledges of a few months across a year's end, many enterprises: cells of every size."""
@@ -159,55 +148,181 @@ def dense_rows(draw: st.DrawFn) -> list[Row]:
     return rows
 
 
-@settings(max_examples=150, deadline=None)
-@given(
-    st.one_of(pledge_rows(), dense_rows()),
-    DAYS,
-    st.lists(
-        st.sampled_from([Dimension.BANK, Dimension.INDUSTRY, Dimension.MONTH]),
-        min_size=1,
-        max_size=3,
-        unique=True,
-    ),
-    st.integers(2, 4),
-)
-def test_no_withheld_amount_is_a_margin_less_the_amounts_shown(
-    rows: list[Row], as_of: date, by: list[Dimension], threshold: int
+BREAKDOWNS = [
+    [*categories, *periods]
+    for size in range(4)
+    for categories in combinations(
+        [Dimension.BANK, Dimension.INDUSTRY, Dimension.PATENT_TYPE], size
+    )
+    for periods in ([], [Dimension.YEAR], [Dimension.MONTH])
+]
+"""Every table a regulator can ask for (a month breakdown with a year one is the month one)."""
+
+
+def _label(row: dict[str, Any], names: list[str]) -> tuple[Any, ...]:
+    return tuple(row[name] for name in names)
+
+
+def _within(fine: list[str], coarse: list[str], cell: dict[str, Any]) -> tuple[Any, ...]:
+    """The label of the coarse-table cell that a fine-table cell falls in."""
+    label = []
+    for name in coarse:
+        if name == "year" and "year" not in fine:
+            label.append(cell["month"].year)
+        else:
+            label.append(cell[name])
+    return tuple(label)
+
+
+def _enterprises(rows: list[Row], names: list[str], cell: dict[str, Any]) -> set[str]:
+    """The enterprises of the pledges ``rows`` that make up ``cell`` (counted from the rows)."""
+    found = set()
+    for row in rows:
+        values = {
+            "bank": row["bank"],
+            "industry": row["industry"],
+            "patent_type": row["patent_type"],
+            "year": row["registered_on"].year,
+            "month": row["registered_on"].replace(day=1),
+        }
+        if all(values[name] == cell[name] for name in names):
+            found.add(row["enterprise"])
+    return found
+
+
+def assert_nothing_follows(rows: list[Row], as_of: date, rule: DisclosureRule) -> None:
+    """No published table of the pledges live on ``as_of`` gives a withheld amount away by one
+    subtraction from another, and each shows the plain table's amounts where it shows any."""
+    live = [
+        r
+        for r in rows
+        if r["registered_on"] <= as_of and (r["released_on"] is None or r["released_on"] >= as_of)
+    ]
+    tables = {}
+    for by in BREAKDOWNS:
+        names = [d.value for d in by]
+        plain = pledge_statistics(frame(rows), as_of, by)
+        table = pledge_statistics(frame(rows), as_of, by, disclosure=rule)
+        assert table.select(pl.exclude(SUPPRESSED, *MONEY)).equals(plain.select(pl.exclude(*MONEY)))
+        for cell, bare in zip(
+            table.iter_rows(named=True), plain.iter_rows(named=True), strict=True
+        ):
+            if rule.sensitive(cell["enterprises"]):
+                assert cell[SUPPRESSED], (names, cell)
+            for money in MONEY:
+                assert cell[money] == (None if cell[SUPPRESSED] else bare[money])
+        tables[tuple(names)] = (names, list(table.iter_rows(named=True)))
+    for fine_names, fine in tables.values():
+        for coarse_names, coarse in tables.values():
+            is_margin = (
+                set(coarse_names) - {"year"} <= set(fine_names) - {"year"}
+                and ("year" not in coarse_names or {"year", "month"} & set(fine_names))
+                and ("month" not in coarse_names or "month" in fine_names)
+            )
+            if not is_margin or coarse_names == fine_names:
+                continue
+            by_label = {_label(c, coarse_names): c for c in coarse}
+            groups: defaultdict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+            for cell in fine:
+                groups[_within(fine_names, coarse_names, cell)].append(cell)
+            for label, parts in groups.items():
+                total = by_label[label] if coarse_names or label in by_label else coarse[0]
+                hidden = [p for p in parts if p[SUPPRESSED]]
+                where = (fine_names, coarse_names, label)
+                if total[SUPPRESSED]:
+                    assert hidden, where  # else the total is the sum of the parts shown
+                elif hidden:
+                    assert len(hidden) >= 2, where
+                    firms = set().union(*(_enterprises(live, fine_names, p) for p in hidden))
+                    assert len(firms) >= rule.min_enterprises, where
+
+
+MONEY = ("registered_amount", "outstanding")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(pledge_rows(), dense_rows()), DAYS, st.integers(2, 4))
+def test_no_withheld_amount_follows_from_the_published_tables(
+    rows: list[Row], as_of: date, threshold: int
 ) -> None:
     rule = DisclosureRule(min_enterprises=threshold, source_id="OECD-SDC-THRESHOLD")
-    plain = pledge_statistics(frame(rows), as_of, by)
-    table = pledge_statistics(frame(rows), as_of, by, disclosure=rule)
-    keys = [d.value for d in by]
-    flags = table[SUPPRESSED].to_list()
-    # every sensitive cell is withheld; the amounts shown are the plain table's
-    for flag, firms in zip(flags, table["enterprises"].to_list(), strict=True):
-        assert flag or not 0 < firms < threshold
-    shown = table.filter(~pl.col(SUPPRESSED))
-    kept = plain.filter(~pl.Series(flags, dtype=pl.Boolean))
-    assert shown["registered_amount"].to_list() == kept["registered_amount"].to_list()
-    assert table.filter(pl.col(SUPPRESSED))["outstanding"].null_count() == sum(flags)
-    # margins: every proper subset of the keys, a month also coarsened to its year
-    margins = [m for size in range(len(keys)) for m in combinations(keys, size)]
-    if "month" in keys:
-        margins += [
-            tuple("year" if k == "month" else k for k in m)
-            for size in range(1, len(keys) + 1)
-            for m in combinations(keys, size)
-            if "month" in m
+    assert_nothing_follows(rows, as_of, rule)
+
+
+def test_a_partner_alone_in_a_finer_table_is_not_shown_there() -> None:
+    # Bank ICBC: 4 enterprises, all invention; BOC: 1 enterprise, invention; JHRCB: 3, design;
+    # CCB: 2, utility model. Withholding ICBC/invention as BOC's partner in bank x type must
+    # withhold ICBC in the table by bank too, or invention less ICBC is BOC.
+    rows = []
+    for bank, firms, kind, amount in (
+        ("ICBC", 4, "invention", "1000000"),
+        ("BOC", 1, "invention", "7777777"),
+        ("JHRCB", 3, "design", "123456"),
+        ("CCB", 2, "utility_model", "5555555"),
+    ):
+        start = len(rows)
+        rows += [
+            pledge(start + k, bank, f"{bank}{k}", amount, patent_type=kind) for k in range(firms)
         ]
-    for margin in margins:
-        for cells in _groups(table, keys, margin):
-            hidden = sum(flags[i] for i in cells)
-            assert hidden != 1 or len(cells) == 1, (margin, cells)
+    assert_nothing_follows(rows, AS_OF, RULE)
+    banks = pledge_statistics(frame(rows), AS_OF, [Dimension.BANK], disclosure=RULE)
+    types = pledge_statistics(frame(rows), AS_OF, [Dimension.PATENT_TYPE], disclosure=RULE)
+    icbc = banks.filter(pl.col("bank") == "ICBC")["registered_amount"][0]
+    invention = types.filter(pl.col("patent_type") == "invention")["registered_amount"][0]
+    assert icbc is None or invention is None
 
 
-def test_protect_on_a_table_without_sensitive_cells_changes_nothing() -> None:
-    table = pl.DataFrame(
-        {"bank": ["A", "B"], "enterprises": [3, 9], "registered_amount": [Decimal(1), Decimal(2)]}
-    )
-    protected = protect(table, ["bank"], RULE)
-    assert protected[SUPPRESSED].to_list() == [False, False]
-    assert protected["registered_amount"].to_list() == [Decimal(1), Decimal(2)]
+def test_a_withheld_partner_is_withheld_in_the_finer_tables_too() -> None:
+    # By bank, C (6 enterprises) partners B (1). By bank x industry C's two lines have 3
+    # enterprises each: shown both, they would add up to C, and total - A - C is B.
+    rows = [pledge(k, "A", f"A{k}", "20") for k in range(3)]
+    rows.append(pledge(3, "B", "B0", "7"))
+    rows += [
+        pledge(4 + k, "C", f"C{k}", "5", industry="textiles" if k < 3 else "hardware")
+        for k in range(6)
+    ]
+    banks = pledge_statistics(frame(rows), AS_OF, [Dimension.BANK], disclosure=RULE)
+    assert withheld(banks, "bank") == {"A": False, "B": True, "C": True}
+    by = [Dimension.BANK, Dimension.INDUSTRY]
+    lines = pledge_statistics(frame(rows), AS_OF, by, disclosure=RULE)
+    c_lines = lines.filter(pl.col("bank") == "C")
+    assert c_lines["enterprises"].to_list() == [3, 3]
+    assert any(c_lines[SUPPRESSED].to_list())
+    assert_nothing_follows(rows, AS_OF, RULE)
+
+
+FOUND = """
+C  hardware  invention  E1  12  2024-01-10
+A  hardware  design     E3  20  2023-12-10
+A  textiles  invention  E3  19  2023-01-10
+A  hardware  invention  E5  33  2023-01-10
+A  hardware  design     E4  37  2024-01-10
+C  hardware  invention  E5  13  2024-01-10
+A  textiles  invention  E2  9   2023-12-10
+B  hardware  invention  E2  4   2023-01-10
+"""
+"""Pledges (bank, industry, type, enterprise, amount, registered on) on which a year withheld
+as a partner once left its one month shown, which is the same amount."""
+
+
+def test_a_withheld_year_withholds_a_month_of_it() -> None:
+    rows = []
+    for number, line in enumerate(FOUND.strip().splitlines()):
+        bank, industry, kind, firm, amount, day = line.split()
+        on = date.fromisoformat(day)
+        rows.append(
+            pledge(
+                number, bank, firm, amount, industry=industry, patent_type=kind, registered_on=on
+            )
+        )
+    assert_nothing_follows(rows, AS_OF, RULE)
+
+
+def test_a_table_without_small_cells_withholds_nothing() -> None:
+    rows = [pledge(k, "A" if k < 3 else "B", f"E{k}", "10") for k in range(6)]
+    for by in BREAKDOWNS:
+        table = pledge_statistics(frame(rows), AS_OF, by, disclosure=RULE)
+        assert not any(table[SUPPRESSED].to_list()), by
 
 
 @pytest.mark.parametrize("threshold", [1, 0])

@@ -30,9 +30,3 @@ def test_valuing_a_patent_imports_no_fitting_library() -> None:
         [sys.executable, "-c", VALUE_ONE], capture_output=True, text=True, check=True
     )
     assert found.stdout.strip() == "[]", found.stderr
-
-
-def test_fitting_still_finds_statsmodels() -> None:
-    from valuation.ordered_probit import CensoredOrderedProbit
-
-    assert CensoredOrderedProbit.__mro__[1].__module__.startswith("statsmodels")
