@@ -32,11 +32,13 @@ beyond a single subtraction.
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from itertools import combinations
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -130,16 +132,24 @@ class _Cell:
     """The equations the cell is in (indexes), to check again when it is withheld."""
 
 
-def withheld(rows: pl.DataFrame, rule: DisclosureRule) -> dict[Table, dict[Key, bool]]:
+def withheld(rows: pl.DataFrame, rule: DisclosureRule) -> Mapping[Table, Mapping[Key, bool]]:
     """For each table of the lattice, whether each of its cells' amounts are withheld, from the
-    pledges ``rows`` the tables count (see the module)."""
+    pledges ``rows`` the tables count (see the module). The pattern of the same pledges is
+    worked out once and kept (a statement asks for several tables of them)."""
+    columns = (*CATEGORIES, "registered_on", "enterprise", "secured_amount")
+    return _pattern(tuple(rows.select(*columns).rows()), rule)
+
+
+@lru_cache(maxsize=8)
+def _pattern(
+    records: tuple[tuple[Any, ...], ...], rule: DisclosureRule
+) -> Mapping[Table, Mapping[Key, bool]]:
     tables = [
         (categories, level)
         for size in range(len(CATEGORIES) + 1)
         for categories in combinations(CATEGORIES, size)
         for level in TIME_LEVELS
     ]
-    records = rows.select(*CATEGORIES, "registered_on", "enterprise", "secured_amount").rows()
     cells: dict[Table, dict[Key, _Cell]] = {}
     for table in tables:
         found: dict[Key, _Cell] = {}
@@ -182,7 +192,12 @@ def withheld(rows: pl.DataFrame, rule: DisclosureRule) -> dict[Table, dict[Key, 
                 pick = max(shown, key=lambda p: (len(p.enterprises - counted), -p.amount))
             pick.withheld = True
             queue.extend(pick.equations)
-    return {table: {k: c.withheld for k, c in found.items()} for table, found in cells.items()}
+    return MappingProxyType(
+        {
+            t: MappingProxyType({k: c.withheld for k, c in found.items()})
+            for t, found in cells.items()
+        }
+    )
 
 
 def _complete(total: _Cell, parts: Sequence[_Cell], rule: DisclosureRule) -> bool:
