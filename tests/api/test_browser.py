@@ -217,6 +217,11 @@ def test_the_regulator_dashboard_shows_the_registered_total(
     assert page.locator("figure.chart svg").count() >= 3
     assert "甲示例科技有限公司" not in page.locator("main").inner_text()  # no borrower named
     page.screenshot(path=str(screenshots / "regulator.png"), full_page=True)
+    with page.expect_download() as download:
+        page.click("#publication >> text=PDF")
+    assert download.value.suggested_filename.endswith(f"{DAY}-publication-zh.pdf")
+    published = download.value.path().read_bytes()
+    assert published.startswith(b"%PDF")
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Pledge statistics"
     assert page.locator("#registered-total").inner_text() == Formatter(Language.EN).money(total)
