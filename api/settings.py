@@ -22,7 +22,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PATENTVAL_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///var/patentval.db"
+    database_url: str = Field(default="sqlite:///var/patentval.db", repr=False)
+    """SQLAlchemy URL; left out of the settings' repr, since a PostgreSQL one may hold a
+    password."""
     environment: Literal["development", "test", "production"] = "development"
     max_upload_bytes: int = Field(default=20 * MIB, gt=0)
     max_batch_rows: int = Field(default=200_000, gt=0)

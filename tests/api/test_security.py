@@ -452,6 +452,9 @@ def test_the_docs_run_only_their_own_script(app: Any) -> None:
 def test_the_demo_secret_is_not_shown_in_the_settings() -> None:
     settings = Settings(database_url="sqlite://", demo_secret="a-secret-of-ours")
     assert "a-secret-of-ours" not in repr(settings)
+    with_password = Settings(database_url="postgresql+psycopg://app:hunter2@db/patentval")
+    assert "hunter2" not in repr(with_password)
+    assert with_password.database_url.endswith("@db/patentval")
     assert "a-secret-of-ours" not in str(settings.model_dump())
     assert settings.demo_secret_or_default() == "a-secret-of-ours"
     assert Settings(database_url="sqlite://", demo_secret="").demo_secret_or_default() == (
