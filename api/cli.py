@@ -33,6 +33,7 @@ from api.cli_common import (
     readable,
     weights_option,
 )
+from api.schemas.oversight import DisclosureRead
 from api.serving import serve_workers
 from api.settings import Settings
 from models.enums import PatentType
@@ -463,11 +464,7 @@ def stats_pledges(
         ]
         found: dict[str, object] = {"as_of": at.isoformat(), "rows": rows}
         if rule is not None:
-            found["disclosure"] = {
-                "min_enterprises": rule.min_enterprises,
-                "source_id": rule.source_id,
-                "source": rule.source,
-            }
+            found["disclosure"] = DisclosureRead.of(rule).model_dump()
         typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"Registered pledges live on {at}")

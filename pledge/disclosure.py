@@ -31,10 +31,9 @@ beyond a single subtraction.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from itertools import combinations
@@ -105,22 +104,10 @@ def _coarser(table: Table) -> Iterable[Table]:
                     yield kept, coarse
 
 
-def _period(registered: date, level: str | None) -> tuple[Any, ...]:
-    if level is None:
-        return ()
-    return (registered.year,) if level == YEAR else (registered.replace(day=1),)
-
-
-def _project(key: Key, table: Table, onto: Table) -> Key:
-    """The key of the cell of ``onto`` that the cell ``key`` of ``table`` falls in."""
+def _names(table: Table) -> list[str]:
+    """The key columns of a table: its categories, then its period."""
     categories, level = table
-    kept = tuple(key[categories.index(c)] for c in onto[0])
-    if onto[1] is None:
-        return kept
-    period = key[len(categories)]
-    if onto[1] == level:
-        return (*kept, period)
-    return (*kept, period.year)  # a month coarsened to its year
+    return [*categories, *(() if level is None else (level,))]
 
 
 @dataclass(eq=False)
@@ -137,12 +124,15 @@ def withheld(rows: pl.DataFrame, rule: DisclosureRule) -> Mapping[Table, Mapping
     pledges ``rows`` the tables count (see the module). The pattern of the same pledges is
     worked out once and kept (a statement asks for several tables of them)."""
     columns = (*CATEGORIES, "registered_on", "enterprise", "secured_amount")
-    return _pattern(tuple(rows.select(*columns).rows()), rule)
+    kept = rows.select(*columns)
+    return _pattern(tuple(kept.rows()), tuple(kept.schema.items()), rule)
 
 
 @lru_cache(maxsize=8)
 def _pattern(
-    records: tuple[tuple[Any, ...], ...], rule: DisclosureRule
+    records: tuple[tuple[Any, ...], ...],
+    schema: tuple[tuple[str, pl.DataType], ...],
+    rule: DisclosureRule,
 ) -> Mapping[Table, Mapping[Key, bool]]:
     tables = [
         (categories, level)
@@ -150,26 +140,49 @@ def _pattern(
         for categories in combinations(CATEGORIES, size)
         for level in TIME_LEVELS
     ]
-    cells: dict[Table, dict[Key, _Cell]] = {}
+    pledges = pl.DataFrame(list(records), schema=dict(schema), orient="row").with_columns(
+        pl.col("registered_on").dt.year().alias(YEAR),
+        pl.col("registered_on").dt.truncate("1mo").alias(MONTH),
+    )
+    # Each table's cells, numbered across the lattice, in the order of their keys.
+    cells: list[_Cell] = []
+    keyed: dict[Table, pl.DataFrame] = {}
+    pattern: dict[Table, dict[Key, _Cell]] = {}
     for table in tables:
+        names = _names(table)
+        figures = (pl.col("enterprise").unique(), pl.col("secured_amount").sum())
+        grouped = (
+            pledges.group_by(names).agg(*figures).sort(names)
+            if names
+            else pledges.select(figures[0].implode(), figures[1])
+        )
+        start = len(cells)
         found: dict[Key, _Cell] = {}
-        positions = [CATEGORIES.index(c) for c in table[0]]
-        for record in records:
-            key = (*(record[i] for i in positions), *_period(record[3], table[1]))
-            cell = found.setdefault(key, _Cell(set(), Decimal(0)))
-            cell.enterprises.add(record[4])
-            cell.amount += record[5]
-        for cell in found.values():
+        for *key, firms, amount in grouped.iter_rows():
+            cell = _Cell(set(firms), amount)
             cell.withheld = rule.sensitive(len(cell.enterprises))
-        cells[table] = dict(sorted(found.items(), key=lambda item: repr(item[0])))
+            found[tuple(key)] = cell
+            cells.append(cell)
+        pattern[table] = found
+        keyed[table] = grouped.select(*names, pl.int_range(start, len(cells)).alias("id"))
     equations: list[tuple[int, _Cell, list[_Cell]]] = []
     for table in tables:
         for coarse in _coarser(table):
-            groups: defaultdict[Key, list[_Cell]] = defaultdict(list)
-            for key, cell in cells[table].items():
-                groups[_project(key, table, coarse)].append(cell)
+            projected = keyed[table].select(
+                *(
+                    pl.col(MONTH).dt.year().alias(YEAR) if (n, table[1]) == (YEAR, MONTH) else n
+                    for n in _names(coarse)
+                ),
+                pl.col("id").alias("part"),
+            )
+            coarse_cells = keyed[coarse]
+            if _names(coarse):
+                joined = projected.join(coarse_cells, on=_names(coarse), maintain_order="left")
+            else:
+                joined = projected.with_columns(pl.lit(coarse_cells["id"][0]).alias("id"))
             fineness = len(coarse[0]) + TIME_LEVELS.index(coarse[1])
-            equations += [(fineness, cells[coarse][k], group) for k, group in groups.items()]
+            for total, parts in joined.group_by("id", maintain_order=True).agg("part").rows():
+                equations.append((fineness, cells[total], [cells[i] for i in parts]))
     # The finest totals first: their groups are small, and a cell withheld for one of them
     # often completes the coarser ones too.
     equations.sort(key=lambda equation: -equation[0])
@@ -195,7 +208,7 @@ def _pattern(
     return MappingProxyType(
         {
             t: MappingProxyType({k: c.withheld for k, c in found.items()})
-            for t, found in cells.items()
+            for t, found in pattern.items()
         }
     )
 
@@ -221,8 +234,7 @@ def protect(
     """``table`` (the cells of ``rows`` by ``keys``) with the amounts :func:`withheld` withholds
     set to null, and a ``suppressed`` column."""
     lattice_table = table_of(keys)
-    categories, level = lattice_table
-    columns = [*categories, *(() if level is None else (level,))]
+    columns = _names(lattice_table)
     if rows.is_empty():  # the one line of an empty total: nothing to withhold
         flags = [False] * table.height
     else:
