@@ -22,14 +22,14 @@ integers, rates are fractions rounded to four places, money stays Decimal.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
 
 from models.dates import add_years
 from models.enums import LegalStatus, PatentType
-from navigation.capacity import pledge_capacity
+from navigation.capacity import pledge_capacity, without_borrowing
 from navigation.constants import parameter
 from navigation.dataset import UNKNOWN, as_of, key, prepared_rows
 from navigation.pledges import patent_pledge_amounts, pledge_tables
@@ -69,6 +69,12 @@ DEFINITIONS: Mapping[str, str] = {
     "pledges_by_industry": "live pledges on the as-of day per industry",
     "pledge_registrations": "pledges registered per year up to the as-of day",
 }
+CAPACITY_WITHOUT_BORROWING = (
+    "per applicant: value of its eligible patents (valid, passing the pre-check, not in a live "
+    "pledge) and the loan they could secure under the lender's policy, most capacity first; "
+    "what a firm borrows is not shown"
+)
+"""The capacity table's definition in :meth:`Navigation.without_firm_borrowing`."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,20 @@ class Navigation:
     refusals: pl.DataFrame
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     engine_version: str = ENGINE_VERSION
+    firm_borrowing: bool = True
+    """Whether the capacity table shows what each firm borrows."""
+
+    def without_firm_borrowing(self) -> Navigation:
+        """The same figures without what any firm borrows (the capacity table's
+        :func:`~navigation.capacity.without_borrowing`); the pledge tables stay aggregates."""
+        tables = {**self.tables, "capacity": without_borrowing(self.tables["capacity"])}
+        return replace(self, tables=tables, firm_borrowing=False)
+
+    def definition(self, name: str) -> str:
+        """What the table ``name`` holds (:data:`DEFINITIONS`)."""
+        if name == "capacity" and not self.firm_borrowing:
+            return CAPACITY_WITHOUT_BORROWING
+        return DEFINITIONS.get(name, "")
 
 
 def period_start(day: date) -> date:

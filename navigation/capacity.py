@@ -17,6 +17,10 @@ pledges are not counted.
 :math:`\mathrm{LTV}` the lender's cap per patent type (:mod:`pledge.policy`); ``borrowed`` is the
 outstanding balance of the firm's live pledges on D. Money is Decimal, each patent's loan rounded
 half-even to the fen.
+
+``borrowed`` and ``headroom`` are a firm's loans: :func:`without_borrowing` leaves them out for a
+reader who may see no borrower's financing (the service's regulator and admin). What remains rests
+on the patent register and the pledge registrations alone (a pledged patent is not eligible).
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ CAPACITY_COLUMNS = (
     "borrowed",
     "headroom",
 )
+BORROWING_COLUMNS = ("borrowed", "headroom")
+"""The columns that tell what a firm borrows."""
 
 
 def _eligible(
@@ -131,6 +137,16 @@ def capacity_table(
         table.with_columns(headroom.alias("headroom"))
         .select(CAPACITY_COLUMNS)
         .sort(["headroom", "applicant"], descending=[True, False])
+    )
+
+
+def without_borrowing(table: pl.DataFrame) -> pl.DataFrame:
+    """The capacity table without what each firm borrows (:data:`BORROWING_COLUMNS`), most
+    capacity first; a firm listed only for its borrowing (no valid patent) is left out."""
+    return (
+        table.filter(pl.col("valid_patents") > 0)
+        .drop(BORROWING_COLUMNS, strict=False)
+        .sort(["capacity", "applicant"], descending=[True, False])
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import polars as pl
 
-from navigation.analytics import DEFINITIONS, Navigation
+from navigation.analytics import Navigation
 from valuation.cells import spreadsheet_safe
 
 
@@ -46,7 +46,7 @@ def as_json(result: Navigation) -> dict[str, Any]:
         "engine_version": result.engine_version,
         "tables": {
             name: {
-                "definition": DEFINITIONS.get(name, ""),
+                "definition": result.definition(name),
                 "columns": table.columns,
                 "rows": [[_plain(v) for v in row] for row in table.iter_rows()],
             }
@@ -67,7 +67,7 @@ def _xlsx(result: Navigation, path: Path) -> None:
         about = pl.DataFrame(
             {
                 "table": list(result.tables),
-                "definition": [DEFINITIONS.get(n, "") for n in result.tables],
+                "definition": [result.definition(n) for n in result.tables],
             }
         ).with_columns(as_of=pl.lit(result.as_of), engine_version=pl.lit(result.engine_version))
         spreadsheet_safe(about).write_excel(book, worksheet="about", autofit=True)

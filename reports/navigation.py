@@ -69,12 +69,17 @@ NOTES = (
         "Grant rate: granted / (granted + rejected + withdrawn) among the applications of a "
         "filing year decided by the as-of day."
     ),
-    N_(
-        "Pledge capacity: the patents of a firm that are valid and pass the pledge pre-check "
-        "are valued by the engine; the loan they could secure is their realisable value times "
-        "the lender's pledge-rate cap; headroom is capacity less the outstanding balance of the "
-        "firm's live pledges, never below zero."
-    ),
+)
+CAPACITY_NOTE = N_(
+    "Pledge capacity: the patents of a firm that are valid and pass the pledge pre-check "
+    "are valued by the engine; the loan they could secure is their realisable value times "
+    "the lender's pledge-rate cap; headroom is capacity less the outstanding balance of the "
+    "firm's live pledges, never below zero."
+)
+CAPACITY_NOTE_WITHOUT_BORROWING = N_(
+    "Pledge capacity: the patents of a firm that are valid, pass the pledge pre-check and are "
+    "in no live pledge are valued by the engine; the loan they could secure is their "
+    "realisable value times the lender's pledge-rate cap. What each firm borrows is not shown."
 )
 
 
@@ -114,8 +119,12 @@ class NavigationView:
     pledge_industries: tuple[Line, ...]
     capacity: tuple[Line, ...]
     capacity_chart: Markup
-    firms_with_headroom: int
-    headroom_total: Decimal
+    firm_borrowing: bool
+    """Whether the capacity table shows what each firm borrows and its headroom."""
+    firms_with_room: int
+    """The firms with headroom (with capacity, when borrowing is not shown)."""
+    room_total: Decimal
+    """Their headroom (their capacity, when borrowing is not shown) in all."""
     notes: tuple[str, ...]
 
 
@@ -216,38 +225,43 @@ def _year_rows(frame: pl.DataFrame, year: int) -> list[dict[str, Any]]:
 
 
 def _capacity(
-    tables: dict[str, pl.DataFrame], formatter: Formatter, language: Language
+    result: Navigation, formatter: Formatter, language: Language
 ) -> tuple[tuple[Line, ...], Markup, int, Decimal]:
-    table = tables["capacity"]
-    room = table.filter(pl.col("headroom") > 0)
+    """The capacity lines and chart, and the firms with room and their room in all: headroom,
+    or capacity when the figures do not show what firms borrow."""
+    table = result.tables["capacity"]
     shown = table.head(FIRMS_SHOWN).to_dicts()
+    amounts: tuple[str, ...] = ("eligible_value", "capacity")
+    if result.firm_borrowing:
+        amounts += ("borrowed", "headroom")
     lines = tuple(
-        Line(
-            r["applicant"],
-            (
-                r["valid_patents"],
-                r["eligible_patents"],
-                r["eligible_value"],
-                r["capacity"],
-                r["borrowed"],
-                r["headroom"],
-            ),
-        )
+        Line(r["applicant"], (r["valid_patents"], r["eligible_patents"], *(r[a] for a in amounts)))
         for r in shown
     )
-    # the firms whose capacity or borrowing is largest: where capacity and use differ most
-    largest = pl.max_horizontal(pl.col("capacity"), pl.col("borrowed"))
-    charted = table.sort(largest, descending=True).head(FIRMS_CHARTED).to_dicts()
-    chart = charts.paired_bars(
-        [r["applicant"] for r in charted],
-        [r["capacity"] for r in charted],
-        [r["borrowed"] for r in charted],
-        formatter=formatter,
-        title=gettext_for(language, N_("Pledge capacity and borrowing of the largest firms")),
-        legend=(gettext_for(language, N_("Capacity")), gettext_for(language, N_("Borrowed"))),
-    )
-    total = room["headroom"].sum() if room.height else Decimal(0)
-    return lines, chart, room.height, Decimal(total)
+    if result.firm_borrowing:
+        room = table.filter(pl.col("headroom") > 0)["headroom"]
+        # the firms whose capacity or borrowing is largest: where capacity and use differ most
+        largest = pl.max_horizontal(pl.col("capacity"), pl.col("borrowed"))
+        charted = table.sort(largest, descending=True).head(FIRMS_CHARTED).to_dicts()
+        chart = charts.paired_bars(
+            [r["applicant"] for r in charted],
+            [r["capacity"] for r in charted],
+            [r["borrowed"] for r in charted],
+            formatter=formatter,
+            title=gettext_for(language, N_("Pledge capacity and borrowing of the largest firms")),
+            legend=(gettext_for(language, N_("Capacity")), gettext_for(language, N_("Borrowed"))),
+        )
+    else:
+        room = table.filter(pl.col("capacity") > 0)["capacity"]
+        charted = table.head(FIRMS_CHARTED).filter(pl.col("capacity") > 0).to_dicts()
+        chart = charts.bars(
+            [r["applicant"] for r in charted],
+            [r["capacity"] for r in charted],
+            formatter=formatter,
+            title=gettext_for(language, N_("Pledge capacity of the largest firms")),
+        )
+    total = room.sum() if room.len() else Decimal(0)
+    return lines, chart, room.len(), Decimal(total)
 
 
 def _pledges(
@@ -300,7 +314,7 @@ def navigation_view(
     trend, trend_chart = _trend(tables, language)
     mix_year = mix_year or year
     base_year, mix, mix_chart = _mix(tables, mix_year, language)
-    capacity, capacity_chart, with_room, room = _capacity(tables, formatter, language)
+    capacity, capacity_chart, with_room, room = _capacity(result, formatter, language)
     pledges, banks, industries = _pledges(tables, language)
     rates = tables["grant_rates"].filter(
         (pl.col("patent_type") == PatentType.INVENTION.value)
@@ -370,9 +384,16 @@ def navigation_view(
         pledge_industries=industries,
         capacity=capacity,
         capacity_chart=capacity_chart,
-        firms_with_headroom=with_room,
-        headroom_total=room,
-        notes=tuple(gettext_for(language, n) for n in NOTES),
+        firm_borrowing=result.firm_borrowing,
+        firms_with_room=with_room,
+        room_total=room,
+        notes=tuple(
+            gettext_for(language, n)
+            for n in (
+                *NOTES,
+                CAPACITY_NOTE if result.firm_borrowing else CAPACITY_NOTE_WITHOUT_BORROWING,
+            )
+        ),
     )
 
 

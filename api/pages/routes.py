@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 
 from api.deps import CommittingRoute, SessionDep, SettingsDep
@@ -313,23 +314,23 @@ def _download_day(request: Request) -> date:
     return as_of
 
 
+_FLAG = TypeAdapter(bool)
+
+
 @router.get("/regulator/statement")
 def regulator_statement(request: Request, session: SessionDep) -> Response:
     """The statement of the dashboard's day, PDF (``?format=html`` for HTML)."""
     user = require(request, session, Role.REGULATOR)
     as_of = _download_day(request)
     output = _format(request, ReportFormat)
-    publication = request.query_params.get("for_publication", "false")
-    if publication not in ("true", "false"):
+    given = request.query_params.get("for_publication", "false")
+    try:  # read as the API reads it: true/false, 1/0, yes/no, on/off
+        publication = _FLAG.validate_python(given)
+    except ValidationError:
         reason = N_("for_publication is true or false, not %(value)s.")
-        raise PageRefused(422, reason, value=publication)
+        raise PageRefused(422, reason, value=given) from None
     document = reports.statement_document(
-        session,
-        user.principal,
-        as_of,
-        language_of(request),
-        output,
-        for_publication=publication == "true",
+        session, user.principal, as_of, language_of(request), output, for_publication=publication
     )
     return sent(document)
 

@@ -7,11 +7,13 @@ owner as ``applicant`` and that owner's region, the owners and the fee and dispu
 pledge pre-check reads — and the pledges from the pledge frame of :mod:`storage.statistics`, with
 the pledgor's name as ``enterprise`` and the patents each lists.
 
-Who sees it: a regulator and an admin. The figures are regional aggregates, except the two
-tables that name firms — the top applicants and each firm's pledge capacity with what it
-borrows — which is what navigation is for (finding the firms whose patents could fund more) and
-rests on what is public: the patent register and the pledge registrations, which the patent
-office announces. Banks and enterprises do not see it (403).
+Who sees it: a regulator and an admin, neither of whom sees a borrower's financing (the tenancy
+rule of :mod:`api.services.tenancy`). The figures are regional aggregates, except the two tables
+that name firms — the top applicants and each firm's pledge capacity — which is what navigation
+is for (finding the firms whose patents could fund more). Both rest on the patent register and
+on which patents are pledged, not on any loan: the capacity table leaves out what each firm
+borrows (:meth:`navigation.analytics.Navigation.without_firm_borrowing`). Banks and enterprises
+do not see it (403).
 """
 
 from __future__ import annotations
@@ -69,10 +71,12 @@ def dataset(session: Session) -> pl.DataFrame:
 
 
 def navigation(session: Session, as_of: date, lender: str = DEFAULT_LENDER) -> Navigation:
-    """The navigation figures of the database's patents and pledges as of ``as_of``."""
-    return navigate(
+    """The navigation figures of the database's patents and pledges as of ``as_of``, without
+    what any firm borrows."""
+    result = navigate(
         dataset(session), as_of, pledges=navigation_pledges(session, as_of), lender=lender
     )
+    return result.without_firm_borrowing()
 
 
 def figures(session: Session, as_of: date, lender: str = DEFAULT_LENDER) -> dict[str, Any]:

@@ -265,6 +265,15 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     assert published.status_code == 200
     assert 'class="withheld"' in published.text
     assert 'class="withheld"' not in statement.text
+    for same in ("1", "yes", "on"):  # as the API reads a boolean
+        again = browser.get(
+            "/regulator/statement", params={**day, "format": "html", "for_publication": same}
+        )
+        assert 'class="withheld"' in again.text
+    plain = browser.get(
+        "/regulator/statement", params={**day, "format": "html", "for_publication": "0"}
+    )
+    assert 'class="withheld"' not in plain.text
     refused = browser.get("/regulator/statement", params={**day, "for_publication": "maybe"})
     assert refused.status_code == 422
     assert "for_publication is true or false, not maybe." in refused.text
@@ -279,6 +288,9 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     for chart in ('id="trend"', 'id="mix"', 'id="capacity"'):
         assert chart in navigation.text
     assert "Applications by industry in 2019" in navigation.text  # the world's filing year
+    assert "firms hold patents free to pledge" in navigation.text
+    assert "Borrowed" not in navigation.text
+    assert "Headroom" not in navigation.text
     figures = browser.get("/navigation/download", params={**day, "format": "json"})
     assert figures.status_code == 200
     assert figures.json()["rows"] == {"read": 2, "refused": 0}

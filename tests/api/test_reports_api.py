@@ -5,8 +5,10 @@ database."""
 
 from __future__ import annotations
 
+import io
 import re
 import subprocess
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -195,6 +197,9 @@ def test_navigation_of_the_database(client: TestClient, world: World) -> None:
     capacity = figures["tables"]["capacity"]
     firms = {r[capacity["columns"].index("applicant")] for r in capacity["rows"]}
     assert firms == {"甲示例科技有限公司", "乙示例科技有限公司"}
+    # no firm's loans: neither role sees a borrower's financing
+    assert {"borrowed", "headroom"}.isdisjoint(capacity["columns"])
+    assert "not shown" in capacity["definition"]
     report = client.get(
         "/v1/navigation/report",
         params={"as_of": "2025-06-30", "format": "html"},
@@ -202,6 +207,20 @@ def test_navigation_of_the_database(client: TestClient, world: World) -> None:
     )
     assert report.status_code == 200
     assert "<h1>专利导航分析报告</h1>" in report.text
+    assert "不显示各企业的借款" in report.text
+    assert "现有借款" not in report.text
+    assert "融资空间" not in report.text
+    workbook = client.get(
+        "/v1/navigation/report",
+        params={"as_of": "2025-06-30", "format": "xlsx"},
+        headers=world.headers("regulator"),
+    )
+    with zipfile.ZipFile(io.BytesIO(workbook.content)) as book:
+        strings = book.read("xl/sharedStrings.xml").decode("utf-8")
+    assert "<t>capacity</t>" in strings
+    assert "<t>eligible_value</t>" in strings
+    assert "<t>borrowed</t>" not in strings
+    assert "<t>headroom</t>" not in strings
 
 
 @pytest.mark.parametrize(

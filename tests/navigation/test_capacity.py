@@ -8,7 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models import PatentType
-from navigation.capacity import capacity_table, pledge_capacity
+from navigation.capacity import (
+    BORROWING_COLUMNS,
+    capacity_table,
+    pledge_capacity,
+    without_borrowing,
+)
 from navigation.dataset import prepare
 from pledge import constants
 from pledge.policy import DEFAULT_LENDER, load_policies, policy_book
@@ -151,6 +156,21 @@ def test_only_eligible_patents_count_and_debts_are_subtracted() -> None:
     assert first["capacity"] > second["capacity"]
     assert table["丁公司"]["valid_patents"] == 0
     assert table["丁公司"]["headroom"] == Decimal(0)
+
+
+def test_without_borrowing_keeps_the_capacity_and_drops_every_loan() -> None:
+    rows = [patent(1, "甲公司"), patent(2, "甲公司"), patent(3, "甲公司"), patent(6, "乙公司")]
+    pledged = "ZL" + number(2015, "invention", 3)
+    debt = pledges([("P1", "甲公司", pledged, "1000.00"), ("P2", "丁公司", pledged, "250.00")])
+    full = pledge_capacity(prepare(pl.DataFrame(rows)), DAY, pledges=debt)
+    public = without_borrowing(full)
+    assert not set(BORROWING_COLUMNS) & set(public.columns)
+    assert public.columns == [c for c in full.columns if c not in BORROWING_COLUMNS]
+    # the firm known only by its loan is gone; the others keep their figures, most capacity first
+    assert public["applicant"].to_list() == ["甲公司", "乙公司"]
+    kept = full.filter(pl.col("valid_patents") > 0).drop(BORROWING_COLUMNS)
+    assert public.sort("applicant").equals(kept.sort("applicant"))
+    assert public["capacity"].to_list() == sorted(public["capacity"].to_list(), reverse=True)
 
 
 def test_the_lenders_own_cap_applies() -> None:

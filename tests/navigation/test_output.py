@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from navigation.analytics import DEFINITIONS, Navigation, navigate
+from navigation.analytics import CAPACITY_WITHOUT_BORROWING, DEFINITIONS, Navigation, navigate
 from navigation.output import write
 from tests.navigation.builders import dataset
 
@@ -38,6 +38,16 @@ def test_json_holds_every_table_with_its_definition(result: Navigation, tmp_path
     capacity = data["tables"]["capacity"]
     first = dict(zip(capacity["columns"], capacity["rows"][0], strict=True))
     assert Decimal(first["capacity"]) == result.tables["capacity"]["capacity"][0]
+
+
+def test_json_without_firm_borrowing_says_so(result: Navigation, tmp_path: Path) -> None:
+    path = tmp_path / "nav.json"
+    write(result.without_firm_borrowing(), path)
+    capacity = json.loads(path.read_text(encoding="utf-8"))["tables"]["capacity"]
+    assert capacity["definition"] == CAPACITY_WITHOUT_BORROWING
+    assert "borrowed" not in capacity["columns"]
+    assert "headroom" not in capacity["columns"]
+    assert "borrows" in DEFINITIONS["capacity"]
 
 
 def test_parquet_stacks_the_tables_and_keeps_decimals(result: Navigation, tmp_path: Path) -> None:

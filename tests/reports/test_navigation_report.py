@@ -96,3 +96,28 @@ def test_html_is_self_contained_and_escapes_names(result: Navigation) -> None:
     assert "&lt;b&gt;Bank&lt;/b&gt;" in html
     assert html.count("<svg") == 3
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+@pytest.mark.parametrize(
+    ("language", "borrowed", "note"),
+    [
+        (Language.EN, "Borrowed", "What each firm borrows is not shown."),
+        (Language.ZH, "现有借款", "不显示各企业的借款。"),
+    ],
+)
+def test_without_firm_borrowing_no_firm_loan_is_printed(
+    result: Navigation, language: Language, borrowed: str, note: str
+) -> None:
+    full = render_navigation(navigation_view(result, language=language), language)
+    assert borrowed in full
+    assert note not in full
+    public = result.without_firm_borrowing()
+    view = navigation_view(public, language=language)
+    html = render_navigation(view, language)
+    assert borrowed not in html
+    assert note in html
+    assert all(len(line.values) == 4 for line in view.capacity)  # counts, value, capacity
+    table = public.tables["capacity"]
+    assert view.firms_with_room == table.filter(pl.col("capacity") > 0).height
+    assert view.room_total == table["capacity"].sum()
+    assert Formatter(language).amount(table["capacity"][0]) in html
