@@ -268,16 +268,33 @@ def appraisal(request: Request, session: SessionDep, appraisal_id: AppraisalId) 
     return render(request, "appraisal.html", language, user=user, page=page)
 
 
+_FLAG = TypeAdapter(bool)
+
+
+def _flag(request: Request, name: str, *, default: bool) -> bool:
+    """A yes/no query parameter, read as the API reads a boolean (true/false, 1/0, yes/no,
+    on/off); 422 otherwise."""
+    given = request.query_params.get(name)
+    if given is None:
+        return default
+    try:
+        return bool(_FLAG.validate_python(given))
+    except ValidationError:
+        reason = N_("%(name)s is true or false, not %(value)s.")
+        raise PageRefused(422, reason, name=name, value=given) from None
+
+
 @router.get("/bank/appraisals/{appraisal_id}/report")
 def appraisal_report(request: Request, session: SessionDep, appraisal_id: AppraisalId) -> Response:
     """The appraisal report, PDF (``?format=html`` for HTML)."""
     user = require(request, session, Role.BANK)
     output = _format(request, ReportFormat)
     language = language_of(request)
+    papers = _flag(request, "working_papers", default=True)
     return sent(
         _page_or_404(
             lambda: reports.appraisal_report(
-                session, user.principal, appraisal_id, language, output
+                session, user.principal, appraisal_id, language, output, working_papers=papers
             )
         )
     )
@@ -314,21 +331,13 @@ def _download_day(request: Request) -> date:
     return as_of
 
 
-_FLAG = TypeAdapter(bool)
-
-
 @router.get("/regulator/statement")
 def regulator_statement(request: Request, session: SessionDep) -> Response:
     """The statement of the dashboard's day, PDF (``?format=html`` for HTML)."""
     user = require(request, session, Role.REGULATOR)
     as_of = _download_day(request)
     output = _format(request, ReportFormat)
-    given = request.query_params.get("for_publication", "false")
-    try:  # read as the API reads it: true/false, 1/0, yes/no, on/off
-        publication = _FLAG.validate_python(given)
-    except ValidationError:
-        reason = N_("for_publication is true or false, not %(value)s.")
-        raise PageRefused(422, reason, value=given) from None
+    publication = _flag(request, "for_publication", default=False)
     document = reports.statement_document(
         session, user.principal, as_of, language_of(request), output, for_publication=publication
     )

@@ -21,6 +21,13 @@ router = APIRouter(prefix="/v1", tags=["reports"], route_class=CommittingRoute)
 Lang = Annotated[Language, Query(description="Language of the report: zh (default) or en.")]
 Format = Annotated[ReportFormat, Query(alias="format", description="html or pdf (default).")]
 AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
+WorkingPapers = Annotated[
+    bool,
+    Query(
+        description="Include Annex A, each patent's working papers (default); false for the "
+        "report without them, a few pages for a portfolio instead of about four a patent."
+    ),
+]
 Lender = Annotated[
     str, Query(max_length=64, description="Lender whose policy caps the pledge capacity.")
 ]
@@ -53,10 +60,14 @@ def appraisal_report(
     caller: Borrowing,
     lang: Lang = DEFAULT_LANGUAGE,
     output: Format = ReportFormat.PDF,
+    working_papers: WorkingPapers = True,
 ) -> Response:
     """The appraisal report of an appraisal the caller asked for: the stored figures, never
     valued again (409 REPORT_UNAVAILABLE for one stored without the engine's inputs)."""
-    return sent(reports.appraisal_report(session, caller, appraisal_id, lang, output))
+    document = reports.appraisal_report(
+        session, caller, appraisal_id, lang, output, working_papers=working_papers
+    )
+    return sent(document)
 
 
 @router.post("/eligibility/certificate", response_class=Response, responses=REPORT)

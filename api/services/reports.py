@@ -65,6 +65,10 @@ class Document:
         return f'attachment; filename="{self.filename}"'
 
 
+WITHOUT_PAPERS = "without-working-papers"
+"""Part of the file name of an appraisal report without Annex A."""
+
+
 def safe_filename(*parts: str, suffix: str) -> str:
     """A file name of ``parts`` joined by ``-``: ASCII letters, digits, ``.``, ``_`` and ``-``
     only (anything else becomes ``-``), no leading dot, at most :data:`NAME_CHARS` characters."""
@@ -135,15 +139,19 @@ def appraisal_report(
     appraisal_id: str,
     language: Language,
     output: ReportFormat,
+    *,
+    working_papers: bool = True,
 ) -> Document:
-    """The report of an appraisal the caller asked for."""
+    """The report of an appraisal the caller asked for (without Annex A, the working papers,
+    when ``working_papers`` is false: its file name then says so)."""
     visible_appraisal(session, principal, appraisal_id)
     report = stored_report(session, appraisal_id, language)
     try:
-        html = render_appraisal(report, language)
+        html = render_appraisal(report, language, working_papers=working_papers)
     except ReportError as error:
         raise RefusedError("appraisal_id", str(error), code="REPORT_UNAVAILABLE") from None
-    return document(html, output, "appraisal", appraisal_id, language.value)
+    name = ("appraisal", appraisal_id, *(() if working_papers else (WITHOUT_PAPERS,)))
+    return document(html, output, *name, language.value)
 
 
 # -- the eligibility certificate ---------------------------------------------------------------

@@ -238,6 +238,17 @@ def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
     figure = re.search(r'id="market-value">([^<]+)<', page.text)
     assert figure is not None
     assert figure.group(1) in html.text  # the page and the report show the same stored value
+    assert 'id="without-working-papers"' in page.text
+    short = browser.get(f"/bank/appraisals/{mine}/report?format=html&lang=en&working_papers=no")
+    assert short.headers["content-disposition"] == (
+        f'attachment; filename="patentval-appraisal-{mine}-without-working-papers-en.html"'
+    )
+    assert figure.group(1) in short.text
+    assert "Annex A. Working papers" in html.text
+    assert "Annex A. Working papers" not in short.text
+    refused = browser.get(f"/bank/appraisals/{mine}/report?working_papers=maybe&lang=en")
+    assert refused.status_code == 422
+    assert "working_papers is true or false, not maybe." in refused.text
     assert browser.get(f"/bank/appraisals/{mine}/report?format=docx").status_code == 404
     theirs = own_world.records["b"]["appraisal"]
     assert browser.get(f"/bank/appraisals/{theirs}/report").status_code == 404

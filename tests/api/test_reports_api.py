@@ -75,6 +75,18 @@ def test_the_report_shows_the_stored_figures_with_the_redrawn_chart(
     assert english.money(Decimal(made["max_loan"]["amount"])) in html
     assert 'aria-label="Distribution of the income value (Monte Carlo)"' in html
     assert "300 Monte Carlo draws, seed 11" in html
+    assert "Annex A. Working papers, patent by patent" in html
+    short = client.get(
+        url,
+        params={"lang": "en", "format": "html", "working_papers": "false"},
+        headers=own_world.headers("bank-a"),
+    )
+    assert short.status_code == 200
+    assert short.headers["content-disposition"].endswith('-without-working-papers-en.html"')
+    assert "Annex A. Working papers, patent by patent" not in short.text
+    assert "This edition leaves out the working papers" in short.text
+    assert english.money(market) in short.text
+    assert len(short.text) < 0.6 * len(html)
 
 
 @needs_poppler
@@ -132,10 +144,10 @@ def test_inputs_that_are_not_the_results_are_refused(client: TestClient, own_wor
 
 def test_bad_report_parameters_are_422(client: TestClient, world: World) -> None:
     url = f"/v1/appraisals/{world.records['a']['appraisal']}/report"
-    for query in ({"lang": "fr"}, {"format": "docx"}):
+    for query in ({"lang": "fr"}, {"format": "docx"}, {"working_papers": "some"}):
         response = client.get(url, params=query, headers=world.headers("bank-a"))
         assert response.status_code == 422
-        assert response.json()["error"]["field"] in ("query.lang", "query.format")
+        assert response.json()["error"]["field"] == f"query.{next(iter(query))}"
 
 
 def test_the_certificate_of_a_pre_check(client: TestClient, world: World) -> None:
