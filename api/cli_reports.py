@@ -45,7 +45,7 @@ from reports.rendering import OutputFormat, names
 from reports.rendering import write as write_report
 from storage import parties
 from storage.errors import NotFoundError
-from storage.patents import get_patents, owned_by
+from storage.patents import EVERY_VALUATION, get_patents, owned_by
 from storage.statistics import pledge_frame
 from valuation.uncertainty import default_draws
 
@@ -403,7 +403,7 @@ def _registered_certificate(
             party = parties.get_party(session, _owning_party(patents))
         loan = proposed(party.name)
         loan = loan.model_copy(update={"lender_name": parties.lender_name(session, loan.lender)})
-        check = registered_check(session, patents, loan, at)
+        check = registered_check(session, patents, loan, at, relied_on_by=EVERY_VALUATION)
     return certificate_of(check, number)
 
 

@@ -24,7 +24,7 @@ from reports.i18n import DEFAULT_LANGUAGE, Language
 from reports.patent_rows import PatentRow
 from reports.rendering import render_html
 from valuation.audit import input_hash
-from valuation.engine import value_patent
+from valuation.engine import Financials, value_patent
 from valuation.features import FittedModel
 
 TEMPLATE = "reports/eligibility.html"
@@ -67,9 +67,11 @@ class EligibilityCertificate:
         return tuple(f for f in self.portfolio.findings if f.blocks)
 
 
-def _engine_valuation(row: PatentRow, at: date, model: FittedModel | None) -> PatentValuation:
-    result = value_patent(row.patent, row.financials, base_date=at, model=model)
-    return PatentValuation.from_result(result)
+def engine_valuation(
+    patent: Patent, financials: Financials, at: date, model: FittedModel | None = None
+) -> PatentValuation:
+    """The engine's value of ``patent`` at ``at``, for an indicative loan (not an appraisal)."""
+    return PatentValuation.from_result(value_patent(patent, financials, base_date=at, model=model))
 
 
 def check_eligibility(
@@ -92,7 +94,7 @@ def check_eligibility(
         if row.valuation is not None:
             valuations.append(row.valuation)
             continue
-        valued = _engine_valuation(row, at, model)
+        valued = engine_valuation(row.patent, row.financials, at, model)
         valuations.append(valued)
         engine.add(valued.patent_number)
     patents = [row.patent for row in rows]

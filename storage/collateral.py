@@ -58,7 +58,7 @@ def collateral_position(session: Session, loan_id: str, as_of: date) -> Collater
         for p in get_patents(session, numbers)
         if p.legal_status is not LegalStatus.IN_FORCE
     )
-    found = latest_valuations(session, numbers, as_of)
+    found = latest_valuations(session, numbers, as_of, relied_on_by=loan.lender_id)
     valued = {v.patent_number for v in found}
     counted = [
         v if v.patent_number not in dead else v.model_copy(update={"value": Money.zero(currency)})

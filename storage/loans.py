@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.enums import DayCount, LoanStatus, RepaymentMethod
-from models.lending import Loan
+from models.lending import Loan, Pledge
 from models.money import Money
 from pledge import ledger as postings
 from pledge.ledger import Account, EntryKind, JournalEntry
@@ -179,6 +179,17 @@ def _post(session: Session, entry: JournalEntry, actor: str) -> JournalEntry:
     return entry
 
 
+def _require_pledge_between(pledge: Pledge, loan: Loan) -> None:
+    """Refuse a pledge that is not given by the loan's borrower to its lender: a loan is
+    secured by its borrower's own pledge to the bank that lends."""
+    if (pledge.pledgor_id, pledge.pledgee_id) != (loan.borrower_id, loan.lender_id):
+        raise DomainError(
+            "pledge_id",
+            f"pledge {pledge.pledge_id} is not given by the borrower {loan.borrower_id} to the "
+            f"lender {loan.lender_id}",
+        )
+
+
 def create_loan(
     session: Session, loan: Loan, *, on: date, actor: str, idempotency_key: str | None = None
 ) -> Loan:
@@ -191,7 +202,7 @@ def create_loan(
             raise AlreadyExistsError("loan_id", f"loan {loan.loan_id} exists")
         require_parties(session, [loan.borrower_id, loan.lender_id])
         if loan.pledge_id is not None:
-            get_pledge(session, loan.pledge_id)
+            _require_pledge_between(get_pledge(session, loan.pledge_id), loan)
         session.add(
             LoanRow(
                 loan_id=loan.loan_id,
@@ -260,7 +271,7 @@ def _apply(
     if event is LoanEvent.DISBURSE and current.pledge_id is not None:
         pledge = get_pledge(session, current.pledge_id)
         numbers = [p.patent_number for p in pledge.patents]
-        valuations = latest_valuations(session, numbers, on)
+        valuations = latest_valuations(session, numbers, on, relied_on_by=current.lender_id)
     updated, record = apply_loan_event(
         current, event, on=on, actor=actor, note=note, pledge=pledge, valuations=valuations or ()
     )

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, select
+from sqlalchemy import Select, bindparam, delete, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from models.enums import LegalStatus, PatentType
@@ -20,6 +20,7 @@ from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
 from storage.tables import (
+    AppraisalRequestRow,
     AppraisalRow,
     PartyRow,
     PatentOwnerRow,
@@ -278,40 +279,66 @@ def summarise(
     )
 
 
-def _latest_valuations_query() -> Select[str, str, date, Decimal, Decimal | None, str]:
+def _latest_valuations_query(
+    relied_on: bool,
+) -> Select[str, str, date, Decimal, Decimal | None, str]:
     """Each of the patents ``:numbers`` once: its valuation with the latest base date on or
-    before ``:on`` (of two, the greater appraisal id), without the stored result.
+    before ``:on`` (of two, the greater appraisal id), without the stored result; ``relied_on``:
+    only of the appraisals party ``:party`` asked for or that were made outside the service.
 
     Driven by the patents: for each, one descent of the index (patent, base date, appraisal)
     finds the latest appraisal id, and the primary key its row, however many there are."""
     v, earlier = ValuationRow, aliased(ValuationRow)
-    newest = (
-        select(earlier.appraisal_id)
-        .where(earlier.patent_id == PatentRow.patent_id, earlier.base_date <= bindparam("on"))
-        .order_by(earlier.base_date.desc(), earlier.appraisal_id.desc())
+    newest = select(earlier.appraisal_id).where(
+        earlier.patent_id == PatentRow.patent_id, earlier.base_date <= bindparam("on")
+    )
+    if relied_on:
+        asked = aliased(AppraisalRequestRow)
+        newest = newest.outerjoin(asked, asked.appraisal_id == earlier.appraisal_id).where(
+            or_(asked.requested_by.is_(None), asked.requested_by == bindparam("party"))
+        )
+    latest = (
+        newest.order_by(earlier.base_date.desc(), earlier.appraisal_id.desc())
         .limit(1)
         .scalar_subquery()
     )
     return (
         select(v.patent_id, v.patent_type, v.base_date, v.value, v.max_loan, v.currency)
         .select_from(PatentRow)
-        .join(v, (v.patent_id == PatentRow.patent_id) & (v.appraisal_id == newest))
+        .join(v, (v.patent_id == PatentRow.patent_id) & (v.appraisal_id == latest))
         .where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
     )
 
 
-_LATEST_VALUATIONS = _latest_valuations_query()
+_LATEST_VALUATIONS = _latest_valuations_query(relied_on=False)
+_LATEST_RELIED_ON = _latest_valuations_query(relied_on=True)
 """Built once: a subquery costs more to build than the look-up does to run."""
 
 
-def latest_valuations(session: Session, numbers: Iterable[str], on: date) -> list[PatentValuation]:
+EVERY_VALUATION = None
+"""``relied_on_by`` of :func:`latest_valuations` for an operator, who reads every appraisal."""
+
+
+def latest_valuations(
+    session: Session, numbers: Iterable[str], on: date, *, relied_on_by: str | None
+) -> list[PatentValuation]:
     """Each patent's most recent valuation with a base date on or before ``on`` (if any); of
     two on one base date, the one with the greater appraisal id.
+
+    ``relied_on_by`` is the party that relies on the values (the bank that lends, the party
+    that pre-checks): only the appraisals it asked for count, and those made outside the
+    service (loaded with no requester, such as an appraisal firm's). Another party's appraisal
+    is its own (the tenancy rule), so it never moves this party's figures.
+    :data:`EVERY_VALUATION` counts every appraisal.
 
     Only that row of each patent is read, and none of the stored result: a patent appraised
     many times costs no more to look up than one appraised once."""
     wanted = [normalise_number(n) for n in numbers]
-    rows = session.execute(_LATEST_VALUATIONS, {"numbers": wanted, "on": on})
+    if relied_on_by is EVERY_VALUATION:
+        rows = session.execute(_LATEST_VALUATIONS, {"numbers": wanted, "on": on})
+    else:
+        parameters = {"numbers": wanted, "on": on, "party": relied_on_by}
+        rows = session.execute(_LATEST_RELIED_ON, parameters)
     latest = {row.patent_id: row for row in rows}
     return [
         PatentValuation(

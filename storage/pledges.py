@@ -20,6 +20,7 @@ from models.lending import Pledge
 from models.money import Money
 from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.lifecycle import ImpairmentReason, PledgeEvent, apply_pledge_event, apply_precheck
+from pledge.policy import PatentValuation
 from pledge.proposal import ProposedLoan
 from storage import audit
 from storage.commands import execute
@@ -32,12 +33,14 @@ SUBJECT = "pledge"
 
 
 class PrecheckOutcome(BaseModel):
-    """A pledge after its pre-check, and the pre-check's findings."""
+    """A pledge after its pre-check, the pre-check's findings, and the stored valuations
+    they rest on (those the pledgee may rely on)."""
 
     model_config = ConfigDict(frozen=True)
 
     pledge: Pledge
     result: PortfolioResult
+    valuations: tuple[PatentValuation, ...] = ()
 
 
 def _pledge(row: PledgeRow, patents: Iterable[str]) -> Pledge:
@@ -102,11 +105,11 @@ def live_pledges(session: Session, numbers: Iterable[str] | None = None) -> dict
 
 
 def _refuse_held(session: Session, numbers: list[str], pledge_id: str) -> None:
-    """Refuse when another live pledge holds one of ``numbers``."""
-    held = {n: p for n, p in live_pledges(session, numbers).items() if p != pledge_id}
+    """Refuse when another live pledge holds one of ``numbers``; the refusal names the
+    patents, not the pledge, which may be another tenant's."""
+    held = sorted(n for n, p in live_pledges(session, numbers).items() if p != pledge_id)
     if held:
-        shown = ", ".join(f"{n} (pledge {p})" for n, p in sorted(held.items()))
-        raise AlreadyPledgedError("patents", f"already in a live pledge: {shown}")
+        raise AlreadyPledgedError("patents", f"already in a live pledge: {', '.join(held)}")
 
 
 def create_pledge(
@@ -248,13 +251,8 @@ def precheck(
         current = _pledge(row, numbers)
         patents = get_patents(session, numbers)
         held = {n for n, p in live_pledges(session, numbers).items() if p != pledge_id}
-        result = check_portfolio(
-            patents,
-            loan,
-            on,
-            valuations=latest_valuations(session, numbers, on),
-            live_pledges=held,
-        )
+        valuations = latest_valuations(session, numbers, on, relied_on_by=row.pledgee_id)
+        result = check_portfolio(patents, loan, on, valuations=valuations, live_pledges=held)
         updated, record = apply_precheck(current, result, on=on, actor=actor)
         _store_transition(session, row, updated, on)
         audit.append(
@@ -265,7 +263,7 @@ def precheck(
             subject_id=pledge_id,
             payload={"event": record, "eligible": result.eligible},
         )
-        return PrecheckOutcome(pledge=updated, result=result)
+        return PrecheckOutcome(pledge=updated, result=result, valuations=tuple(valuations))
 
     request = {"pledge_id": pledge_id, "loan": loan, "on": on, "actor": actor}
     return execute(session, "pledge.precheck", request, PrecheckOutcome, work, idempotency_key)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 
 from api.schemas.common import MoneyIn, MoneyRead, PartyId, PatentNumbers, Strict
+from models.money import Money
 from pledge.eligibility import EligibilityResult, PortfolioResult
 from pledge.findings import Code, Finding, Severity
+from pledge.policy import PatentValuation
 from pledge.proposal import ContractTerms, ProposedLoan, Unchecked
 
 
@@ -104,16 +107,29 @@ class PatentEligibilityRead(BaseModel):
     patent_number: str
     eligible: bool
     findings: list[FindingRead]
+    value: MoneyRead | None = Field(
+        description="The value the indicative loan rests on: the latest stored appraisal the "
+        "caller asked for (or one made outside the service), else the engine's (see "
+        "valued_by_engine)."
+    )
+    valued_by_engine: bool = Field(
+        description="No such appraisal: the engine valued the patent at the check date from "
+        "its registered record, for this indication only; that figure is not an appraisal."
+    )
     indicative_max_loan: MoneyRead | None
     not_checked: list[Unchecked]
 
     @classmethod
-    def of(cls, result: EligibilityResult) -> PatentEligibilityRead:
+    def of(
+        cls, result: EligibilityResult, value: Money | None, valued_by_engine: bool
+    ) -> PatentEligibilityRead:
         """The HTTP shape of one patent's pre-check."""
         return cls(
             patent_number=result.patent_number,
             eligible=result.eligible,
             findings=[FindingRead.of(f) for f in result.findings],
+            value=MoneyRead.maybe(value),
+            valued_by_engine=valued_by_engine,
             indicative_max_loan=MoneyRead.maybe(result.indicative_max_loan),
             not_checked=list(result.not_checked),
         )
@@ -138,9 +154,16 @@ class EligibilityRead(BaseModel):
     not_checked: list[Unchecked]
 
     @classmethod
-    def of(cls, result: PortfolioResult) -> EligibilityRead:
-        """The HTTP shape of a portfolio pre-check."""
+    def of(
+        cls,
+        result: PortfolioResult,
+        valuations: Sequence[PatentValuation] = (),
+        engine: Collection[str] = (),
+    ) -> EligibilityRead:
+        """The HTTP shape of a portfolio pre-check whose indicative loans rest on
+        ``valuations`` (those of the numbers ``engine`` valued by the engine)."""
         ltv = result.ltv
+        values = {v.patent_number: v.value for v in valuations}
         return cls(
             as_of=result.as_of,
             lender=result.lender,
@@ -154,6 +177,9 @@ class EligibilityRead(BaseModel):
             ltv_cap=None if ltv is None or ltv.cap is None else str(ltv.cap),
             fits_policy=result.fits_policy,
             findings=[FindingRead.of(f) for f in result.findings],
-            patents=[PatentEligibilityRead.of(p) for p in result.patents],
+            patents=[
+                PatentEligibilityRead.of(p, values.get(p.patent_number), p.patent_number in engine)
+                for p in result.patents
+            ],
             not_checked=list(result.not_checked),
         )

@@ -36,7 +36,6 @@ from storage.pledges import PrecheckOutcome
 class PledgeCreate(Strict):
     """Draft a pledge of registered patents (a bank as pledgee, an enterprise as pledgor)."""
 
-    pledge_id: RecordId | None = Field(default=None, description="Default: a new id.")
     patents: PatentNumbers
     pledgor_id: PartyId | None = Field(default=None, description="Default: the calling enterprise.")
     pledgee_id: PartyId | None = Field(default=None, description="Default: the calling bank.")
@@ -89,7 +88,8 @@ class PrecheckRead(BaseModel):
     @classmethod
     def of(cls, outcome: PrecheckOutcome) -> PrecheckRead:
         """The HTTP shape of a pre-check outcome."""
-        return cls(pledge=PledgeRead.of(outcome.pledge), result=EligibilityRead.of(outcome.result))
+        result = EligibilityRead.of(outcome.result, outcome.valuations)
+        return cls(pledge=PledgeRead.of(outcome.pledge), result=result)
 
 
 class PledgeEventCreate(Strict):
@@ -105,7 +105,6 @@ class PledgeEventCreate(Strict):
 class LoanCreate(Strict):
     """A loan application recorded by the lending bank."""
 
-    loan_id: RecordId | None = Field(default=None, description="Default: a new id.")
     borrower_id: PartyId
     pledge_id: RecordId | None = None
     principal: MoneyIn

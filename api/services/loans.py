@@ -45,7 +45,7 @@ def create_loan(
         with domain_errors():
             loan = Loan.model_validate(
                 {
-                    "loan_id": body.loan_id or new_id("ln", storage_key),
+                    "loan_id": new_id("ln", storage_key),
                     "borrower_id": body.borrower_id,
                     "lender_id": principal.party_id,
                     "pledge_id": body.pledge_id,

@@ -61,7 +61,7 @@ def create_pledge(
         with domain_errors():
             pledge = Pledge.model_validate(
                 {
-                    "pledge_id": body.pledge_id or new_id("pl", storage_key),
+                    "pledge_id": new_id("pl", storage_key),
                     "patents": numbers,
                     "pledgor_id": pledgor or "",
                     "pledgee_id": pledgee or "",

@@ -168,7 +168,9 @@ def certificate(
 def certificate_of(check: PreCheck, number: str | None = None) -> EligibilityCertificate:
     """The certificate of a pre-check of registered patents (numbered as
     :func:`reports.eligibility.certify` does, unless ``number`` is given)."""
-    return certify(check.result, check.patents, check.valuations, number=number)
+    return certify(
+        check.result, check.patents, check.valuations, engine=check.engine, number=number
+    )
 
 
 def certificate_document(

@@ -21,13 +21,14 @@ from models.patent import Patent
 from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.policy import DEFAULT_LENDER, PatentValuation
 from pledge.proposal import ProposedLoan
+from reports.eligibility import engine_valuation
 from storage import appraisals
 from storage.database import reading
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party, lender_name
 from storage.patents import latest_valuations
 from storage.pledges import live_pledges
-from valuation.engine import value_patent
+from valuation.engine import Financials, value_patent
 
 
 def request_appraisal(
@@ -93,11 +94,13 @@ def list_appraisals(
 
 @dataclass(frozen=True, slots=True)
 class PreCheck:
-    """A pre-check of registered patents: the patents, their stored valuations, the result."""
+    """A pre-check of registered patents: the patents, the valuations its indicative loans
+    rest on, the result; ``engine``: the numbers the engine valued for the check."""
 
     patents: tuple[Patent, ...]
     valuations: tuple[PatentValuation, ...]
     result: PortfolioResult
+    engine: frozenset[str] = frozenset()
 
 
 def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -> PreCheck:
@@ -119,17 +122,34 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
     )
     with domain_errors():
         loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
-    return registered_check(session, patents, loan, body.as_of)
+    return registered_check(session, patents, loan, body.as_of, relied_on_by=principal.party_id)
 
 
 def registered_check(
-    session: Session, patents: Sequence[Patent], loan: ProposedLoan, as_of: date
+    session: Session,
+    patents: Sequence[Patent],
+    loan: ProposedLoan,
+    as_of: date,
+    *,
+    relied_on_by: str | None,
 ) -> PreCheck:
     """Pre-check the registered ``patents`` (each once) against ``loan`` as of ``as_of``:
-    their latest stored valuations, and the live pledges that already hold any."""
+    their latest stored valuations that party ``relied_on_by`` may rely on
+    (:func:`storage.patents.latest_valuations`), and the live pledges that already hold any.
+
+    A patent with no such valuation is valued by the engine at ``as_of`` from its registered
+    record, for the indicative loan only, as the certificate of a file's patents is
+    (:func:`reports.eligibility.check_eligibility`): the check then says so."""
     held = tuple(patents)
     numbers = [p.number.patent_number for p in held]
-    valuations = tuple(latest_valuations(session, numbers, as_of))
+    stored = latest_valuations(session, numbers, as_of, relied_on_by=relied_on_by)
+    valued = {v.patent_number for v in stored}
+    indicated = [
+        engine_valuation(p, Financials(), as_of)
+        for p in held
+        if p.number.patent_number not in valued
+    ]
+    valuations = (*stored, *indicated)
     with domain_errors():
         result = check_portfolio(
             held,
@@ -138,11 +158,12 @@ def registered_check(
             valuations=valuations,
             live_pledges=live_pledges(session, numbers),
         )
-    return PreCheck(held, valuations, result)
+    return PreCheck(held, valuations, result, frozenset(v.patent_number for v in indicated))
 
 
 def check_eligibility(
     session: Session, principal: Principal, body: EligibilityCreate
 ) -> EligibilityRead:
     """Pre-check registered patents against a proposed loan (:func:`pre_check`)."""
-    return EligibilityRead.of(pre_check(session, principal, body).result)
+    check = pre_check(session, principal, body)
+    return EligibilityRead.of(check.result, check.valuations, check.engine)

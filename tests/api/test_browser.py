@@ -150,6 +150,8 @@ def test_an_enterprise_checks_its_patents_and_downloads_the_certificate(
     assert page.locator("tr.patent").count() == 1
     assert "ALREADY_PLEDGED" in page.locator("main").inner_text()
     assert page.locator("#indicative").inner_text().startswith("¥")
+    # the bank's appraisal is the bank's: the enterprise's indication is the engine's
+    assert "估值引擎" in page.locator("#engine-note").inner_text()
     page.screenshot(path=str(screenshots / "enterprise.png"), full_page=True)
     with page.expect_download() as download:
         page.click("text=下载预审证明（PDF）")

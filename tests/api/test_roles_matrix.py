@@ -18,7 +18,7 @@ from tests.api.routes_spec import (
     cases,
     path_values,
 )
-from tests.api.world import World
+from tests.api.world import AS_OF, World, money
 
 ROLE_KEYS = {"bank": "bank-a", "enterprise": "ent-a", "regulator": "regulator", "admin": "admin"}
 OTHER_TENANT = {BANK: "bank-b", ENTERPRISE: "ent-b"}
@@ -153,3 +153,80 @@ def test_no_key_a_bad_key_or_a_revoked_key_is_401(client: TestClient, world: Wor
     assert revoked.status_code == 200
     assert client.get("/v1/me", headers=new_key).status_code == 401
     assert spare  # the spare key of the world is untouched
+
+
+def test_another_partys_appraisal_moves_none_of_this_partys_figures(
+    client: TestClient, own_world: World
+) -> None:
+    """An appraisal is its requester's record: another bank's or enterprise's pre-check, and
+    the collateral of another bank's loan, never rest on it."""
+    h, a, b = own_world.headers, own_world.records["a"], own_world.records["b"]
+    loan = {"amount": money("1000000"), "term_months": 12}
+    body = {"patents": [a["patent"]], "pledgor": "ent-a", "as_of": AS_OF.isoformat(), "loan": loan}
+    appraised = client.get(f"/v1/appraisals/{a['appraisal']}", headers=h("bank-a")).json()
+    mine = client.post("/v1/eligibility", json=body, headers=h("bank-a")).json()
+    assert mine["appraised_total"] == appraised["market_value"]
+    assert mine["patents"][0]["valued_by_engine"] is False
+    owner = {k: v for k, v in body.items() if k != "pledgor"}
+    for caller, payload in (("bank-b", body), ("ent-a", owner)):
+        theirs = client.post("/v1/eligibility", json=payload, headers=h(caller)).json()
+        # no appraisal of the caller's own: the engine's indication, from the register alone
+        assert theirs["patents"][0]["valued_by_engine"] is True
+        assert theirs["patents"][0]["value"] == theirs["appraised_total"]
+        assert theirs["appraised_total"] != appraised["market_value"]
+
+    def collateral() -> str:
+        url = f"/v1/monitoring/loans/{b['loan']}"
+        position = client.get(url, params={"as_of": "2025-07-01"}, headers=h("bank-b"))
+        return str(position.json()["collateral_value"])
+
+    before = collateral()
+    later = {
+        "patent_number": b["patent"],
+        "base_date": "2025-06-15",
+        "financials": {"revenue": money("900000000"), "royalty_rate": "0.05"},
+    }
+    assert client.post("/v1/appraisals", json=later, headers=h("bank-a")).status_code == 201
+    assert collateral() == before  # bank-a's appraisal of bank-b's collateral
+    assert client.post("/v1/appraisals", json=later, headers=h("bank-b")).status_code == 201
+    assert collateral() != before  # the lender's own
+
+
+def test_no_answer_tells_a_tenant_of_another_tenants_pledge_or_loan(
+    client: TestClient, own_world: World
+) -> None:
+    h, a = own_world.headers, own_world.records["a"]
+    draft = {
+        "patents": [a["patent"]],
+        "pledgor_id": "ent-a",
+        "secured_amount": money("1000"),
+        "on": AS_OF.isoformat(),
+    }
+    held = client.post("/v1/pledges", json=draft, headers=h("bank-b"))
+    assert held.status_code == 409
+    assert held.json()["error"]["code"] == "ALREADY_PLEDGED"
+    assert a["patent"] in held.json()["error"]["message"]
+    assert a["pledge"] not in held.text  # bank-a's pledge is not named
+    # ids are the service's: a caller cannot probe for another tenant's by choosing one
+    chosen = client.post(
+        "/v1/pledges", json={**draft, "pledge_id": a["pledge"]}, headers=h("bank-b")
+    )
+    assert chosen.status_code == 422
+    assert chosen.json()["error"]["field"] == "body.pledge_id"
+    loan = {
+        "borrower_id": "ent-b",
+        "principal": money("1000"),
+        "annual_rate": "0.04",
+        "term_months": 12,
+        "on": AS_OF.isoformat(),
+    }
+    chosen = client.post("/v1/loans", json={**loan, "loan_id": a["loan"]}, headers=h("bank-b"))
+    assert chosen.status_code == 422
+    assert chosen.json()["error"]["field"] == "body.loan_id"
+    # a loan is secured by its borrower's own pledge to the lender
+    crossed = client.post("/v1/loans", json={**loan, "pledge_id": a["pledge"]}, headers=h("bank-a"))
+    assert crossed.status_code == 422
+    assert crossed.json()["error"]["field"] == "pledge_id"
+    assert "not given by the borrower ent-b" in crossed.json()["error"]["message"]
+    listed = client.get("/v1/loans", headers=h("ent-b")).json()
+    assert all(item["pledge_id"] != a["pledge"] for item in listed["items"])

@@ -13,12 +13,14 @@ from models import LoanStatus, Money
 from pledge.ledger import EntryKind
 from pledge.lifecycle import LoanEvent, PledgeEvent
 from pledge.schedule import schedule_for_loan
-from storage import ledger, loans, pledges
+from storage import ledger, loans, parties, pledges
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
 from storage.monitoring import check_collateral
-from storage.tables import AlertRow, RepaymentRow
+from storage.tables import AlertRow, LoanRow, RepaymentRow
 from tests.storage.builders import (
+    BANK,
     CLERK,
+    ENTERPRISE,
     OFFICER,
     ON,
     active_loan,
@@ -163,6 +165,17 @@ def test_new_loans_are_submitted_once(session: Session) -> None:
         loans.create_loan(session, approved, on=ON, actor=CLERK)
     with pytest.raises(NotFoundError):
         loans.create_loan(session, application("L-3", pledge_id="nope"), on=ON, actor=CLERK)
+    other = ENTERPRISE.model_copy(update={"party_id": "ent-2", "name": "另一企业"})
+    parties.save_party(session, other, actor=CLERK)
+    with pytest.raises(DomainError, match="not given by the borrower ent-2") as refused:
+        loans.create_loan(session, application("L-4", borrower_id="ent-2"), on=ON, actor=CLERK)
+    assert refused.value.field == "pledge_id"
+    lender = BANK.model_copy(update={"party_id": "bank-2", "name": "另一银行"})
+    parties.save_party(session, lender, actor=CLERK)
+    with pytest.raises(DomainError, match="to the lender bank-2"):
+        loans.create_loan(session, application("L-5", lender_id="bank-2"), on=ON, actor=CLERK)
+    assert session.get(LoanRow, "L-4") is None
+    assert session.get(LoanRow, "L-5") is None
     with pytest.raises(NotFoundError):
         loans.position(session, "nope")
 

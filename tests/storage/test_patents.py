@@ -2,18 +2,18 @@
 trail, the latest valuation by a date is the one the checks use, and a patent is updated in
 place."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LegalStatus, Money
-from storage import audit, patents
+from storage import audit, parties, patents
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
-from storage.tables import ValuationRow
+from storage.tables import AppraisalRequestRow, ValuationRow
 from tests.pledge.builders import make_patent, make_valuation
-from tests.storage.builders import CLERK, stored_parties
+from tests.storage.builders import BANK, CLERK, ENTERPRISE, stored_parties
 from valuation.engine import Financials, ValuationResult, value_patent
 
 
@@ -36,7 +36,10 @@ def test_an_engine_result_is_stored_whole_with_its_audit_trail(session: Session)
     assert row.result["audit"]["constants"]
     back = ValuationResult.model_validate(row.result)
     assert (back.value, back.audit.input_hash) == (result.value, result.audit.input_hash)
-    [latest] = patents.latest_valuations(session, [patent.number.patent_number], date(2025, 6, 1))
+    number = patent.number.patent_number
+    [latest] = patents.latest_valuations(
+        session, [number], date(2025, 6, 1), relied_on_by=patents.EVERY_VALUATION
+    )
     assert (latest.value, latest.max_loan, latest.base_date) == (
         result.value,
         result.pledge.max_loan,
@@ -54,7 +57,12 @@ def test_the_latest_valuation_by_a_date_counts(session: Session) -> None:
         patents.save_appraisal(session, summary, [valuation], actor=CLERK)
     number = patent.number.patent_number
     found = {
-        on: [v.value for v in patents.latest_valuations(session, [number], on)]
+        on: [
+            v.value
+            for v in patents.latest_valuations(
+                session, [number], on, relied_on_by=patents.EVERY_VALUATION
+            )
+        ]
         for on in (date(2023, 12, 31), date(2024, 6, 1), date(2025, 6, 1))
     }
     assert found == {
@@ -62,6 +70,46 @@ def test_the_latest_valuation_by_a_date_counts(session: Session) -> None:
         date(2024, 6, 1): [Money.of("100")],
         date(2025, 6, 1): [Money.of("200")],
     }
+
+
+def test_a_party_relies_on_its_own_appraisals_and_those_made_outside_the_service(
+    session: Session,
+) -> None:
+    stored_parties(session)
+    other_bank = BANK.model_copy(update={"party_id": "bank-2", "name": "另一银行"})
+    parties.save_party(session, other_bank, actor=CLERK)
+    patent = make_patent()
+    patents.save_patent(session, patent, actor=CLERK)
+    asked = {"A-outside": None, "A-mine": BANK.party_id, "A-theirs": "bank-2"}
+    days = (date(2024, 1, 1), date(2024, 6, 1), date(2025, 1, 1))
+    values = ("100", "200", "300")
+    for (appraisal_id, requester), base, value in zip(asked.items(), days, values, strict=True):
+        valuation = make_valuation(patent, value, base_date=base)
+        summary = patents.summarise(appraisal_id, [valuation], method="test appraisal")
+        patents.save_appraisal(session, summary, [valuation], actor=CLERK)
+        if requester is not None:
+            session.add(
+                AppraisalRequestRow(
+                    appraisal_id=appraisal_id,
+                    requested_by=requester,
+                    actor=CLERK,
+                    requested_at=datetime(2025, 1, 1, tzinfo=UTC),
+                )
+            )
+    session.flush()
+    number = patent.number.patent_number
+
+    def latest(on: date, party: str | None) -> list[Money]:
+        return [
+            v.value for v in patents.latest_valuations(session, [number], on, relied_on_by=party)
+        ]
+
+    on = date(2025, 6, 1)
+    assert latest(on, BANK.party_id) == [Money.of("200")]  # its own, not the newer of bank-2
+    assert latest(on, "bank-2") == [Money.of("300")]
+    assert latest(on, ENTERPRISE.party_id) == [Money.of("100")]  # only the one made outside
+    assert latest(on, patents.EVERY_VALUATION) == [Money.of("300")]
+    assert latest(date(2024, 3, 1), BANK.party_id) == [Money.of("100")]
 
 
 def test_an_appraisal_must_match_its_valuations(session: Session) -> None:
