@@ -3,6 +3,7 @@ registered patents."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,9 @@ from storage.parties import get_party, lender_name
 from storage.patents import latest_valuations
 from storage.pledges import live_pledges
 from valuation.engine import Financials, value_patent
+
+INDICATIONS_KEPT = 4096
+"""The engine's indications a worker remembers (:func:`_indication`), a few hundred bytes each."""
 
 
 def request_appraisal(
@@ -145,9 +149,9 @@ def registered_check(
     stored = latest_valuations(session, numbers, as_of, relied_on_by=relied_on_by)
     valued = {v.patent_number for v in stored}
     indicated = [
-        engine_valuation(p, Financials(), as_of)
-        for p in held
-        if p.number.patent_number not in valued
+        _indication(patent.model_dump_json(), as_of)
+        for patent in held
+        if patent.number.patent_number not in valued
     ]
     valuations = (*stored, *indicated)
     with domain_errors():
@@ -159,6 +163,14 @@ def registered_check(
             live_pledges=live_pledges(session, numbers),
         )
     return PreCheck(held, valuations, result, frozenset(v.patent_number for v in indicated))
+
+
+@functools.lru_cache(maxsize=INDICATIONS_KEPT)
+def _indication(record: str, as_of: date) -> PatentValuation:
+    """The engine's value of the registered patent ``record`` (its JSON) at ``as_of``, without
+    financials: the same inputs always give the same value (the engine and its fitted model do
+    not change while the worker runs), so a patent checked again that day is not valued again."""
+    return engine_valuation(Patent.model_validate_json(record), Financials(), as_of)
 
 
 def check_eligibility(
