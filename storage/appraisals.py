@@ -115,6 +115,7 @@ def request_appraisal(
             appraisal_id=appraisal_id,
             actor=actor,
             inputs=None if inputs is None else inputs.model_dump(mode="json"),
+            requested_by=requested_by,
         )
         requested_at = datetime.now(UTC)
         session.execute(

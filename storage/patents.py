@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, insert, or_, select
+from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from models.enums import LegalStatus, PatentType
@@ -20,7 +19,6 @@ from storage import audit
 from storage.commands import atomic
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
 from storage.tables import (
-    AppraisalRequestRow,
     AppraisalRow,
     PartyRow,
     PatentOwnerRow,
@@ -160,9 +158,11 @@ def save_appraisal(
     appraiser_id: str | None = None,
     results: Mapping[str, ValuationResult] | None = None,
     inputs: Mapping[str, dict[str, Any]] | None = None,
+    requested_by: str | None = None,
 ) -> AppraisalSummary:
     """Store an appraisal and its per-patent values (with the engine's results and what it
-    valued, when given)."""
+    valued, when given); ``requested_by``: the party that asked for it through the service
+    (:func:`storage.appraisals.request_appraisal` records the request)."""
     results, inputs = results or {}, inputs or {}
     listed = [p.patent_number for p in summary.patents]
     if sorted(listed) != sorted(v.patent_number for v in valuations):
@@ -209,6 +209,7 @@ def save_appraisal(
                     "input_hash": None if result is None else result.audit.input_hash,
                     "result": None if result is None else DocumentText(result.model_dump_json()),
                     "inputs": inputs.get(valuation.patent_number),
+                    "requested_by": requested_by,
                 }
             )
         session.execute(_INSERT_VALUATIONS, rows)
@@ -231,9 +232,11 @@ def save_valuation_result(
     actor: str,
     appraiser_id: str | None = None,
     inputs: dict[str, Any] | None = None,
+    requested_by: str | None = None,
 ) -> AppraisalSummary:
     """Store one engine result (``valuation.engine.value_patent``) as a one-patent appraisal,
-    with the ``inputs`` it was valued from (JSON) when given."""
+    with the ``inputs`` it was valued from (JSON) when given (``requested_by`` as
+    :func:`save_appraisal`'s)."""
     valuation = PatentValuation.from_result(result)
     pledge = result.pledge
     summary = AppraisalSummary(
@@ -253,6 +256,7 @@ def save_valuation_result(
         appraiser_id=appraiser_id,
         results={valuation.patent_number: result},
         inputs=None if inputs is None else {valuation.patent_number: inputs},
+        requested_by=requested_by,
     )
 
 
@@ -279,44 +283,73 @@ def summarise(
     )
 
 
-def _latest_valuations_query(
-    relied_on: bool,
-) -> Select[str, str, date, Decimal, Decimal | None, str]:
-    """Each of the patents ``:numbers`` once: its valuation with the latest base date on or
+def _latest_query(*, relied_on: bool) -> Select[Any]:
+    """The patents ``:numbers``, each once with its latest valuation with a base date on or
     before ``:on`` (of two, the greater appraisal id), without the stored result; ``relied_on``:
-    only of the appraisals party ``:party`` asked for or that were made outside the service.
+    two, the latest that party ``:party`` asked for and the latest made outside the service,
+    for the caller to take the later.
 
-    Driven by the patents: for each, one descent of the index (patent, base date, appraisal)
-    finds the latest appraisal id, and the primary key its row, however many there are."""
-    v, earlier = ValuationRow, aliased(ValuationRow)
-    newest = select(earlier.appraisal_id).where(
-        earlier.patent_id == PatentRow.patent_id, earlier.base_date <= bindparam("on")
+    Driven by the patents: for each, one descent of an index that ends in (base date,
+    appraisal) finds each latest appraisal id, and the primary key its row."""
+    columns = ("appraisal_id", "patent_type", "base_date", "value", "max_loan", "currency")
+    query = select(PatentRow.patent_id).where(
+        PatentRow.patent_id.in_(bindparam("numbers", expanding=True))
     )
-    if relied_on:
-        asked = aliased(AppraisalRequestRow)
-        newest = newest.outerjoin(asked, asked.appraisal_id == earlier.appraisal_id).where(
-            or_(asked.requested_by.is_(None), asked.requested_by == bindparam("party"))
+    kinds = ("own", "outside") if relied_on else ("any",)
+    for name in kinds:
+        v, earlier = aliased(ValuationRow, name=name), aliased(ValuationRow)
+        newest = select(earlier.appraisal_id).where(
+            earlier.patent_id == PatentRow.patent_id, earlier.base_date <= bindparam("on")
         )
-    latest = (
-        newest.order_by(earlier.base_date.desc(), earlier.appraisal_id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return (
-        select(v.patent_id, v.patent_type, v.base_date, v.value, v.max_loan, v.currency)
-        .select_from(PatentRow)
-        .join(v, (v.patent_id == PatentRow.patent_id) & (v.appraisal_id == latest))
-        .where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
-    )
+        if name == "own":
+            newest = newest.where(earlier.requested_by == bindparam("party"))
+        elif name == "outside":
+            newest = newest.where(earlier.requested_by.is_(None))
+        latest = (
+            newest.order_by(earlier.base_date.desc(), earlier.appraisal_id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = query.outerjoin_from(
+            PatentRow, v, (v.patent_id == PatentRow.patent_id) & (v.appraisal_id == latest)
+        ).add_columns(*(getattr(v, c).label(f"{name}_{c}") for c in columns))
+    return query
 
 
-_LATEST_VALUATIONS = _latest_valuations_query(relied_on=False)
-_LATEST_RELIED_ON = _latest_valuations_query(relied_on=True)
+_LATEST_VALUATIONS = _latest_query(relied_on=False)
+_LATEST_RELIED_ON = _latest_query(relied_on=True)
 """Built once: a subquery costs more to build than the look-up does to run."""
 
 
 EVERY_VALUATION = None
 """``relied_on_by`` of :func:`latest_valuations` for an operator, who reads every appraisal."""
+
+
+def _valuation(row: Any, name: str) -> PatentValuation | None:
+    """The valuation of the ``name`` columns of a :func:`_latest_query` row (None: no such)."""
+    mapping = row._mapping
+    if mapping[f"{name}_appraisal_id"] is None:
+        return None
+    currency = mapping[f"{name}_currency"]
+    max_loan = mapping[f"{name}_max_loan"]
+    return PatentValuation(
+        patent_number=row.patent_id,
+        patent_type=PatentType(mapping[f"{name}_patent_type"]),
+        base_date=mapping[f"{name}_base_date"],
+        value=Money.of(mapping[f"{name}_value"], currency),
+        max_loan=None if max_loan is None else Money.of(max_loan, currency),
+    )
+
+
+def _later(row: Any) -> PatentValuation | None:
+    """Of a relied-on row's two valuations, the later (base date, then appraisal id)."""
+    mapping = row._mapping
+    found = [
+        (mapping[f"{n}_base_date"], mapping[f"{n}_appraisal_id"], n)
+        for n in ("own", "outside")
+        if mapping[f"{n}_appraisal_id"] is not None
+    ]
+    return _valuation(row, max(found)[2]) if found else None
 
 
 def latest_valuations(
@@ -331,23 +364,15 @@ def latest_valuations(
     is its own (the tenancy rule), so it never moves this party's figures.
     :data:`EVERY_VALUATION` counts every appraisal.
 
-    Only that row of each patent is read, and none of the stored result: a patent appraised
-    many times costs no more to look up than one appraised once."""
+    Only those rows are read (one index descent for each: the party's latest and the latest
+    made outside the service), and none of the stored result: a patent appraised many times, by
+    any number of parties, costs no more to look up than one appraised once."""
     wanted = [normalise_number(n) for n in numbers]
     if relied_on_by is EVERY_VALUATION:
         rows = session.execute(_LATEST_VALUATIONS, {"numbers": wanted, "on": on})
+        latest = {row.patent_id: _valuation(row, "any") for row in rows}
     else:
         parameters = {"numbers": wanted, "on": on, "party": relied_on_by}
         rows = session.execute(_LATEST_RELIED_ON, parameters)
-    latest = {row.patent_id: row for row in rows}
-    return [
-        PatentValuation(
-            patent_number=row.patent_id,
-            patent_type=PatentType(row.patent_type),
-            base_date=row.base_date,
-            value=Money.of(row.value, row.currency),
-            max_loan=None if row.max_loan is None else Money.of(row.max_loan, row.currency),
-        )
-        for number in wanted
-        if (row := latest.get(number)) is not None
-    ]
+        latest = {row.patent_id: _later(row) for row in rows}
+    return [found for number in wanted if (found := latest.get(number)) is not None]

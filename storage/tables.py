@@ -150,12 +150,16 @@ class ValuationRow(Base):
         CheckConstraint(one_of("patent_type", PatentType), name="patent_type"),
         CheckConstraint("value >= 0", name="value_not_negative"),
         Index(None, "patent_id", "base_date", "appraisal_id"),
+        Index(None, "patent_id", "requested_by", "base_date", "appraisal_id"),
     )
 
     appraisal_id: Mapped[str] = mapped_column(
         ForeignKey("appraisals.appraisal_id"), primary_key=True
     )
     patent_id: Mapped[str] = mapped_column(ForeignKey("patents.patent_id"), primary_key=True)
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("parties.party_id"))
+    """The party that asked for the appraisal (its :class:`AppraisalRequestRow`'s), null for one
+    made outside the service: what :func:`storage.patents.latest_valuations` filters on."""
     patent_type: Mapped[str] = mapped_column(String(16))
     base_date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))

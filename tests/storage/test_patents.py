@@ -2,7 +2,7 @@
 trail, the latest valuation by a date is the one the checks use, and a patent is updated in
 place."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from models import LegalStatus, Money
 from storage import audit, parties, patents
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError
-from storage.tables import AppraisalRequestRow, ValuationRow
+from storage.tables import ValuationRow
 from tests.pledge.builders import make_patent, make_valuation
 from tests.storage.builders import BANK, CLERK, ENTERPRISE, stored_parties
 from valuation.engine import Financials, ValuationResult, value_patent
@@ -86,16 +86,7 @@ def test_a_party_relies_on_its_own_appraisals_and_those_made_outside_the_service
     for (appraisal_id, requester), base, value in zip(asked.items(), days, values, strict=True):
         valuation = make_valuation(patent, value, base_date=base)
         summary = patents.summarise(appraisal_id, [valuation], method="test appraisal")
-        patents.save_appraisal(session, summary, [valuation], actor=CLERK)
-        if requester is not None:
-            session.add(
-                AppraisalRequestRow(
-                    appraisal_id=appraisal_id,
-                    requested_by=requester,
-                    actor=CLERK,
-                    requested_at=datetime(2025, 1, 1, tzinfo=UTC),
-                )
-            )
+        patents.save_appraisal(session, summary, [valuation], actor=CLERK, requested_by=requester)
     session.flush()
     number = patent.number.patent_number
 

@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import import_module
 from pathlib import Path
@@ -17,17 +17,25 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from models.enums import PledgeStatus
+from storage import patents
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
-from storage.tables import LIVE_PLEDGE_STATUSES, Base, ValuationRow, one_of
-from tests.storage.builders import stored_parties, stored_patent
+from storage.tables import (
+    LIVE_PLEDGE_STATUSES,
+    AppraisalRequestRow,
+    Base,
+    ValuationRow,
+    one_of,
+)
+from tests.pledge.builders import make_valuation
+from tests.storage.builders import BANK, CLERK, stored_parties, stored_patent
 from tests.storage.conftest import POSTGRES_URL_VARIABLE
 
 INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
 
 
 def test_migrations_reach_the_head_and_match_the_mappings(fresh_engine: Engine) -> None:
-    assert current_revision(fresh_engine) == head_revision() == "0005"
-    assert upgrade(fresh_engine) == "0005"  # a second run is a no-op
+    assert current_revision(fresh_engine) == head_revision() == "0006"
+    assert upgrade(fresh_engine) == "0006"  # a second run is a no-op
     with fresh_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -40,7 +48,35 @@ def test_downgrade_to_nothing_and_back(fresh_engine: Engine) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(fresh_engine).get_table_names()) == {"alembic_version"}
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0005"
+    assert current_revision(fresh_engine) == "0006"
+
+
+def test_the_requester_of_each_valuation_is_filled_in_from_the_requests(
+    fresh_engine: Engine,
+) -> None:
+    with Session(fresh_engine) as session, session.begin():
+        stored_parties(session)
+        patent = stored_patent(session, serial=1)  # made outside the service: no requester
+        valuation = make_valuation(patent, "500", base_date=date(2025, 2, 1))
+        summary = patents.summarise("A-asked", [valuation], method="test appraisal")
+        patents.save_appraisal(session, summary, [valuation], actor=CLERK)
+        session.add(
+            AppraisalRequestRow(
+                appraisal_id="A-asked",
+                requested_by=BANK.party_id,
+                actor=CLERK,
+                requested_at=datetime(2025, 2, 1, tzinfo=UTC),
+            )
+        )
+    with fresh_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0005")
+    assert "requested_by" not in {
+        c["name"] for c in inspect(fresh_engine).get_columns("valuations")
+    }
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as session:
+        rows = session.execute(select(ValuationRow.appraisal_id, ValuationRow.requested_by))
+        assert dict(rows.all()) == {"A-1": None, "A-asked": BANK.party_id}
 
 
 def test_the_live_statuses_of_the_index_are_those_of_the_code() -> None:
