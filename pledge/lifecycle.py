@@ -4,13 +4,16 @@ Pledge registration (专利权质押登记)::
 
     DRAFT ─precheck_passed→ READY ─submit→ SUBMITTED ─register→ REGISTERED
     DRAFT ─precheck_failed→ PRECHECK_FAILED ─revise→ DRAFT;  READY ─revise→ DRAFT
+    DRAFT | PRECHECK_FAILED | READY ─withdraw→ CANCELLED
     SUBMITTED ─request_correction→ CORRECTION_REQUESTED ─submit→ SUBMITTED
     SUBMITTED ─refuse→ REFUSED
     REGISTERED ─request_release→ RELEASE_REQUESTED ─release→ CANCELLED
     REGISTERED ─impair→ IMPAIRED ─enforce→ ENFORCING ─realise→ REALISED ─cancel→ CANCELLED
 
 ``register`` records the registration number and date on the pledge; ``impair`` needs its reason
-(the patent invalidated, lapsed or seized). The loan follows Apache Fineract's states::
+(the patent invalidated, lapsed or seized); ``withdraw`` abandons a pledge not yet submitted,
+freeing its patents (either party may: neither can hold the other's patents in a draft). The loan
+follows Apache Fineract's states::
 
     SUBMITTED ─approve→ APPROVED ─disburse→ ACTIVE ─close | write_off | reschedule→
     CLOSED | WRITTEN_OFF | RESCHEDULED;  SUBMITTED ─reject | withdraw→ REJECTED | WITHDRAWN;
@@ -60,6 +63,7 @@ class PledgeEvent(StrEnum):
     PRECHECK_PASSED = "precheck_passed"
     PRECHECK_FAILED = "precheck_failed"
     REVISE = "revise"
+    WITHDRAW = "withdraw"
     SUBMIT = "submit"
     REQUEST_CORRECTION = "request_correction"
     REGISTER = "register"
@@ -100,6 +104,7 @@ PLEDGE_TRANSITIONS: Mapping[tuple[PledgeStatus, PledgeEvent], PledgeStatus] = Ma
         (_P.DRAFT, _PE.PRECHECK_FAILED): _P.PRECHECK_FAILED,
         (_P.PRECHECK_FAILED, _PE.REVISE): _P.DRAFT,
         (_P.READY, _PE.REVISE): _P.DRAFT,
+        **{(s, _PE.WITHDRAW): _P.CANCELLED for s in (_P.DRAFT, _P.PRECHECK_FAILED, _P.READY)},
         (_P.READY, _PE.SUBMIT): _P.SUBMITTED,
         (_P.SUBMITTED, _PE.REQUEST_CORRECTION): _P.CORRECTION_REQUESTED,
         (_P.CORRECTION_REQUESTED, _PE.SUBMIT): _P.SUBMITTED,

@@ -173,8 +173,8 @@ def _store_transition(session: Session, row: PledgeRow, pledge: Pledge, on: date
     """Write the pledge's new status and registration to its row."""
     row.status = pledge.status.value
     row.registration_number, row.registered_on = pledge.registration_number, pledge.registered_on
-    if pledge.status is PledgeStatus.CANCELLED:
-        row.released_on = on
+    if pledge.status is PledgeStatus.CANCELLED and pledge.registered_on is not None:
+        row.released_on = on  # released: a pledge withdrawn before it was registered was not
     session.flush()
 
 

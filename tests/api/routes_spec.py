@@ -128,6 +128,7 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
             BORROWING, {"loan": _loan_terms("1000"), **ON}
         ),
         ("POST", "/v1/pledges/{pledge_id}/revise"): pledge_event,
+        ("POST", "/v1/pledges/{pledge_id}/withdraw"): pledge_event,
         ("POST", "/v1/pledges/{pledge_id}/submit"): pledge_event,
         ("POST", "/v1/pledges/{pledge_id}/request-release"): pledge_event,
         ("POST", "/v1/loans"): Case(

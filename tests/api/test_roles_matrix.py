@@ -18,7 +18,7 @@ from tests.api.routes_spec import (
     cases,
     path_values,
 )
-from tests.api.world import AS_OF, World, money
+from tests.api.world import AS_OF, PARTIES, World, cn_number, money, patent_body
 
 ROLE_KEYS = {"bank": "bank-a", "enterprise": "ent-a", "regulator": "regulator", "admin": "admin"}
 OTHER_TENANT = {BANK: "bank-b", ENTERPRISE: "ent-b"}
@@ -230,3 +230,28 @@ def test_no_answer_tells_a_tenant_of_another_tenants_pledge_or_loan(
     assert "not given by the borrower ent-b" in crossed.json()["error"]["message"]
     listed = client.get("/v1/loans", headers=h("ent-b")).json()
     assert all(item["pledge_id"] != a["pledge"] for item in listed["items"])
+
+
+def test_the_pledgor_withdraws_a_draft_that_holds_its_patent(
+    client: TestClient, own_world: World
+) -> None:
+    h = own_world.headers
+    enterprise = next(p for p in PARTIES if p.party_id == "ent-a")
+    number = cn_number(777_001)
+    registered = client.post(
+        "/v1/patents", json=patent_body(number, enterprise), headers=h("ent-a")
+    )
+    assert registered.status_code == 201
+    draft = {
+        "patents": [number],
+        "pledgor_id": "ent-a",
+        "secured_amount": money("1000"),
+        "on": AS_OF.isoformat(),
+    }
+    held = client.post("/v1/pledges", json=draft, headers=h("bank-a")).json()
+    assert client.post("/v1/pledges", json=draft, headers=h("bank-b")).status_code == 409
+    url = f"/v1/pledges/{held['pledge_id']}/withdraw"
+    withdrawn = client.post(url, json={"on": AS_OF.isoformat()}, headers=h("ent-a"))
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["status"] == "cancelled"
+    assert client.post("/v1/pledges", json=draft, headers=h("bank-b")).status_code == 201

@@ -156,3 +156,26 @@ def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None
     # still live: the patent stays held while the pledge is enforced
     assert pledges.live_pledges(session) == {number: "P-1"}
     assert record_legal_status(session, number, LegalStatus.IN_FORCE, on=ON, actor=CLERK) == []
+
+
+@pytest.mark.parametrize("before", [PledgeEvent.PRECHECK_PASSED, PledgeEvent.PRECHECK_FAILED, None])
+def test_a_pledge_withdrawn_before_submission_frees_its_patents(
+    session: Session, before: PledgeEvent | None
+) -> None:
+    stored_parties(session)
+    number = stored_patent(session).number.patent_number
+    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    if before is not None:
+        pledges.transition(session, "P-1", before, on=ON, actor=CLERK)
+    if before is not PledgeEvent.PRECHECK_FAILED:  # a draft or a ready pledge holds its patents
+        with pytest.raises(AlreadyPledgedError):
+            pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    withdrawn = pledges.transition(session, "P-1", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
+    assert withdrawn.status is PledgeStatus.CANCELLED
+    row = session.get(PledgeRow, "P-1")
+    assert row is not None
+    assert (row.registered_on, row.released_on) == (None, None)  # never registered or released
+    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    assert pledges.live_pledges(session) == {number: "P-2"}
+    with pytest.raises(DomainError, match="cannot take event 'withdraw'"):
+        pledges.transition(session, "P-1", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
