@@ -7,6 +7,10 @@
 * an admin sees every patent and manages parties and credentials, but no financing;
 * a regulator sees aggregates only (statistics), never a borrower-level record.
 
+No figure a party sees rests on another party's record: the valuations a pre-check, a pledge's
+pre-check or a loan's collateral use are those the relying party asked for, or made outside the
+service (:func:`storage.patents.latest_valuations`).
+
 A role that may not use an operation at all gets 403 (before any record is looked up, so a 403
 tells nothing about records). A record of another tenant reads exactly as a missing one: 404
 ``NOT_FOUND`` with the same message.
