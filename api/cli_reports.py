@@ -327,7 +327,8 @@ def report_eligibility(
         if given:
             raise fail(
                 f"{', '.join(given)}: for INPUT only; registered patents are pledged by the "
-                "registered enterprise (--enterprise) and checked with their stored valuations"
+                "registered enterprise (--enterprise) and checked with their stored valuations "
+                "(the engine's for a patent with none)"
             )
         numbers = _patent_numbers(patent or [])
         url = _stored_in(database_url, "no INPUT given")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from enum import Enum
+from typing import Any, Final, Literal
 
 from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased
@@ -321,8 +322,15 @@ _LATEST_RELIED_ON = _latest_query(relied_on=True)
 """Built once: a subquery costs more to build than the look-up does to run."""
 
 
-EVERY_VALUATION = None
-"""``relied_on_by`` of :func:`latest_valuations` for an operator, who reads every appraisal."""
+class Reliance(Enum):
+    """Whose valuations count, besides a party's own (:func:`latest_valuations`)."""
+
+    EVERY = "every valuation"
+
+
+EVERY_VALUATION: Final = Reliance.EVERY
+"""``relied_on_by`` of :func:`latest_valuations` for an operator, who reads every appraisal (a
+sentinel, not None: a missing party id can never stand for it)."""
 
 
 def _valuation(row: Any, name: str) -> PatentValuation | None:
@@ -353,7 +361,11 @@ def _later(row: Any) -> PatentValuation | None:
 
 
 def latest_valuations(
-    session: Session, numbers: Iterable[str], on: date, *, relied_on_by: str | None
+    session: Session,
+    numbers: Iterable[str],
+    on: date,
+    *,
+    relied_on_by: str | Literal[Reliance.EVERY],
 ) -> list[PatentValuation]:
     """Each patent's most recent valuation with a base date on or before ``on`` (if any); of
     two on one base date, the one with the greater appraisal id.

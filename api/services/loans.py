@@ -38,7 +38,9 @@ def create_loan(
     """Record a loan application lent by the calling bank, made by the calling key."""
     if body.pledge_id is not None:
         visible_pledge(session, principal, body.pledge_id)
-    request = body.model_dump(mode="json")
+    # the fingerprint keeps the field the body no longer has, so that a retry of a request
+    # stored before it was removed (always null) still matches its first answer
+    request = {**body.model_dump(mode="json"), "loan_id": None}
 
     def work(storage_key: str | None) -> LoanRead:
         get_party(session, body.borrower_id)

@@ -55,7 +55,9 @@ def create_pledge(
         if pledgor != principal.party_id:
             raise forbidden("an enterprise drafts pledges it gives itself", code="NOT_YOUR_PARTY")
         numbers = [visible_patent(session, principal, n) for n in body.patents]
-    request = body.model_dump(mode="json")
+    # the fingerprint keeps the field the body no longer has, so that a retry of a request
+    # stored before it was removed (always null) still matches its first answer
+    request = {**body.model_dump(mode="json"), "pledge_id": None}
 
     def work(storage_key: str | None) -> PledgeRead:
         with domain_errors():

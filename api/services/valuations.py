@@ -7,6 +7,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -27,7 +28,7 @@ from storage import appraisals
 from storage.database import reading
 from storage.errors import DomainError, domain_errors
 from storage.parties import get_party, lender_name
-from storage.patents import latest_valuations
+from storage.patents import Reliance, latest_valuations
 from storage.pledges import live_pledges
 from valuation.engine import Financials, value_patent
 
@@ -135,7 +136,7 @@ def registered_check(
     loan: ProposedLoan,
     as_of: date,
     *,
-    relied_on_by: str | None,
+    relied_on_by: str | Literal[Reliance.EVERY],
 ) -> PreCheck:
     """Pre-check the registered ``patents`` (each once) against ``loan`` as of ``as_of``:
     their latest stored valuations that party ``relied_on_by`` may rely on
@@ -149,9 +150,7 @@ def registered_check(
     stored = latest_valuations(session, numbers, as_of, relied_on_by=relied_on_by)
     valued = {v.patent_number for v in stored}
     indicated = [
-        _indication(patent.model_dump_json(), as_of)
-        for patent in held
-        if patent.number.patent_number not in valued
+        _indicated(patent, as_of) for patent in held if patent.number.patent_number not in valued
     ]
     valuations = (*stored, *indicated)
     with domain_errors():
@@ -163,6 +162,18 @@ def registered_check(
             live_pledges=live_pledges(session, numbers),
         )
     return PreCheck(held, valuations, result, frozenset(v.patent_number for v in indicated))
+
+
+def _indicated(patent: Patent, as_of: date) -> PatentValuation:
+    """The engine's indication of ``patent`` at ``as_of`` (:func:`_indication`); 422 on
+    ``as_of`` for a day the engine cannot value it at (its term would run past year 9999)."""
+    try:
+        return _indication(patent.model_dump_json(), as_of)
+    except (ValueError, OverflowError) as error:
+        number = patent.number.patent_number
+        raise DomainError(
+            "as_of", f"the engine cannot value {number} at {as_of}: {error}"
+        ) from None
 
 
 @functools.lru_cache(maxsize=INDICATIONS_KEPT)

@@ -292,3 +292,19 @@ def test_a_pre_check_list_names_the_first_patent_the_caller_may_not_use(
         "field": "body.patents",
     }
     assert check(own).status_code == 200
+
+
+def test_a_check_date_the_engine_cannot_value_at_is_422(client: TestClient, world: World) -> None:
+    """bank-b has no appraisal of side A's patent: the engine would value it for the
+    indication, and at the end of year 9999 its term would run past the calendar."""
+    body = {
+        "patents": [world.records["a"]["patent"]],
+        "pledgor": "ent-a",
+        "as_of": "9999-12-31",
+        "loan": {"amount": money("1000"), "term_months": 12},
+    }
+    for path in ("/v1/eligibility", "/v1/eligibility/certificate"):
+        response = client.post(path, json=body, headers=world.headers("bank-b"))
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["field"] == "as_of"
+        assert "the engine cannot value" in response.json()["error"]["message"]

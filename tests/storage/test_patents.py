@@ -90,7 +90,7 @@ def test_a_party_relies_on_its_own_appraisals_and_those_made_outside_the_service
     session.flush()
     number = patent.number.patent_number
 
-    def latest(on: date, party: str | None) -> list[Money]:
+    def latest(on: date, party: str | patents.Reliance) -> list[Money]:
         return [
             v.value for v in patents.latest_valuations(session, [number], on, relied_on_by=party)
         ]
