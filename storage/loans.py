@@ -270,6 +270,7 @@ def _apply(
     pledge = valuations = None
     if event is LoanEvent.DISBURSE and current.pledge_id is not None:
         pledge = get_pledge(session, current.pledge_id)
+        _require_pledge_between(pledge, current)  # also for a loan recorded before the rule
         numbers = [p.patent_number for p in pledge.patents]
         valuations = latest_valuations(session, numbers, on, relied_on_by=current.lender_id)
     updated, record = apply_loan_event(

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import LoanStatus, Money
+from models.enums import DayCount, RepaymentMethod
 from pledge.ledger import EntryKind
 from pledge.lifecycle import LoanEvent, PledgeEvent
 from pledge.schedule import schedule_for_loan
@@ -200,3 +201,34 @@ def test_a_margin_call_is_stored_when_the_collateral_falls(session: Session) -> 
         "L-1",
         Decimal("50000.00"),
     )
+
+
+def test_a_loan_recorded_before_the_pledge_rule_is_not_disbursed_on_anothers_pledge(
+    session: Session,
+) -> None:
+    registered_pledge(session)  # ENTERPRISE's pledge to BANK
+    other = ENTERPRISE.model_copy(update={"party_id": "ent-2", "name": "另一企业"})
+    parties.save_party(session, other, actor=CLERK)
+    # a row as an older version stored it: borrower ent-2, secured by ENTERPRISE's pledge
+    session.add(
+        LoanRow(
+            loan_id="L-old",
+            borrower_id="ent-2",
+            lender_id=BANK.party_id,
+            pledge_id="P-1",
+            currency="CNY",
+            principal=Decimal("200000.00"),
+            annual_rate=Decimal("0.0435"),
+            term_months=12,
+            repayment=RepaymentMethod.EQUAL_INSTALMENTS.value,
+            day_count=DayCount.ACT_365.value,
+            status=LoanStatus.SUBMITTED.value,
+            maker=CLERK,
+            submitted_on=ON,
+        )
+    )
+    session.flush()
+    loans.transition(session, "L-old", LoanEvent.APPROVE, on=ON, actor=OFFICER)
+    with pytest.raises(DomainError, match="not given by the borrower ent-2"):
+        loans.transition(session, "L-old", LoanEvent.DISBURSE, on=ON, actor=OFFICER)
+    assert ledger.entries(session) == []
