@@ -109,8 +109,8 @@ class PatentEligibilityRead(BaseModel):
     findings: list[FindingRead]
     value: MoneyRead | None = Field(
         description="The value the indicative loan rests on: the latest stored appraisal the "
-        "caller asked for (or one made outside the service), else the engine's (see "
-        "valued_by_engine)."
+        "relying party asked for (the caller; for a pledge's pre-check, the pledgee) or one made "
+        "outside the service, else the engine's (see valued_by_engine)."
     )
     valued_by_engine: bool = Field(
         description="No such appraisal: the engine valued the patent at the check date from "
