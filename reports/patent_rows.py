@@ -31,7 +31,7 @@ from models.money import Money, to_decimal
 from models.patent import Licence, Owner, Patent
 from pledge.policy import PatentValuation
 from valuation.engine import Financials
-from valuation.frame import normalise
+from valuation.frame import filed_by, normalise
 from valuation.income import Basis
 
 READABLE = (".csv", ".parquet")
@@ -216,7 +216,7 @@ def patent_rows(frame: pl.DataFrame, at: date) -> list[PatentRow]:
     if frame.height == 0:
         raise InputError(["INPUT: no patents (the file has no rows)"])
     try:
-        checked = normalise(frame, at).collect()
+        checked = normalise(frame, at).with_columns(filed_by(at)).collect()
     except ValueError as error:
         raise InputError([f"INPUT: {error}"]) from None
     problems: list[str] = []

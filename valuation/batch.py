@@ -30,7 +30,7 @@ from valuation.constants import parameter, read_table
 from valuation.cost import cost_batch
 from valuation.engine import LIVE_STATUSES
 from valuation.features import FittedModel
-from valuation.frame import IN_MEMORY, normalised
+from valuation.frame import IN_MEMORY, filed_by, normalised
 from valuation.high_value import criteria_text, high_value_flags, with_strategic_industry
 from valuation.income import Basis
 from valuation.income_kernel import income_kernel
@@ -220,7 +220,12 @@ def value_frame(
     of every row: ``base_date`` and ``method`` (engine version and market model).
     """
     model = model or default_model()
-    checked = normalised(frame, base_date).with_row_index("_row").collect(engine=IN_MEMORY)
+    checked = (
+        normalised(frame, base_date)
+        .with_columns(filed_by(base_date))
+        .with_row_index("_row")
+        .collect(engine=IN_MEMORY)
+    )
     valid = with_strategic_industry(checked.lazy().filter(pl.col("error").is_null()))
     rows = _prepared(valid.collect(engine=IN_MEMORY), base_date)
     # Only the identity and error of every row are kept for the end, not the whole frame.

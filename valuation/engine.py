@@ -9,7 +9,8 @@ request, the Monte Carlo range and tornado of :mod:`valuation.uncertainty`. The 
 (:mod:`valuation.batch`) computes the same figures with vectorised kernels.
 
 A patent that is no longer alive (lapsed, expired, invalidated, surrendered, withdrawn or
-rejected) has no legal term left: every approach values it at zero.
+rejected) has no legal term left: every approach values it at zero. A patent is not valued at
+a base date before its filing date (:class:`BeforeFilingError`): nothing existed to value.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ from valuation.uncertainty import Tornado, ValueRange, tornado, value_range
 
 LIVE_STATUSES = frozenset({LegalStatus.IN_FORCE, LegalStatus.PENDING})
 Years = Annotated[Decimal, BeforeValidator(to_decimal), Field(ge=0)]
+
+
+class BeforeFilingError(ValueError):
+    """A valuation asked for at a base date before the patent's filing date."""
+
+    def __init__(self, patent: Patent, base_date: date) -> None:
+        super().__init__(
+            f"{base_date} is before the filing date {patent.filing_date} of "
+            f"{patent.number.patent_number}"
+        )
 
 
 class Financials(BaseModel):
@@ -232,7 +243,14 @@ def value_patent(
         Overrides of the reconciliation weights.
     draws, seed
         With both, a Monte Carlo range (P10/P50/P90) and a tornado of the income approach.
+
+    Raises
+    ------
+    BeforeFilingError
+        When ``base_date`` is before the patent's filing date.
     """
+    if base_date < patent.filing_date:
+        raise BeforeFilingError(patent, base_date)
     financials = financials or Financials()
     model = model or default_model()
     term = remaining_legal_term(patent, base_date)

@@ -276,6 +276,15 @@ def remaining_term(at: date) -> pl.Expr:
     return years.round(4)
 
 
+def filed_by(at: date) -> pl.Expr:
+    """The ``error`` column of a normalised frame with, on each row filed after ``at``, why it
+    cannot be valued at ``at`` (as :class:`valuation.engine.BeforeFilingError` says)."""
+    late = pl.when(pl.col("filing_date") > pl.lit(at)).then(
+        pl.format(f"filing_date: {{}} is after {at}, the date of the valuation", "filing_date")
+    )
+    return _join([pl.col("error"), late]).alias("error")
+
+
 def normalised(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.LazyFrame:
     """``frame`` as :func:`normalise` returns it: as it is if it already came from there (with
     ``remaining_term`` at ``at`` recomputed when ``at`` is given), else normalised now."""

@@ -30,7 +30,7 @@ from storage.errors import DomainError, domain_errors
 from storage.parties import get_party, lender_name
 from storage.patents import Reliance, latest_valuations
 from storage.pledges import live_pledges
-from valuation.engine import Financials, value_patent
+from valuation.engine import BeforeFilingError, Financials, value_patent
 
 INDICATIONS_KEPT = 4096
 """The engine's indications a worker remembers (:func:`_indication`), a few hundred bytes each."""
@@ -57,14 +57,17 @@ def request_appraisal(
                 draws=body.draws,
                 seed=body.seed,
             )
-            result = value_patent(
-                patent,
-                inputs.financials,
-                base_date=body.base_date,
-                weights=inputs.weights,
-                draws=body.draws,
-                seed=body.seed,
-            )
+            try:
+                result = value_patent(
+                    patent,
+                    inputs.financials,
+                    base_date=body.base_date,
+                    weights=inputs.weights,
+                    draws=body.draws,
+                    seed=body.seed,
+                )
+            except BeforeFilingError as error:
+                raise DomainError("base_date", str(error)) from None
         stored = appraisals.request_appraisal(
             session,
             result,
@@ -166,7 +169,8 @@ def registered_check(
 
 def _indicated(patent: Patent, as_of: date) -> PatentValuation:
     """The engine's indication of ``patent`` at ``as_of`` (:func:`_indication`); 422 on
-    ``as_of`` for a day the engine cannot value it at (its term would run past year 9999)."""
+    ``as_of`` for a day the engine cannot value it at (before the patent's filing date, or
+    with its term running past year 9999)."""
     try:
         return _indication(patent.model_dump_json(), as_of)
     except (ValueError, OverflowError) as error:

@@ -308,3 +308,43 @@ def test_a_check_date_the_engine_cannot_value_at_is_422(client: TestClient, worl
         assert response.status_code == 422, response.text
         assert response.json()["error"]["field"] == "as_of"
         assert "the engine cannot value" in response.json()["error"]["message"]
+
+
+def test_a_date_before_the_patents_filing_is_422_and_stores_nothing(
+    client: TestClient, own_world: World
+) -> None:
+    """Side A's patent was filed on 2019-09-01 (tests.api.world.patent_body): the engine values
+    nothing the day before, neither for an appraisal nor for a pre-check's indication."""
+    patent = own_world.records["a"]["patent"]
+    headers = own_world.headers("bank-b")
+
+    def appraisals() -> int:
+        listed = client.get("/v1/appraisals", headers=headers)
+        assert listed.status_code == 200, listed.text
+        total: int = listed.json()["total"]
+        return total
+
+    before = appraisals()
+    for day, status in (("2019-08-31", 422), ("2019-09-01", 201)):
+        body = {"patent_number": patent, "base_date": day}
+        response = client.post("/v1/appraisals", json=body, headers=headers)
+        assert response.status_code == status, response.text
+        if status == 422:
+            assert response.json()["error"] == {
+                "code": "INVALID",
+                "message": f"2019-08-31 is before the filing date 2019-09-01 of {patent}",
+                "field": "base_date",
+            }
+            assert appraisals() == before
+    assert appraisals() == before + 1
+    check = {
+        "patents": [patent],
+        "pledgor": "ent-a",
+        "as_of": "2019-08-31",
+        "loan": {"amount": money("1000"), "term_months": 12},
+    }
+    response = client.post("/v1/eligibility", json=check, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["field"] == "as_of"
+    assert "is before the filing date 2019-09-01" in error["message"]

@@ -212,6 +212,14 @@ def test_an_appraisal_form_sent_twice_makes_one_appraisal(
     )
     assert unknown.status_code == 422
     assert set(errors(unknown)) == {"patent_number"}
+    early = browser.post(
+        "/bank/appraisals", data={**data, "form_id": "fourth", "base_date": "2019-08-31"}
+    )
+    assert early.status_code == 422
+    number = own_world.records["a"]["patent"]
+    assert errors(early) == {
+        "base_date": f"未受理：2019-08-31 is before the filing date 2019-09-01 of {number}"
+    }
     other = browser.get("/bank/appraisals/" + own_world.records["b"]["appraisal"])
     assert other.status_code == 404
 

@@ -107,6 +107,10 @@ def test_pledge_columns_and_an_appraised_value() -> None:
         ({"claims": "-3"}, "row 1 (ZL201710601862.3): claims: -3 is below 0"),
         ({"revenue": "lots"}, "revenue: 'lots' is not a number"),
         ({"filing_date": None}, "filing_date: required"),
+        (
+            {"filing_date": "2031-01-02", "grant_date": None},
+            "filing_date: 2031-01-02 is after 2025-06-30, the date of the valuation",
+        ),
         ({"ipc": "not an ipc"}, "ipc: 'NOT AN IPC' is not an IPC code"),
         ({"ownership_dispute": "maybe"}, "ownership_dispute: 'maybe' is not true or false"),
         ({"appraised_value": "100"}, "valuation_base_date: give it together with appraised_value"),

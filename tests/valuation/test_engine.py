@@ -14,7 +14,7 @@ from models import Money, Patent
 from models.patent_number import check_character
 from tests.valuation.test_scoring import patents as any_patent
 from valuation.batch import value_file, value_frame
-from valuation.engine import Financials, patent_row, value_patent
+from valuation.engine import BeforeFilingError, Financials, patent_row, value_patent
 from valuation.reconcile import Approach
 
 BASE = date(2025, 6, 30)
@@ -163,14 +163,46 @@ def test_one_patent_has_the_market_value_the_batch_gives_it(
     patents: list[Patent], base_date: date
 ) -> None:
     """The single-patent path reads the patent's row without the batch normalisation; every
-    kind, status, IPC list, family and term adjustment gets the batch's market figures."""
+    kind, status, IPC list, family and term adjustment gets the batch's market figures, and a
+    patent filed after the base date is refused by both."""
     rows = [patent_row(p, Financials()) for p in patents]
     batch = value_frame(pl.DataFrame(rows), base_date=base_date)
     for patent, out in zip(patents, batch.iter_rows(named=True), strict=True):
+        if patent.filing_date > base_date:
+            with pytest.raises(BeforeFilingError):
+                value_patent(patent, base_date=base_date)
+            assert out["error"] == (
+                f"filing_date: {patent.filing_date} is after {base_date}, the date of the valuation"
+            )
+            assert out["value"] is None
+            continue
         single = value_patent(patent, base_date=base_date).market
         assert out["error"] is None
         assert single is not None
         assert out["market_value"] == single.value.amount
+
+
+def test_a_patent_is_valued_from_its_filing_date_and_not_a_day_before() -> None:
+    patent = Patent(
+        number=number(2020, 1, 4321), filing_date=date(2020, 3, 2), grant_date=date(2022, 1, 1)
+    )
+    with pytest.raises(BeforeFilingError) as refused:
+        value_patent(patent, base_date=date(2020, 3, 1))
+    assert str(refused.value) == (
+        f"2020-03-01 is before the filing date 2020-03-02 of {patent.number.patent_number}"
+    )
+    on_filing = value_patent(patent, base_date=date(2020, 3, 2))
+    assert on_filing.remaining_term == Decimal(20)
+    rows = [patent_row(patent, Financials())] * 2
+    rows[1] = {**rows[1], "filing_date": date(2020, 3, 3), "claims": -1}
+    batch = value_frame(pl.DataFrame(rows), base_date=date(2020, 3, 2))
+    assert on_filing.market is not None
+    assert batch["market_value"][0] == on_filing.market.value.amount
+    assert batch["error"][1] == (
+        "claims: -1 is below 0; "
+        "filing_date: 2020-03-03 is after 2020-03-02, the date of the valuation"
+    )
+    assert batch["value"][1] is None
 
 
 def test_a_bad_row_keeps_its_error_and_the_others_are_valued() -> None:
