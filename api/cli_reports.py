@@ -313,7 +313,7 @@ def report_eligibility(
             )
         if not pledgor:
             raise fail("--pledgor: required with INPUT (the pledging enterprise's name)")
-        loan = _loan(amount, term_months, pledgor, lender, begins)
+        loan = _proposed_loan(amount, term_months, pledgor, lender, begins)
         rows = _rows(source, at)
         certificate = check_eligibility(rows, loan, at, model=market_model(model), number=number)
     else:
@@ -334,14 +334,14 @@ def report_eligibility(
         url = _stored_in(database_url, "no INPUT given")
 
         def proposed(name: str) -> ProposedLoan:
-            return _loan(amount, term_months, name, lender, begins)
+            return _proposed_loan(amount, term_months, name, lender, begins)
 
         certificate = _registered_certificate(url, numbers, enterprise, at, proposed, number)
     verdict = "eligible" if certificate.portfolio.eligible else "not eligible"
     _write(render_certificate(certificate, lang), out, f"eligibility certificate: {verdict}")
 
 
-def _loan(
+def _proposed_loan(
     amount: str, term_months: int, pledgor: str, lender: str, start: date | None
 ) -> ProposedLoan:
     """The proposed loan of the options; a clear error naming what is wrong."""

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from models.lending import Loan, Pledge
 from models.parties import Party
 from models.patent import Patent
-from storage.loans import _loan
-from storage.parties import _party as party_of
-from storage.pledges import _pledge
+from storage.loans import loan_of
+from storage.parties import party_of
+from storage.pledges import pledge_of
 from storage.tables import (
     AlertRow,
     AppraisalRequestRow,
@@ -194,7 +194,7 @@ def list_pledges(
         )
         for pledge_id, patent_id in session.execute(listed):
             numbers[pledge_id].append(patent_id)
-    return Page([_pledge(r, numbers[r.pledge_id]) for r in rows], total)
+    return Page([pledge_of(r, numbers[r.pledge_id]) for r in rows], total)
 
 
 def pledge_in_scope(session: Session, pledge_id: str, scope: Scope) -> bool:
@@ -227,7 +227,7 @@ def list_loans(
     if pledge_id is not None:
         query = query.where(LoanRow.pledge_id == pledge_id)
     rows, total = page_of(session, query, limit, offset)
-    return Page([_loan(r) for r in rows], total)
+    return Page([loan_of(r) for r in rows], total)
 
 
 def loan_in_scope(session: Session, loan_id: str, scope: Scope) -> bool:

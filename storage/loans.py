@@ -62,7 +62,7 @@ class Repayment(BaseModel):
     position: LoanPosition
 
 
-def _loan(row: LoanRow) -> Loan:
+def loan_of(row: LoanRow) -> Loan:
     """The domain loan of a row."""
     return Loan(
         loan_id=row.loan_id,
@@ -124,7 +124,7 @@ def get_loan(session: Session, loan_id: str) -> Loan:
     row = session.get(LoanRow, loan_id, populate_existing=True)
     if row is None:
         raise NotFoundError("loan_id", f"no loan {loan_id!r}")
-    return _loan(row)
+    return loan_of(row)
 
 
 def position(session: Session, loan_id: str) -> LoanPosition:
@@ -266,7 +266,7 @@ def _apply(
 ) -> Loan:
     """Apply a lifecycle event to the locked loan, with its postings."""
     _dated(row, on, "on")
-    current = _loan(row)
+    current = loan_of(row)
     pledge = valuations = None
     if event is LoanEvent.DISBURSE and current.pledge_id is not None:
         pledge = get_pledge(session, current.pledge_id)

@@ -26,23 +26,16 @@ _ONE = select(*_COLUMNS).where(PartyRow.party_id == bindparam("party_id"))
 """One party's columns (the statement is built once: most requests read one)."""
 
 
-def _party(row: PartyRow) -> Party:
-    """The domain party of a row."""
-    return Party(
-        party_id=row.party_id,
-        kind=row.kind,  # type: ignore[arg-type]
-        name=row.name,
-        credit_code=row.credit_code,
-        region=row.region,
-        industry=row.industry,
-    )
+def party_of(row: object) -> Party:
+    """The domain party of a row (a mapped row, or a row of :data:`_COLUMNS`)."""
+    return Party.model_validate(row, from_attributes=True)
 
 
 def save_party(session: Session, party: Party, *, actor: str) -> Party:
     """Insert or update a party; an unchanged party writes nothing."""
     with atomic(session):
         row = session.get(PartyRow, party.party_id)
-        if row is not None and _party(row) == party:
+        if row is not None and party_of(row) == party:
             return party
         if row is None:
             row = PartyRow(party_id=party.party_id)
@@ -65,7 +58,7 @@ def get_party(session: Session, party_id: str) -> Party:
     row = session.execute(_ONE, {"party_id": party_id}).one_or_none()
     if row is None:
         raise NotFoundError("party_id", f"no party {party_id!r}")
-    return Party.model_validate(row._mapping)
+    return party_of(row)
 
 
 def lender_name(session: Session, lender: str) -> str | None:
@@ -81,7 +74,7 @@ def require_parties(session: Session, ids: Iterable[str]) -> dict[str, Party]:
     """The parties ``ids`` by id; :class:`NotFoundError` naming the first that is missing."""
     wanted = list(dict.fromkeys(ids))
     rows = session.execute(select(PartyRow).where(PartyRow.party_id.in_(wanted))).scalars()
-    found = {row.party_id: _party(row) for row in rows}
+    found = {row.party_id: party_of(row) for row in rows}
     for party_id in wanted:
         if party_id not in found:
             raise NotFoundError("party_id", f"no party {party_id!r}")

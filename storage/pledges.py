@@ -43,7 +43,7 @@ class PrecheckOutcome(BaseModel):
     valuations: tuple[PatentValuation, ...] = ()
 
 
-def _pledge(row: PledgeRow, patents: Iterable[str]) -> Pledge:
+def pledge_of(row: PledgeRow, patents: Iterable[str]) -> Pledge:
     """The domain pledge of a row and its patent numbers."""
     return Pledge(
         pledge_id=row.pledge_id,
@@ -88,7 +88,7 @@ def get_pledge(session: Session, pledge_id: str) -> Pledge:
     row = session.get(PledgeRow, pledge_id, populate_existing=True)
     if row is None:
         raise NotFoundError("pledge_id", f"no pledge {pledge_id!r}")
-    return _pledge(row, _patents_of(session, pledge_id))
+    return pledge_of(row, _patents_of(session, pledge_id))
 
 
 _LIVE = select(PledgedPatentRow.patent_id, PledgedPatentRow.pledge_id).where(
@@ -196,7 +196,7 @@ def transition(
     def work() -> Pledge:
         row = _locked(session, pledge_id)
         numbers = _patents_of(session, pledge_id)
-        current = _pledge(row, numbers)
+        current = pledge_of(row, numbers)
         updated, record = apply_pledge_event(
             current,
             event,
@@ -248,7 +248,7 @@ def precheck(
     def work() -> PrecheckOutcome:
         row = _locked(session, pledge_id)
         numbers = _patents_of(session, pledge_id)
-        current = _pledge(row, numbers)
+        current = pledge_of(row, numbers)
         patents = get_patents(session, numbers)
         held = {n for n, p in live_pledges(session, numbers).items() if p != pledge_id}
         valuations = latest_valuations(session, numbers, on, relied_on_by=row.pledgee_id)
