@@ -126,14 +126,6 @@ def patents_in_scope(session: Session, numbers: Sequence[str], scope: Scope) -> 
     return {row.patent_id: Patent.model_validate(row.record) for row in rows}
 
 
-def owners_of(session: Session, number: str) -> set[str]:
-    """The parties named as owners of patent ``number``."""
-    query = select(PatentOwnerRow.party_id).where(
-        PatentOwnerRow.patent_id == number, PatentOwnerRow.party_id.is_not(None)
-    )
-    return {p for p in session.execute(query).scalars() if p is not None}
-
-
 def list_patents(
     session: Session,
     scope: Scope,

@@ -3,7 +3,9 @@ time through :func:`pledge.lifecycle.apply_pledge_event`.
 
 A patent is in at most one live pledge (:data:`storage.tables.LIVE_PLEDGE_STATUSES`). The
 commands check it first and refuse with :class:`~storage.errors.AlreadyPledgedError`; the
-database's partial unique index is the guarantee when two requests race.
+database's partial unique index is the guarantee when two requests race. A pledge is given by
+a patentee: its pledgor is a party each of its patents names as an owner (so a draft, which
+already holds its patents, cannot hold another party's).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from storage.commands import execute
 from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
 from storage.parties import require_parties
 from storage.patents import get_patents, latest_valuations, require_registered
-from storage.tables import LIVE_PLEDGE_STATUSES, PledgedPatentRow, PledgeRow
+from storage.tables import LIVE_PLEDGE_STATUSES, PatentOwnerRow, PledgedPatentRow, PledgeRow
 
 SUBJECT = "pledge"
 
@@ -112,6 +114,26 @@ def _refuse_held(session: Session, numbers: list[str], pledge_id: str) -> None:
         raise AlreadyPledgedError("patents", f"already in a live pledge: {', '.join(held)}")
 
 
+_OWNED_BY = (
+    select(PatentOwnerRow.patent_id)
+    .where(PatentOwnerRow.patent_id.in_(bindparam("numbers", expanding=True)))
+    .where(PatentOwnerRow.party_id == bindparam("party"))
+)
+
+
+def _refuse_not_owned(session: Session, numbers: list[str], pledgor: str) -> None:
+    """Refuse when a patent of ``numbers`` does not name party ``pledgor`` as an owner."""
+    owned = set(session.execute(_OWNED_BY, {"numbers": numbers, "party": pledgor}).scalars())
+    others = [n for n in numbers if n not in owned]
+    if others:
+        raise DomainError(
+            "pledgor_id",
+            f"{pledgor} is not named an owner of {', '.join(others)}: a patent is pledged by "
+            "its patentee",
+            code="PLEDGOR_NOT_OWNER",
+        )
+
+
 def create_pledge(
     session: Session,
     pledge: Pledge,
@@ -120,7 +142,8 @@ def create_pledge(
     actor: str,
     idempotency_key: str | None = None,
 ) -> Pledge:
-    """Draft a pledge of registered patents between two known parties."""
+    """Draft a pledge of registered patents, each naming the pledgor as an owner, between two
+    known parties."""
     if pledge.status is not PledgeStatus.DRAFT or pledge.registration_number is not None:
         raise DomainError("status", f"a new pledge is a draft, not {pledge.status.value}")
     numbers = [p.patent_number for p in pledge.patents]
@@ -132,6 +155,7 @@ def create_pledge(
             raise AlreadyExistsError("pledge_id", f"pledge {pledge.pledge_id} exists")
         require_parties(session, [pledge.pledgor_id, pledge.pledgee_id])
         require_registered(session, numbers)
+        _refuse_not_owned(session, numbers, pledge.pledgor_id)
         _refuse_held(session, numbers, pledge.pledge_id)
         session.add(
             PledgeRow(

@@ -207,6 +207,15 @@ def test_no_answer_tells_a_tenant_of_another_tenants_pledge_or_loan(
     assert held.json()["error"]["code"] == "ALREADY_PLEDGED"
     assert a["patent"] in held.json()["error"]["message"]
     assert a["pledge"] not in held.text  # bank-a's pledge is not named
+    # a bank's draft holds its patents: only for a pledgor that owns them
+    crossed = client.post("/v1/pledges", json={**draft, "pledgor_id": "ent-b"}, headers=h("bank-b"))
+    assert crossed.status_code == 422, crossed.text
+    assert crossed.json()["error"] == {
+        "code": "PLEDGOR_NOT_OWNER",
+        "message": f"ent-b is not named an owner of {a['patent']}: a patent is pledged by its "
+        "patentee",
+        "field": "pledgor_id",
+    }
     # ids are the service's: a caller cannot probe for another tenant's by choosing one
     chosen = client.post(
         "/v1/pledges", json={**draft, "pledge_id": a["pledge"]}, headers=h("bank-b")

@@ -25,9 +25,16 @@ def stored_parties(session: Session) -> None:
         parties.save_party(session, party, actor=CLERK)
 
 
+def owned_patent(**fields: Any) -> Patent:
+    """A clean patent (:func:`tests.pledge.builders.make_patent`) naming the enterprise as its
+    owner."""
+    owner = {"name": OWNER, "share_percent": "100", "party_id": ENTERPRISE.party_id}
+    return make_patent(**{"owners": [owner], **fields})
+
+
 def stored_patent(session: Session, serial: int = 601862, value: str = "1000000") -> Patent:
     """A clean invention patent owned by the enterprise, with a valuation of ``value``."""
-    patent = make_patent(serial=serial)
+    patent = owned_patent(serial=serial)
     patents.save_patent(session, patent, actor=CLERK)
     valuation = make_valuation(patent, value)
     summary = patents.summarise(f"A-{serial}", [valuation], method="test appraisal")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models import LegalStatus, PledgeStatus
 from pledge.findings import Code
 from pledge.lifecycle import ImpairmentReason, PledgeEvent
-from storage import audit, pledges
+from storage import audit, patents, pledges
 from storage.errors import (
     AlreadyExistsError,
     AlreadyPledgedError,
@@ -21,7 +21,7 @@ from storage.errors import (
 )
 from storage.monitoring import record_legal_status
 from storage.tables import PledgedPatentRow, PledgeRow
-from tests.pledge.builders import make_loan
+from tests.pledge.builders import make_loan, make_patent
 from tests.storage.builders import (
     CLERK,
     ON,
@@ -145,6 +145,26 @@ def test_drafts_only_and_no_duplicates(session: Session) -> None:
         pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
     rows = session.execute(select(func.count()).select_from(PledgedPatentRow)).scalar_one()
     assert rows == 1
+
+
+def test_a_pledge_is_given_by_a_party_its_patents_name_as_owner(session: Session) -> None:
+    """A draft holds its patents: one naming a pledgor that owns one of them but not the other
+    would hold the other's patent; it is refused and writes nothing."""
+    stored_parties(session)
+    owned = stored_patent(session).number.patent_number
+    theirs = make_patent(serial=7)  # its owner is named without a party
+    patents.save_patent(session, theirs, actor=CLERK)
+    other = theirs.number.patent_number
+    with pytest.raises(DomainError) as refused:
+        pledges.create_pledge(session, draft("P-1", owned, other), on=ON, actor=CLERK)
+    assert (refused.value.code, refused.value.field) == ("PLEDGOR_NOT_OWNER", "pledgor_id")
+    assert refused.value.reason == (
+        f"ent-jh is not named an owner of {other}: a patent is pledged by its patentee"
+    )
+    assert session.execute(select(func.count()).select_from(PledgeRow)).scalar_one() == 0
+    assert pledges.live_pledges(session) == {}
+    pledges.create_pledge(session, draft("P-1", owned), on=ON, actor=CLERK)
+    assert pledges.live_pledges(session) == {owned: "P-1"}
 
 
 def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None:
