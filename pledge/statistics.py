@@ -70,6 +70,22 @@ class StatisticsInputError(ValueError):
     """The pledge frame lacks a column, has a wrong type, or an impossible row."""
 
 
+def _date(column: pl.Series) -> pl.Series:
+    """A date column as Date: dates as they are, text read as YYYY-MM-DD (an empty cell is
+    missing)."""
+    if column.dtype == pl.Date:
+        return column
+    if column.dtype == pl.String:
+        text = column.str.strip_chars().replace("", None)
+        parsed = text.str.to_date("%Y-%m-%d", strict=False)
+        bad = (text.is_not_null() & parsed.is_null()).arg_true().head(3).to_list()
+        if bad:
+            cells = ", ".join(f"row {i + 1} {text[i]!r}" for i in bad)
+            raise StatisticsInputError(f"{column.name} has cells that are not dates: {cells}")
+        return parsed
+    return column.cast(pl.Date, strict=True)
+
+
 def _money(column: pl.Series) -> pl.Series:
     """A money column as Decimal: integers and decimal strings are read exactly, floats refused."""
     if isinstance(column.dtype, pl.Decimal):
@@ -96,7 +112,7 @@ def check_frame(frame: pl.DataFrame) -> pl.DataFrame:
     try:
         typed = frame.select(
             *(pl.col(n).cast(pl.String) for n in TEXT_COLUMNS),
-            *(pl.col(n).cast(pl.Date, strict=True) for n in DATE_COLUMNS),
+            *(_date(frame[n]) for n in DATE_COLUMNS),
             pl.col("patent_count").cast(pl.Int64, strict=True),
             *(_money(frame[n]) for n in MONEY_COLUMNS),
         )

@@ -214,6 +214,25 @@ def test_money_input_is_read_exactly() -> None:
     assert check_frame(whole)["outstanding"].dtype == pl.Decimal(38, 0)
 
 
+def test_dates_given_as_text_are_read_and_a_bad_one_is_named() -> None:
+    rows = table_rows()
+    typed = frame(rows)
+    text = typed.with_columns(
+        pl.col("registered_on").cast(pl.String),
+        pl.col("released_on").cast(pl.String).fill_null(" "),
+    )
+    assert check_frame(text).equals(check_frame(typed))
+    wrong = text.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.lit("2025-02-30"))
+        .otherwise("registered_on")
+        .alias("registered_on")
+    )
+    with pytest.raises(StatisticsInputError) as refused:
+        check_frame(wrong)
+    assert str(refused.value) == "registered_on has cells that are not dates: row 2 '2025-02-30'"
+
+
 def test_bad_frames_are_refused() -> None:
     good = frame(table_rows())
     with pytest.raises(StatisticsInputError, match="never float"):
