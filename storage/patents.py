@@ -18,12 +18,15 @@ from pledge.policy import PatentValuation
 from pledge.proposal import normalise_number
 from storage import audit
 from storage.commands import atomic
-from storage.errors import AlreadyExistsError, DomainError, NotFoundError
+from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
 from storage.tables import (
+    LIVE_PLEDGE_STATUSES,
     AppraisalRow,
     PartyRow,
     PatentOwnerRow,
     PatentRow,
+    PledgedPatentRow,
+    PledgeRow,
     ValuationRow,
     table_of,
 )
@@ -52,15 +55,34 @@ def _row_fields(patent: Patent) -> dict[str, Any]:
     }
 
 
+_LIVE_PLEDGOR = (
+    select(PledgeRow.pledgor_id)
+    .join(PledgedPatentRow, PledgedPatentRow.pledge_id == PledgeRow.pledge_id)
+    .where(PledgedPatentRow.patent_id == bindparam("number"))
+    .where(PledgedPatentRow.pledge_status.in_([s.value for s in LIVE_PLEDGE_STATUSES]))
+)
+
+
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
     """Insert or update a patent's record and its owner rows; an unchanged patent writes
-    nothing."""
+    nothing. A patent in a live pledge keeps its pledgor among its owners: while the pledge
+    lasts it is not transferred (Civil Code art. 444), so an update that drops the pledgor is
+    refused (``PLEDGED``)."""
     number = patent.number.patent_number
     with atomic(session):
         row = session.get(PatentRow, number)
         fields = _row_fields(patent)
         if row is not None and row.record == fields["record"]:
             return patent
+        if row is not None:
+            pledgor = session.execute(_LIVE_PLEDGOR, {"number": number}).scalar_one_or_none()
+            if pledgor is not None and all(o.party_id != pledgor for o in patent.owners):
+                raise RefusedError(
+                    "owners",
+                    f"{number} is in a live pledge given by {pledgor}: it stays an owner until "
+                    "the pledge ends (no transfer without the pledgee's consent)",
+                    code="PLEDGED",
+                )
         if row is None:
             row = PatentRow(patent_id=number)
             session.add(row)

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import LegalStatus, PledgeStatus
+from models import LegalStatus, Patent, PledgeStatus
 from pledge.findings import Code
 from pledge.lifecycle import ImpairmentReason, PledgeEvent
 from storage import audit, patents, pledges
@@ -165,6 +165,34 @@ def test_a_pledge_is_given_by_a_party_its_patents_name_as_owner(session: Session
     assert pledges.live_pledges(session) == {}
     pledges.create_pledge(session, draft("P-1", owned), on=ON, actor=CLERK)
     assert pledges.live_pledges(session) == {owned: "P-1"}
+
+
+def test_a_pledged_patent_keeps_its_pledgor_as_owner_until_the_release(session: Session) -> None:
+    """Civil Code art. 444 (docs/DOMAIN.md): no transfer while the pledge lasts."""
+    patent = patents.get_patents(session, [registered_pledge(session).patents[0].patent_number])[0]
+    number = patent.number.patent_number
+
+    def owned_by(*owners: dict[str, object]) -> Patent:
+        return Patent.model_validate({**patent.model_dump(), "owners": list(owners)})
+
+    pledgor = patent.owners[0].model_dump()
+    buyer = owned_by({"name": "另一家公司", "share_percent": "100"})
+    with pytest.raises(RefusedError) as refused:
+        patents.save_patent(session, buyer, actor=CLERK)
+    assert (refused.value.code, refused.value.field) == ("PLEDGED", "owners")
+    assert "given by ent-jh" in refused.value.reason
+    assert patents.get_patents(session, [number]) == [patent]  # nothing written
+    joint = owned_by(
+        {**pledgor, "share_percent": "60"},
+        {"name": "另一家公司", "share_percent": "40", "consents_to_pledge": True},
+    )
+    assert patents.save_patent(session, joint, actor=CLERK) == joint  # the pledgor stays
+    later = date(2026, 6, 1)
+    pledges.transition(session, "P-1", PledgeEvent.REQUEST_RELEASE, on=later, actor=CLERK)
+    with pytest.raises(RefusedError):  # a release requested is not yet a release
+        patents.save_patent(session, buyer, actor=CLERK)
+    pledges.transition(session, "P-1", PledgeEvent.RELEASE, on=later, actor=CLERK)
+    assert patents.save_patent(session, buyer, actor=CLERK) == buyer
 
 
 def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None:
