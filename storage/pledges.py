@@ -232,6 +232,8 @@ def transition(
             proceeds=proceeds,
         )
         if updated.status in LIVE_PLEDGE_STATUSES and current.status not in LIVE_PLEDGE_STATUSES:
+            # holding its patents again: as a new draft would (the owners may have changed)
+            _refuse_not_owned(session, numbers, updated.pledgor_id)
             _refuse_held(session, numbers, pledge_id)
         _store_transition(session, row, updated, on)
         audit.append(

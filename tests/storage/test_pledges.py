@@ -85,6 +85,25 @@ def test_a_failed_precheck_frees_the_patent_and_a_revision_needs_it_back(
     assert pledges.get_pledge(session, "P-1").status is PledgeStatus.PRECHECK_FAILED
 
 
+def test_a_revision_needs_the_pledgor_to_own_the_patents_still(session: Session) -> None:
+    """A failed pledge does not hold its patent: it may be transferred, and the revision that
+    would hold it again is then refused as a new draft would be."""
+    stored_parties(session)
+    patent = stored_patent(session)
+    number = patent.number.patent_number
+    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    pledges.transition(session, "P-1", PledgeEvent.PRECHECK_FAILED, on=ON, actor=CLERK)
+    sold = Patent.model_validate(
+        {**patent.model_dump(), "owners": [{"name": "另一家公司", "share_percent": "100"}]}
+    )
+    patents.save_patent(session, sold, actor=CLERK)
+    with pytest.raises(DomainError) as refused:
+        pledges.transition(session, "P-1", PledgeEvent.REVISE, on=ON, actor=CLERK)
+    assert refused.value.code == "PLEDGOR_NOT_OWNER"
+    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.PRECHECK_FAILED
+    assert pledges.live_pledges(session) == {}
+
+
 def test_the_precheck_uses_stored_valuations_and_other_live_pledges(session: Session) -> None:
     stored_parties(session)
     patent = stored_patent(session, value="100000")
