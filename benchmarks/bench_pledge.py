@@ -61,7 +61,7 @@ def patent(serial: int) -> Patent:
             "number": number(serial),
             "filing_date": date(2019, 9, 1),
             "grant_date": date(2021, 1, 15),
-            "owners": [{"name": OWNER}],
+            "owners": [{"name": OWNER, "party_id": ENTERPRISE.party_id}],
             "fees_paid_through_year": 6,
         }
     )

@@ -77,7 +77,10 @@ def _date(column: pl.Series) -> pl.Series:
         return column
     if column.dtype == pl.String:
         text = column.str.strip_chars().replace("", None)
-        parsed = text.str.to_date("%Y-%m-%d", strict=False)
+        iso = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+        parsed = pl.select(
+            pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))
+        ).to_series()
         bad = (text.is_not_null() & parsed.is_null()).arg_true().head(3).to_list()
         if bad:
             cells = ", ".join(f"row {i + 1} {text[i]!r}" for i in bad)

@@ -216,7 +216,11 @@ def patent_rows(frame: pl.DataFrame, at: date) -> list[PatentRow]:
     if frame.height == 0:
         raise InputError(["INPUT: no patents (the file has no rows)"])
     try:
-        checked = normalise(frame, at).with_columns(filed_by(at)).collect()
+        late = filed_by(at)
+        if "appraised_value" in frame.columns:  # a row with its own value is not valued here
+            valued_here = pl.col("appraised_value").cast(pl.String).str.strip_chars() == ""
+            late = pl.when(valued_here.fill_null(True)).then(late).otherwise("error").alias("error")
+        checked = normalise(frame, at).with_columns(late).collect()
     except ValueError as error:
         raise InputError([f"INPUT: {error}"]) from None
     problems: list[str] = []

@@ -63,6 +63,20 @@ _LIVE_PLEDGOR = (
 )
 
 
+def _refuse_pledgor_dropped(session: Session, row: PatentRow, patent: Patent) -> None:
+    """Refuse the new record ``patent`` of ``row`` when it drops, from the owners, the
+    pledgor of the live pledge that holds it."""
+    pledgor = session.execute(_LIVE_PLEDGOR, {"number": row.patent_id}).scalar_one_or_none()
+    was_owner = any(o.get("party_id") == pledgor for o in row.record.get("owners", []))
+    if pledgor is not None and was_owner and all(o.party_id != pledgor for o in patent.owners):
+        raise RefusedError(
+            "owners",
+            f"{row.patent_id} is in a live pledge given by its owner {pledgor}: {pledgor} stays "
+            "an owner until the pledge is released",
+            code="PLEDGED",
+        )
+
+
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
     """Insert or update a patent's record and its owner rows; an unchanged patent writes
     nothing. A patent in a live pledge keeps its pledgor among its owners: while the pledge
@@ -70,19 +84,13 @@ def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
     refused (``PLEDGED``)."""
     number = patent.number.patent_number
     with atomic(session):
-        row = session.get(PatentRow, number)
+        # locked: a pledge drafted meanwhile (storage.pledges) reads the owners this writes
+        row = session.get(PatentRow, number, with_for_update=True, populate_existing=True)
         fields = _row_fields(patent)
         if row is not None and row.record == fields["record"]:
             return patent
         if row is not None:
-            pledgor = session.execute(_LIVE_PLEDGOR, {"number": number}).scalar_one_or_none()
-            if pledgor is not None and all(o.party_id != pledgor for o in patent.owners):
-                raise RefusedError(
-                    "owners",
-                    f"{number} is in a live pledge given by {pledgor}: it stays an owner until "
-                    "the pledge ends (no transfer without the pledgee's consent)",
-                    code="PLEDGED",
-                )
+            _refuse_pledgor_dropped(session, row, patent)
         if row is None:
             row = PatentRow(patent_id=number)
             session.add(row)

@@ -29,7 +29,13 @@ from storage.commands import execute
 from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
 from storage.parties import require_parties
 from storage.patents import get_patents, latest_valuations, require_registered
-from storage.tables import LIVE_PLEDGE_STATUSES, PatentOwnerRow, PledgedPatentRow, PledgeRow
+from storage.tables import (
+    LIVE_PLEDGE_STATUSES,
+    PatentOwnerRow,
+    PatentRow,
+    PledgedPatentRow,
+    PledgeRow,
+)
 
 SUBJECT = "pledge"
 
@@ -121,8 +127,19 @@ _OWNED_BY = (
 )
 
 
+_LOCK_PATENTS = (
+    select(PatentRow.patent_id)
+    .where(PatentRow.patent_id.in_(bindparam("numbers", expanding=True)))
+    .order_by(PatentRow.patent_id)
+    .with_for_update()
+)
+
+
 def _refuse_not_owned(session: Session, numbers: list[str], pledgor: str) -> None:
-    """Refuse when a patent of ``numbers`` does not name party ``pledgor`` as an owner."""
+    """Refuse when a patent of ``numbers`` does not name party ``pledgor`` as an owner. The
+    patents' rows are locked first (in their order): an update of their owners
+    (:func:`storage.patents.save_patent`) waits for the pledge, and the pledge for it."""
+    session.execute(_LOCK_PATENTS, {"numbers": numbers}).all()
     owned = set(session.execute(_OWNED_BY, {"numbers": numbers, "party": pledgor}).scalars())
     others = [n for n in numbers if n not in owned]
     if others:

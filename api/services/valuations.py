@@ -173,6 +173,8 @@ def _indicated(patent: Patent, as_of: date) -> PatentValuation:
     with its term running past year 9999)."""
     try:
         return _indication(patent.model_dump_json(), as_of)
+    except BeforeFilingError as error:
+        raise DomainError("as_of", str(error)) from None
     except (ValueError, OverflowError) as error:
         number = patent.number.patent_number
         raise DomainError(

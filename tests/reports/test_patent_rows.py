@@ -162,3 +162,21 @@ def test_files_are_read_as_text_or_parquet(tmp_path: Path) -> None:
     (tmp_path / "broken.parquet").write_text("not parquet")
     with pytest.raises(InputError, match="cannot be read"):
         read_frame(tmp_path / "broken.parquet")
+
+
+def test_a_row_filed_after_the_date_is_refused_only_where_the_engine_would_value_it() -> None:
+    later = {
+        "patent_id": number(2025, 1, 601862),
+        "filing_date": "2025-07-01",
+        "grant_date": None,
+        "legal_status": "pending",
+    }
+    with pytest.raises(InputError) as caught:
+        patent_rows(frame(row(**later), row(patent_id=number(2017, 1, 7))), BASE)
+    assert caught.value.problems == (
+        f"row 1 ({later['patent_id']}): filing_date: 2025-07-01 is after 2025-06-30, the date of "
+        "the valuation",
+    )
+    valued = row(**later, appraised_value="100", valuation_base_date="2025-06-30")
+    [given] = patent_rows(frame(valued), BASE)
+    assert given.valuation is not None

@@ -20,7 +20,7 @@ from storage.errors import (
     RefusedError,
 )
 from storage.monitoring import record_legal_status
-from storage.tables import PledgedPatentRow, PledgeRow
+from storage.tables import PatentOwnerRow, PatentRow, PledgedPatentRow, PledgeRow
 from tests.pledge.builders import make_loan, make_patent
 from tests.storage.builders import (
     CLERK,
@@ -199,7 +199,10 @@ def test_a_pledged_patent_keeps_its_pledgor_as_owner_until_the_release(session: 
     with pytest.raises(RefusedError) as refused:
         patents.save_patent(session, buyer, actor=CLERK)
     assert (refused.value.code, refused.value.field) == ("PLEDGED", "owners")
-    assert "given by ent-jh" in refused.value.reason
+    assert refused.value.reason == (
+        f"{number} is in a live pledge given by its owner ent-jh: ent-jh stays an owner until "
+        "the pledge is released"
+    )
     assert patents.get_patents(session, [number]) == [patent]  # nothing written
     joint = owned_by(
         {**pledgor, "share_percent": "60"},
@@ -212,6 +215,31 @@ def test_a_pledged_patent_keeps_its_pledgor_as_owner_until_the_release(session: 
         patents.save_patent(session, buyer, actor=CLERK)
     pledges.transition(session, "P-1", PledgeEvent.RELEASE, on=later, actor=CLERK)
     assert patents.save_patent(session, buyer, actor=CLERK) == buyer
+
+
+def test_a_pledge_drafted_before_the_owner_rule_does_not_freeze_its_patent(
+    session: Session,
+) -> None:
+    """A live pledge whose pledgor the patent never named (drafted before create_pledge checked
+    it) does not stop the patent's record from being corrected."""
+    stored_parties(session)
+    patent = stored_patent(session)
+    number = patent.number.patent_number
+    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
+    unnamed = [{"name": patent.owners[0].name, "share_percent": "100"}]
+    legacy = Patent.model_validate({**patent.model_dump(), "owners": unnamed})
+    session.execute(
+        PatentOwnerRow.__table__.update()
+        .where(PatentOwnerRow.patent_id == number)
+        .values(party_id=None)
+    )
+    session.execute(
+        PatentRow.__table__.update()
+        .where(PatentRow.patent_id == number)
+        .values(record=legacy.model_dump(mode="json"))
+    )
+    corrected = Patent.model_validate({**legacy.model_dump(), "title": "一种改进的电池"})
+    assert patents.save_patent(session, corrected, actor=CLERK) == corrected
 
 
 def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None:
