@@ -264,3 +264,22 @@ def test_the_pledgor_withdraws_a_draft_that_holds_its_patent(
     assert withdrawn.status_code == 200
     assert withdrawn.json()["status"] == "cancelled"
     assert client.post("/v1/pledges", json=draft, headers=h("bank-b")).status_code == 201
+
+
+def test_a_pledged_patent_is_not_transferred_away_from_its_pledgor(
+    client: TestClient, own_world: World
+) -> None:
+    """Side A's patent is in ent-a's registered pledge: an admin's record that names another
+    owner is 409 PLEDGED and changes nothing; the owner's own correction is saved."""
+    number, h = own_world.records["a"]["patent"], own_world.headers
+    owner = next(p for p in PARTIES if p.party_id == "ent-a")
+    buyer = next(p for p in PARTIES if p.party_id == "ent-b")
+    before = client.get(f"/v1/patents/{number}", headers=h("ent-a")).json()
+    sold = client.put(f"/v1/patents/{number}", json=patent_body(number, buyer), headers=h("admin"))
+    assert sold.status_code == 409, sold.text
+    assert (sold.json()["error"]["code"], sold.json()["error"]["field"]) == ("PLEDGED", "owners")
+    assert client.get(f"/v1/patents/{number}", headers=h("ent-a")).json() == before
+    body = patent_body(number, owner, fees_paid_through_year=7)
+    fixed = client.put(f"/v1/patents/{number}", json=body, headers=h("ent-a"))
+    assert fixed.status_code == 200, fixed.text
+    assert fixed.json()["fees_paid_through_year"] == 7
