@@ -81,10 +81,14 @@ def _date(column: pl.Series) -> pl.Series:
         parsed = pl.select(
             pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))
         ).to_series()
-        bad = (text.is_not_null() & parsed.is_null()).arg_true().head(3).to_list()
+        bad = (text.is_not_null() & parsed.is_null()).arg_true().head(5).to_list()
         if bad:
-            cells = ", ".join(f"row {i + 1} {text[i]!r}" for i in bad)
-            raise StatisticsInputError(f"{column.name} has cells that are not dates: {cells}")
+            raise StatisticsInputError(
+                "; ".join(
+                    f"row {i + 1}: {column.name}: {text[i]!r} is not a date (YYYY-MM-DD)"
+                    for i in bad
+                )
+            )
         return parsed
     return column.cast(pl.Date, strict=True)
 

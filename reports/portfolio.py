@@ -23,7 +23,6 @@ from models.dates import add_months
 from models.enums import PatentType
 from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.statistics import (
-    DATE_COLUMNS,
     Dimension,
     StatisticsInputError,
     check_frame,
@@ -40,7 +39,6 @@ from reports.vocabulary import industry_name, label
 TEMPLATE = "reports/portfolio.html"
 MONTHS_SHOWN = 12
 BANKS_CHARTED = 15
-DATE_FORMAT = "%Y-%m-%d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,23 +76,11 @@ class PortfolioStatement:
 def read_pledges(path: Path) -> pl.DataFrame:
     """A pledge file (CSV or Parquet) as a frame ``pledge.statistics`` reads: dates typed.
 
-    A date cell that is not ``YYYY-MM-DD`` is refused with its row and column.
+    A date cell that is not ``YYYY-MM-DD`` is refused with its row and column
+    (:func:`pledge.statistics.check_frame`).
     """
-    frame = read_frame(path)
-    problems: list[str] = []
-    for name in DATE_COLUMNS:
-        if name not in frame.columns or frame[name].dtype == pl.Date:
-            continue
-        text = frame[name].cast(pl.String).str.strip_chars()
-        parsed = text.str.to_date(DATE_FORMAT, strict=False)
-        bad = (text.str.len_chars() > 0) & parsed.is_null()
-        for index in bad.arg_true().to_list()[:5]:
-            problems.append(f"row {index + 1}: {name}: {text[index]!r} is not a date (YYYY-MM-DD)")
-        frame = frame.with_columns(parsed.alias(name))
-    if problems:
-        raise InputError(problems)
     try:
-        return check_frame(frame)
+        return check_frame(read_frame(path))
     except StatisticsInputError as error:
         raise InputError([f"INPUT {path}: {error}"]) from None
 

@@ -230,7 +230,7 @@ def test_dates_given_as_text_are_read_and_a_bad_one_is_named() -> None:
     )
     with pytest.raises(StatisticsInputError) as refused:
         check_frame(wrong)
-    assert str(refused.value) == "registered_on has cells that are not dates: row 2 '2025-02-30'"
+    assert str(refused.value) == "row 2: registered_on: '2025-02-30' is not a date (YYYY-MM-DD)"
 
 
 def test_bad_frames_are_refused() -> None:
