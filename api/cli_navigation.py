@@ -10,11 +10,12 @@ from typing import Annotated
 import polars as pl
 import typer
 
-from api.cli_common import err, fail
+from api.cli_common import PublicationOption, err, fail
 from navigation.analytics import navigate as navigate_dataset
 from navigation.city import city_patents, city_pledges, reported
 from navigation.dataset import DatasetError, scan
 from navigation.output import write
+from pledge.disclosure import DisclosureRule
 from pledge.policy import DEFAULT_LENDER
 from pledge.statistics import StatisticsInputError
 from reports.i18n import DEFAULT_LANGUAGE, Language
@@ -73,15 +74,20 @@ def navigate(
     prepared_for: Annotated[
         str | None, typer.Option(help="Who the .html or .pdf report is for.")
     ] = None,
+    for_publication: PublicationOption = False,
 ) -> None:
     """Patent navigation figures of DATASET as of a day: flows, grant rates, top applicants,
-    high-value patents, pledge financing and each firm's pledge capacity."""
+    high-value patents, pledge financing and each firm's pledge capacity (for publication:
+    without what each firm borrows, and with the amounts of pledge lines of few enterprises
+    withheld)."""
     day = _day(as_of, "--as-of")
     if out.suffix.lower() not in FORMATS:
         raise fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
     frame, pledge_frame = _inputs(dataset, pledges)
     try:
         result = navigate_dataset(frame, day, pledges=pledge_frame, lender=lender)
+        if for_publication:
+            result = result.for_publication(pledge_frame, DisclosureRule.standard())
     except (StatisticsInputError, ValueError, pl.exceptions.PolarsError) as error:
         raise fail(f"DATASET {dataset}: {error}") from None
     if out.suffix.lower() in REPORT_FORMATS:

@@ -33,6 +33,7 @@ from navigation.capacity import pledge_capacity, without_borrowing
 from navigation.constants import parameter
 from navigation.dataset import UNKNOWN, as_of, key, prepared_rows
 from navigation.pledges import patent_pledge_amounts, pledge_tables
+from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.policy import DEFAULT_LENDER
 from valuation import ENGINE_VERSION
 from valuation.features import FittedModel
@@ -69,6 +70,8 @@ DEFINITIONS: Mapping[str, str] = {
     "pledges_by_industry": "live pledges on the as-of day per industry",
     "pledge_registrations": "pledges registered per year up to the as-of day",
 }
+PLEDGE_TABLES = ("pledges", "pledges_by_bank", "pledges_by_industry", "pledge_registrations")
+"""The tables :meth:`Navigation.for_publication` protects."""
 CAPACITY_WITHOUT_BORROWING = (
     "per applicant: value of its eligible patents (valid, passing the pre-check, not in a live "
     "pledge) and the loan they could secure under the lender's policy, most capacity first; "
@@ -90,6 +93,9 @@ class Navigation:
     engine_version: str = ENGINE_VERSION
     firm_borrowing: bool = True
     """Whether the capacity table shows what each firm borrows."""
+    disclosure: DisclosureRule | None = None
+    """The rule that withheld the pledge tables' amounts of lines of few enterprises (None: all
+    shown)."""
 
     def without_firm_borrowing(self) -> Navigation:
         """The same figures without what any firm borrows (the capacity table's
@@ -97,10 +103,32 @@ class Navigation:
         tables = {**self.tables, "capacity": without_borrowing(self.tables["capacity"])}
         return replace(self, tables=tables, firm_borrowing=False)
 
+    def for_publication(self, pledges: pl.DataFrame | None, rule: DisclosureRule) -> Navigation:
+        """The figures as they may be published: without what any firm borrows, and with the
+        pledge tables of ``pledges`` (the pledges these figures count, each enterprise under one
+        identity) protected by ``rule``: the amounts of lines that too few enterprises make up,
+        and of the lines that would reveal them, withheld (:mod:`pledge.disclosure`). The
+        pattern is the one every other table of the same pledges withholds (the statement's,
+        the statistics endpoint's), so that no publication shows what another hides."""
+        published = self.without_firm_borrowing()
+        if "pledges" not in self.tables:
+            return replace(published, disclosure=rule)
+        if pledges is None:
+            raise ValueError("the pledge tables are protected from the pledges they count")
+        tables = {**published.tables, **pledge_tables(pledges, self.as_of, rule)}
+        return replace(published, tables=tables, disclosure=rule)
+
     def definition(self, name: str) -> str:
         """What the table ``name`` holds (:data:`DEFINITIONS`)."""
         if name == "capacity" and not self.firm_borrowing:
             return CAPACITY_WITHOUT_BORROWING
+        if name in PLEDGE_TABLES and self.disclosure is not None:
+            return DEFINITIONS[name] + (
+                f"; for publication: the amounts of a line that fewer than "
+                f"{self.disclosure.min_enterprises} enterprises make up, and of the lines that "
+                f"would reveal them, are withheld (empty, {SUPPRESSED} true); "
+                f"rule: {self.disclosure.source}"
+            )
         return DEFINITIONS.get(name, "")
 
 

@@ -1,8 +1,9 @@
 """Navigation figures as files: JSON (every figure), Parquet (every table, stacked) and XLSX.
 
-* **JSON**: the as-of day, the period, what was read and refused, the engine version, each
-  table's definition, and each table as ``{"columns": [...], "rows": [[...], ...]}``; money is a
-  decimal string, dates ISO, so no figure goes through a float.
+* **JSON**: the as-of day, the period, what was read and refused, the engine version, the
+  disclosure rule of a publication (null otherwise), each table's definition, and each table as
+  ``{"columns": [...], "rows": [[...], ...]}``; money is a decimal string, dates ISO, so no
+  figure goes through a float.
 * **Parquet**: every table in one file, stacked with a leading ``table`` column (a column a table
   lacks is null on its rows); money stays Decimal.
 * **XLSX**: a sheet a table, and a first sheet that says what the workbook holds. Text cells are
@@ -44,6 +45,13 @@ def as_json(result: Navigation) -> dict[str, Any]:
             for r in result.refusals.head(100).iter_rows()
         ],
         "engine_version": result.engine_version,
+        "disclosure": None
+        if result.disclosure is None
+        else {
+            "min_enterprises": result.disclosure.min_enterprises,
+            "source_id": result.disclosure.source_id,
+            "source": result.disclosure.source,
+        },
         "tables": {
             name: {
                 "definition": result.definition(name),

@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 
+from pledge.disclosure import DisclosureRule
 from pledge.proposal import normalise_number
 from pledge.statistics import Dimension, live_as_of, pledge_statistics, registrations
 
@@ -19,13 +20,22 @@ MONEY = pl.Decimal(20, 2)
 PLEDGED_PATENTS = "pledged_patents"
 
 
-def pledge_tables(pledges: pl.DataFrame, day: date) -> dict[str, pl.DataFrame]:
-    """Live pledges on ``day`` in total, by bank and by industry; registrations per year."""
+def pledge_tables(
+    pledges: pl.DataFrame, day: date, disclosure: DisclosureRule | None = None
+) -> dict[str, pl.DataFrame]:
+    """Live pledges on ``day`` in total, by bank and by industry; registrations per year; with
+    ``disclosure``, the amounts of lines of few enterprises withheld (:mod:`pledge.disclosure`)."""
     return {
-        "pledges": pledge_statistics(pledges, day),
-        "pledges_by_bank": pledge_statistics(pledges, day, by=[Dimension.BANK]),
-        "pledges_by_industry": pledge_statistics(pledges, day, by=[Dimension.INDUSTRY]),
-        "pledge_registrations": registrations(pledges, Dimension.YEAR, until=day),
+        "pledges": pledge_statistics(pledges, day, disclosure=disclosure),
+        "pledges_by_bank": pledge_statistics(
+            pledges, day, by=[Dimension.BANK], disclosure=disclosure
+        ),
+        "pledges_by_industry": pledge_statistics(
+            pledges, day, by=[Dimension.INDUSTRY], disclosure=disclosure
+        ),
+        "pledge_registrations": registrations(
+            pledges, Dimension.YEAR, until=day, disclosure=disclosure
+        ),
     }
 
 

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from models.enums import PatentType
 from navigation.analytics import Navigation
 from navigation.dataset import UNKNOWN
+from pledge.disclosure import SUPPRESSED, DisclosureRule
 from reports import charts, vocabulary
 from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
@@ -89,6 +90,8 @@ class Line:
 
     label: str
     values: tuple[Any, ...]
+    suppressed: bool = False
+    """Whether the line's amounts are withheld for publication (None)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class NavigationView:
     capacity_chart: Markup
     firm_borrowing: bool
     """Whether the capacity table shows what each firm borrows and its headroom."""
+    disclosure: DisclosureRule | None
+    """The rule that withheld the amounts of pledge lines of few enterprises (a publication)."""
     firms_with_room: int
     """The firms with headroom (with capacity, when borrowing is not shown)."""
     room_total: Decimal
@@ -281,11 +286,14 @@ def _pledges(
                     r["registered_amount"],
                     r["outstanding"],
                 ),
+                r.get(SUPPRESSED, False),
             )
-            for r in frame.sort("registered_amount", descending=True).to_dicts()
+            for r in frame.sort(
+                "registered_amount", "deals", descending=True, nulls_last=True
+            ).to_dicts()
         )
 
-    total = tables["pledges"].row(0, named=True)
+    total = {SUPPRESSED: False, **tables["pledges"].row(0, named=True)}
     return (
         total,
         lines(tables["pledges_by_bank"], "bank"),
@@ -385,6 +393,7 @@ def navigation_view(
         capacity=capacity,
         capacity_chart=capacity_chart,
         firm_borrowing=result.firm_borrowing,
+        disclosure=result.disclosure,
         firms_with_room=with_room,
         room_total=room,
         notes=tuple(

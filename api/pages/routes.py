@@ -365,13 +365,18 @@ def navigation_download(request: Request, session: SessionDep) -> Response:
     """The navigation figures: report (HTML, PDF), workbook (XLSX) or every figure (JSON)."""
     require(request, session, Role.REGULATOR, Role.ADMIN)
     as_of = _download_day(request)
+    publication = _flag(request, "for_publication", default=False)
     if request.query_params.get("format") == "json":
-        figures = navigation_service.figures(session, as_of)
+        figures = navigation_service.figures(session, as_of, for_publication=publication)
         body = json.dumps(figures, ensure_ascii=False, indent=1).encode("utf-8")
-        name = safe_filename("patentval", "navigation", as_of.isoformat(), suffix="json")
+        number = as_of.isoformat() + ("-publication" if publication else "")
+        name = safe_filename("patentval", "navigation", number, suffix="json")
         return sent(Document(body, JSON_MEDIA_TYPE, name))
     output = _format(request, NavigationFormat)
-    return sent(reports.navigation_document(session, as_of, language_of(request), output))
+    document = reports.navigation_document(
+        session, as_of, language_of(request), output, for_publication=publication
+    )
+    return sent(document)
 
 
 def _format(request: Request, kind: type[F]) -> F:

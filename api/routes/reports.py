@@ -101,12 +101,16 @@ def pledge_statement(
 
 @router.get("/navigation")
 def navigation_figures(
-    as_of: AsOf, session: ReadSessionDep, caller: Navigators, lender: Lender = DEFAULT_LENDER
+    as_of: AsOf,
+    session: ReadSessionDep,
+    caller: Navigators,
+    lender: Lender = DEFAULT_LENDER,
+    for_publication: ForPublication = False,
 ) -> dict[str, Any]:
     """Every patent navigation figure of the database's patents and pledges as of a day
     (regulator, admin): flows, grant rates, top applicants, high-value patents, pledge
     financing and each firm's pledge capacity; money as decimal strings."""
-    return navigation.figures(session, as_of, lender)
+    return navigation.figures(session, as_of, lender, for_publication=for_publication)
 
 
 @router.get("/navigation/report", response_class=Response, responses=NAVIGATION_FILES)
@@ -119,6 +123,10 @@ def navigation_report(
         NavigationFormat, Query(alias="format", description="html, pdf (default) or xlsx.")
     ] = NavigationFormat.PDF,
     lender: Lender = DEFAULT_LENDER,
+    for_publication: ForPublication = False,
 ) -> Response:
     """The navigation report (HTML or PDF, in Chinese or English) or workbook (XLSX)."""
-    return sent(reports.navigation_document(session, as_of, lang, output, lender))
+    document = reports.navigation_document(
+        session, as_of, lang, output, lender, for_publication=for_publication
+    )
+    return sent(document)

@@ -30,11 +30,12 @@ from models.patent import Patent
 from navigation.analytics import Navigation, navigate
 from navigation.dataset import EXTRA_COLUMNS as DATASET_COLUMNS
 from navigation.output import as_json, write
+from pledge.disclosure import DisclosureRule
 from pledge.eligibility_batch import EXTRA_COLUMNS as PLEDGE_COLUMNS
 from pledge.policy import DEFAULT_LENDER
 from storage.errors import RefusedError
 from storage.patents import register
-from storage.statistics import navigation_pledges
+from storage.statistics import navigation_pledges, pledge_frame
 from valuation.engine import Financials, patent_row
 from valuation.schema import COLUMNS
 
@@ -70,18 +71,30 @@ def dataset(session: Session) -> pl.DataFrame:
     return pl.DataFrame(rows, schema_overrides=schema, infer_schema_length=None)
 
 
-def navigation(session: Session, as_of: date, lender: str = DEFAULT_LENDER) -> Navigation:
+def navigation(
+    session: Session,
+    as_of: date,
+    lender: str = DEFAULT_LENDER,
+    *,
+    for_publication: bool = False,
+) -> Navigation:
     """The navigation figures of the database's patents and pledges as of ``as_of``, without
-    what any firm borrows."""
+    what any firm borrows; for publication, with the pledge tables' amounts of lines of few
+    enterprises withheld, in the pattern of the statement and the statistics endpoint (the
+    pledges of :func:`storage.statistics.pledge_frame`, each pledgor under its party id)."""
     result = navigate(
         dataset(session), as_of, pledges=navigation_pledges(session, as_of), lender=lender
     )
+    if for_publication:
+        return result.for_publication(pledge_frame(session, as_of), DisclosureRule.standard())
     return result.without_firm_borrowing()
 
 
-def figures(session: Session, as_of: date, lender: str = DEFAULT_LENDER) -> dict[str, Any]:
+def figures(
+    session: Session, as_of: date, lender: str = DEFAULT_LENDER, *, for_publication: bool = False
+) -> dict[str, Any]:
     """Every figure as JSON-ready data (:func:`navigation.output.as_json`)."""
-    return as_json(navigation(session, as_of, lender))
+    return as_json(navigation(session, as_of, lender, for_publication=for_publication))
 
 
 def workbook(result: Navigation) -> bytes:

@@ -240,15 +240,17 @@ def navigation_document(
     language: Language,
     output: NavigationFormat,
     lender: str = DEFAULT_LENDER,
+    *,
+    for_publication: bool = False,
 ) -> Document:
-    """The navigation report of the database's patents and pledges, or its workbook."""
-    result = navigation_service.navigation(session, as_of, lender)
+    """The navigation report of the database's patents and pledges, or its workbook; for
+    publication, with the amounts of pledge lines of few enterprises withheld."""
+    result = navigation_service.navigation(session, as_of, lender, for_publication=for_publication)
+    number = as_of.isoformat() + ("-publication" if for_publication else "")
     if output is NavigationFormat.XLSX:
-        name = safe_filename("patentval", "navigation", as_of.isoformat(), suffix="xlsx")
+        name = safe_filename("patentval", "navigation", number, suffix="xlsx")
         return Document(
             navigation_service.workbook(result), navigation_service.XLSX_MEDIA_TYPE, name
         )
     html = render_navigation(navigation_view(result, language=language), language)
-    return document(
-        html, ReportFormat(output.value), "navigation", as_of.isoformat(), language.value
-    )
+    return document(html, ReportFormat(output.value), "navigation", number, language.value)

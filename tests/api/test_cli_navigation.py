@@ -24,6 +24,23 @@ def test_demo_city_then_navigate_reproduces_the_reported_period(tmp_path: Path) 
     current = {row[0]: row[1] for row in period["rows"]}
     assert current["applications"] == 35_043
     assert current["grants"] == 20_770
+    published = tmp_path / "published.json"
+    args = ["navigate", str(folder), "--as-of", "2019-10-31", "--out", str(published)]
+    run = runner.invoke(app, [*args, "--for-publication"])
+    assert run.exit_code == 0, run.output
+    figures = json.loads(published.read_text(encoding="utf-8"))
+    assert figures["disclosure"]["min_enterprises"] == 3
+    assert "borrowed" not in figures["tables"]["capacity"]["columns"]
+    table = figures["tables"]["pledges_by_industry"]
+    lines = [dict(zip(table["columns"], row, strict=True)) for row in table["rows"]]
+    # the demo city's hardware pledges are two firms', its optoelectronics pledge one firm's
+    assert {line["industry"] for line in lines if line["suppressed"]} == {
+        "hardware",
+        "optoelectronics",
+    }
+    assert all((line["registered_amount"] is None) == line["suppressed"] for line in lines)
+    full = json.loads(out.read_text(encoding="utf-8"))["tables"]["pledges_by_industry"]
+    assert "suppressed" not in full["columns"]
 
 
 def test_navigate_a_csv_file(tmp_path: Path) -> None:

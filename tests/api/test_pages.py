@@ -315,5 +315,21 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     assert figures.json()["rows"] == {"read": 2, "refused": 0}
     workbook = browser.get("/navigation/download", params={**day, "format": "xlsx"})
     assert workbook.content.startswith(b"PK")
+    assert (
+        'href="/navigation/download?as_of=2025-06-30&amp;format=pdf&amp;lang=en&amp;'
+        'for_publication=true"' in navigation.text
+    )
+    published = browser.get(
+        "/navigation/download", params={**day, "format": "json", "for_publication": "true"}
+    )
+    assert published.json()["disclosure"]["min_enterprises"] == 3
+    assert "navigation-2025-06-30-publication.json" in published.headers["content-disposition"]
+    assert figures.json()["disclosure"] is None
+    assert (
+        browser.get(
+            "/navigation/download", params={**day, "format": "pdf", "for_publication": "maybe"}
+        ).status_code
+        == 422
+    )
     assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
     assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422

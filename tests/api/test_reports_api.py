@@ -235,6 +235,52 @@ def test_navigation_of_the_database(client: TestClient, world: World) -> None:
     assert "<t>headroom</t>" not in strings
 
 
+def test_navigation_for_publication_withholds_the_pledge_amounts(
+    client: TestClient, world: World
+) -> None:
+    # the two pledges are two enterprises': fewer than three, so every amount is withheld
+    query = {"as_of": "2025-06-30", "for_publication": "true"}
+    headers = world.headers("regulator")
+    figures = client.get("/v1/navigation", params=query, headers=headers).json()
+    assert figures["disclosure"]["source_id"] == "OECD-SDC-THRESHOLD"
+    for name in ("pledges", "pledges_by_bank", "pledges_by_industry", "pledge_registrations"):
+        table = figures["tables"][name]
+        for row in table["rows"]:
+            line = dict(zip(table["columns"], row, strict=True))
+            assert line["suppressed"] is True
+            assert line["registered_amount"] is None
+            assert line["deals"] >= 1
+        assert "withheld" in table["definition"]
+    statistics = client.get(
+        "/v1/statistics/pledges", params={**query, "by": "bank"}, headers=headers
+    ).json()
+    by_bank = figures["tables"]["pledges_by_bank"]
+    assert len(by_bank["rows"]) == len(statistics["rows"]) == 2
+    report = client.get(
+        "/v1/navigation/report", params={**query, "format": "html", "lang": "en"}, headers=headers
+    )
+    assert report.status_code == 200
+    assert (
+        'filename="patentval-navigation-2025-06-30-publication-en.html"'
+        in (report.headers["content-disposition"])
+    )
+    assert "their amounts are withheld for publication" in report.text
+    plain = client.get(
+        "/v1/navigation/report",
+        params={"as_of": "2025-06-30", "format": "html", "lang": "en"},
+        headers=headers,
+    )
+    for side in ("a", "b"):
+        principal = Formatter(Language.EN).money(Decimal(world.records[side]["principal"]))
+        assert principal in plain.text
+        assert principal not in report.text
+    refused = client.get(
+        "/v1/navigation", params={**query, "for_publication": "maybe"}, headers=headers
+    )
+    assert refused.status_code == 422
+    assert refused.json()["error"]["field"] == "query.for_publication"
+
+
 @pytest.mark.parametrize(
     ("parts", "expected"),
     [

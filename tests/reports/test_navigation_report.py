@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from navigation.analytics import Navigation, navigate
+from pledge.disclosure import DisclosureRule
 from reports.formatting import Formatter
 from reports.i18n import Language
 from reports.navigation import navigation_view, render_navigation
@@ -46,6 +47,10 @@ def result() -> Navigation:
     rows = dataset(300, seed=21)
     rows[0]["applicant"] = "<script>alert(1)</script>"
     return navigate(pl.DataFrame(rows), DAY, pledges=pledges())
+
+
+def _section(language: Language) -> str:
+    return "<h2>Pledge financing</h2>" if language is Language.EN else "<h2>专利权质押融资</h2>"
 
 
 def pdf_text(path: Path) -> str:
@@ -121,3 +126,32 @@ def test_without_firm_borrowing_no_firm_loan_is_printed(
     assert view.firms_with_room == table.filter(pl.col("capacity") > 0).height
     assert view.room_total == table["capacity"].sum()
     assert Formatter(language).amount(table["capacity"][0]) in html
+
+
+@pytest.mark.parametrize(
+    ("language", "mark", "headline", "note"),
+    [
+        (Language.EN, "For publication", "their amounts are withheld for publication", "Rule: "),
+        (Language.ZH, "公开发布", "公开发布版不显示其金额", "规则依据："),
+    ],
+)
+def test_for_publication_the_withheld_amounts_are_printed_as_x(
+    result: Navigation, language: Language, mark: str, headline: str, note: str
+) -> None:
+    # two pledges by two firms: fewer than three, so every pledge amount is withheld
+    rule = DisclosureRule.standard()
+    published = result.for_publication(pledges(), rule)
+    html = render_navigation(navigation_view(published, language=language), language)
+    full = render_navigation(navigation_view(result, language=language), language)
+    formatter = Formatter(language)
+    lines = [Decimal(a) for a in ("3000000.00", "1250000.50", "2000000.00", "1000000.00")]
+    for shown in [*map(formatter.money, lines), formatter.headline_money(Decimal("4250000.50"))]:
+        assert shown in full
+        assert shown not in html
+    assert headline in html
+    assert headline not in full
+    assert mark in html.split("<h2>", 1)[0]
+    assert mark not in full.split("<h2>", 1)[0]
+    section = html.split(_section(language), 1)[1].split("<h2>", 1)[0]
+    assert section.count('<span class="withheld">x</span>') == 2 * 4  # 2 banks, 2 industries
+    assert f"{note}{rule.source}" in html
