@@ -76,10 +76,11 @@ def navigate(
     ] = None,
     for_publication: PublicationOption = False,
 ) -> None:
-    """Patent navigation figures of DATASET as of a day: flows, grant rates, top applicants,
-    high-value patents, pledge financing and each firm's pledge capacity (for publication:
-    without what each firm borrows, and with the amounts of pledge lines of few enterprises
-    withheld)."""
+    """Patent navigation figures of DATASET as of a day.
+
+    Flows, grant rates, top applicants, high-value patents, pledge financing and each firm's
+    pledge capacity; for publication, without what each firm borrows and with the amounts of
+    pledge lines of few enterprises withheld."""
     day = _day(as_of, "--as-of")
     if out.suffix.lower() not in FORMATS:
         raise fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
