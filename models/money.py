@@ -30,6 +30,13 @@ _MINOR_UNITS: dict[str, int] = {
     "KRW": 0,
 }
 DEFAULT_CURRENCY = "CNY"
+AMOUNT_DIGITS = 15
+"""Integer digits an amount may have: every amount the service takes in, computes for storage
+or accrues on a loan is below 10^15 (a thousand trillion) in its currency, so that stored
+amounts and the ledger's sums of them fit both engines exactly (``NUMERIC(20, 2)`` on
+PostgreSQL; on SQLite the integer count of minor units, which must stay below 2^63)."""
+AMOUNT_LIMIT = Decimal(10) ** AMOUNT_DIGITS
+"""The bound of :data:`AMOUNT_DIGITS`: amounts are below it."""
 
 
 class CurrencyMismatchError(ValueError):
@@ -180,3 +187,8 @@ def total(amounts: list[Money], currency: str = DEFAULT_CURRENCY) -> Money:
     for amount in amounts:
         result = result + amount
     return result
+
+
+def within_limit(amount: Money) -> bool:
+    """Whether ``amount`` is below :data:`AMOUNT_LIMIT` in magnitude."""
+    return abs(amount.amount) < AMOUNT_LIMIT

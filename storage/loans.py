@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from models.enums import DayCount, LoanStatus, RepaymentMethod
 from models.lending import Loan, Pledge
-from models.money import Money
+from models.money import AMOUNT_LIMIT, Money, within_limit
 from pledge import ledger as postings
 from pledge.ledger import Account, EntryKind, JournalEntry
 from pledge.lifecycle import LoanEvent, apply_loan_event
@@ -330,6 +330,13 @@ def accrue_interest(
         _active(row, "accruing interest")
         _money(row, amount, "amount")
         _dated(row, on, "on")
+        accrued = -ledger.loan_balance(session, loan_id, Account.INTEREST_INCOME, row.currency)
+        if not within_limit(accrued + amount):
+            raise DomainError(
+                "amount",
+                f"the loan's interest accrued in all would be {accrued + amount}: amounts are "
+                f"below {AMOUNT_LIMIT:,}",
+            )
         entry = postings.accrue_interest(next_entry_id(session, row), loan_id, amount, on)
         return _post(session, entry, actor)
 

@@ -3,13 +3,21 @@ pages of a listing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from models.money import Money, minor_unit, to_decimal
+from models.money import AMOUNT_DIGITS, AMOUNT_LIMIT, Money, minor_unit, to_decimal
 
 if TYPE_CHECKING:
     from storage.listings import Page
@@ -37,13 +45,36 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def _amount_text(value: str) -> str:
+    """A non-negative amount written in ASCII digits, below :data:`models.money.AMOUNT_LIMIT`."""
+    if not _AMOUNT.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not an amount: write digits with an optional decimal point, such as "
+            '"5000000.00" (no sign, no thousands separators, no exponent)'
+        )
+    if len(value.partition(".")[0].lstrip("0")) > AMOUNT_DIGITS:
+        raise ValueError(
+            f"{value} is too large: an amount has at most {AMOUNT_DIGITS} digits before the "
+            f"point (below {AMOUNT_LIMIT:,})"
+        )
+    return value
+
+
 class MoneyIn(Strict):
     """An amount of money: a decimal string and an ISO 4217 currency (CNY by default)."""
 
     amount: Annotated[
         str,
-        StringConstraints(strip_whitespace=True, pattern=r"^\d{1,18}(\.\d{1,2})?$"),
-        Field(examples=["5000000.00"], description="decimal string, at most 2 places"),
+        StringConstraints(strip_whitespace=True),
+        AfterValidator(_amount_text),
+        Field(
+            examples=["5000000.00"],
+            description=f"decimal string of ASCII digits, at most the currency's places "
+            f"(2 for CNY), below {AMOUNT_LIMIT:,}",
+        ),
     ]
     currency: Currency = "CNY"
 

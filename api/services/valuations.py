@@ -7,6 +7,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import InvalidOperation
 from typing import Literal
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from api.schemas.eligibility import EligibilityCreate, EligibilityRead
 from api.security import Principal
 from api.services.tenancy import usable_patent, usable_patents, visible_appraisal
 from models.enums import Role
+from models.money import AMOUNT_LIMIT, within_limit
 from models.patent import Patent
 from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.policy import DEFAULT_LENDER, PatentValuation
@@ -68,6 +70,12 @@ def request_appraisal(
                 )
             except BeforeFilingError as error:
                 raise DomainError("base_date", str(error)) from None
+            except (InvalidOperation, OverflowError):
+                raise DomainError("financials", _BEYOND_LIMIT) from None
+            if result.value is not None and not within_limit(result.value):
+                raise DomainError(
+                    "financials", f"the value would be {result.value}; {_BEYOND_LIMIT}"
+                )
         stored = appraisals.request_appraisal(
             session,
             result,
@@ -81,6 +89,12 @@ def request_appraisal(
         return AppraisalRead.of(stored)
 
     return idempotent(session, principal, key, "appraisal.request", request, AppraisalRead, work)
+
+
+_BEYOND_LIMIT = (
+    f"the figures these financials give grow beyond what the service values (amounts are below "
+    f"{AMOUNT_LIMIT:,}): check the revenue, its growth and the discount rate"
+)
 
 
 def read_appraisal(session: Session, principal: Principal, appraisal_id: str) -> AppraisalRead:
