@@ -2,7 +2,9 @@
 
 Outstanding is the principal on the loans-receivable account from entries posted by the day.
 The collateral value is the sum of each pledged patent's latest valuation with a base date by
-the day; a patent no longer in force counts zero (its value as collateral is gone). The LTV limit
+the day, while the loan's pledge holds them (registered by the day and not released before it:
+a released pledge, or one not yet registered, secures nothing); a patent no longer in force
+counts zero (its value as collateral is gone). The LTV limit
 is the lender's cap for the patents' types, weighted by value (:func:`pledge.policy.check_ltv`);
 the ratio, breach and shortfall are :mod:`pledge.monitoring`'s.
 """
@@ -24,6 +26,7 @@ from storage import ledger
 from storage.loans import get_loan
 from storage.patents import get_patents, latest_valuations
 from storage.pledges import get_pledge
+from storage.tables import PledgeRow
 
 
 class CollateralPosition(BaseModel):
@@ -42,6 +45,9 @@ class CollateralPosition(BaseModel):
     shortfall: Money
     patents_not_in_force: tuple[str, ...] = ()
     patents_without_valuation: tuple[str, ...] = ()
+    secured: bool = True
+    """Whether the loan's pledge held its patents on the day (registered by then, not released
+    before it); a loan without one counts no collateral."""
 
 
 def collateral_position(session: Session, loan_id: str, as_of: date) -> CollateralPosition:
@@ -50,8 +56,9 @@ def collateral_position(session: Session, loan_id: str, as_of: date) -> Collater
     currency = loan.principal.currency
     owed = ledger.balances(session, [loan_id], as_of=as_of)
     outstanding = owed.get((loan_id, Account.LOANS_RECEIVABLE, currency), Money.zero(currency))
+    secured = loan.pledge_id is not None and _secures(session, loan.pledge_id, as_of)
     numbers: list[str] = []
-    if loan.pledge_id is not None:
+    if loan.pledge_id is not None and secured:
         numbers = [p.patent_number for p in get_pledge(session, loan.pledge_id).patents]
     dead = tuple(
         p.number.patent_number
@@ -78,7 +85,17 @@ def collateral_position(session: Session, loan_id: str, as_of: date) -> Collater
         shortfall=monitoring.shortfall(outstanding, value, limit),
         patents_not_in_force=dead,
         patents_without_valuation=tuple(n for n in numbers if n not in valued),
+        secured=secured,
     )
+
+
+def _secures(session: Session, pledge_id: str, as_of: date) -> bool:
+    """Whether pledge ``pledge_id`` held its patents on ``as_of``: registered by then and not
+    released before it (the rule of :func:`pledge.statistics.live_as_of`)."""
+    row = session.get(PledgeRow, pledge_id)
+    if row is None or row.registered_on is None or row.registered_on > as_of:
+        return False
+    return row.released_on is None or row.released_on >= as_of
 
 
 def _limit(outstanding: Money, valuations: list[PatentValuation], lender: str) -> Decimal:

@@ -100,7 +100,13 @@ def _pledge_event(event: PledgeEvent) -> Callable[..., Any]:
 
 
 for _event in PLEDGE_EVENTS:
-    _who = "the pledgee" if _event in pledges.PLEDGEE_EVENTS else "either party"
+    _who = (
+        "the pledgee"
+        if _event in pledges.PLEDGEE_EVENTS
+        else "the pledgor"
+        if _event in pledges.PLEDGOR_EVENTS
+        else "either party"
+    )
     _event_route("pledge", _event, _who, _pledge_event(_event))
 
 

@@ -33,6 +33,10 @@ class CollateralRead(BaseModel):
     shortfall: MoneyRead
     patents_not_in_force: list[str]
     patents_without_valuation: list[str]
+    secured: bool = Field(
+        description="whether the loan's pledge held its patents on the day (registered by then "
+        "and not released before it); when not, the collateral value is zero"
+    )
 
     @classmethod
     def of(cls, position: CollateralPosition) -> CollateralRead:
@@ -49,6 +53,7 @@ class CollateralRead(BaseModel):
             shortfall=MoneyRead.of(position.shortfall),
             patents_not_in_force=list(position.patents_not_in_force),
             patents_without_valuation=list(position.patents_without_valuation),
+            secured=position.secured,
         )
 
 

@@ -36,7 +36,12 @@ PLEDGEE_EVENTS = frozenset(
     }
 )
 """Events only the pledgee (the bank) records: the registration office's decisions as they
-reach the bank, and enforcement. Either party submits, revises and asks for a release."""
+reach the bank, and enforcement."""
+PLEDGOR_EVENTS = frozenset({PledgeEvent.SUBMIT})
+"""Events only the pledgor (the enterprise) records: the application for registration, which
+the pledgor signs, so that no pledge is registered without an act of the pledgor's, even when
+the bank drafted it; the bank's own act is to record the registration. Either party revises,
+withdraws a draft and asks for a release."""
 
 
 def create_pledge(
@@ -130,9 +135,14 @@ def transition(
     body: PledgeEventCreate,
 ) -> PledgeRead:
     """Apply one registration event (403 for an enterprise on an event only the pledgee
-    records)."""
+    records, for a bank on one only the pledgor records)."""
     if event in PLEDGEE_EVENTS and principal.role is not Role.BANK:
         raise forbidden(f"only the pledgee records {event.value}")
+    if event in PLEDGOR_EVENTS and principal.role is not Role.ENTERPRISE:
+        raise forbidden(
+            f"only the pledgor records {event.value}: the application for registration "
+            "carries the pledgor's signature"
+        )
     visible_pledge(session, principal, pledge_id)
     updated = pledges.transition(
         session,

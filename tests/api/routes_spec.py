@@ -129,7 +129,7 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ),
         ("POST", "/v1/pledges/{pledge_id}/revise"): pledge_event,
         ("POST", "/v1/pledges/{pledge_id}/withdraw"): pledge_event,
-        ("POST", "/v1/pledges/{pledge_id}/submit"): pledge_event,
+        ("POST", "/v1/pledges/{pledge_id}/submit"): Case(frozenset({ENTERPRISE}), ON),
         ("POST", "/v1/pledges/{pledge_id}/request-release"): pledge_event,
         ("POST", "/v1/loans"): Case(
             frozenset({BANK}),
