@@ -63,25 +63,35 @@ _LIVE_PLEDGOR = (
 )
 
 
-def _refuse_pledgor_dropped(session: Session, row: PatentRow, patent: Patent) -> None:
-    """Refuse the new record ``patent`` of ``row`` when it drops, from the owners, the
-    pledgor of the live pledge that holds it."""
+def _refuse_transfer(session: Session, row: PatentRow, record: dict[str, Any]) -> None:
+    """Refuse the new ``record`` of ``row`` when a live pledge holds the patent and the record
+    changes its owners (who, their shares, their consents) or its licences: while the pledge
+    lasts the patent is neither transferred, in whole or in part, nor licensed (Civil Code art.
+    444), and the pledgee's agreement to either is not a record this service keeps. A pledge
+    whose pledgor the stored record never named (drafted before the owner rule) does not freeze
+    the record."""
     pledgor = session.execute(_LIVE_PLEDGOR, {"number": row.patent_id}).scalar_one_or_none()
-    was_owner = any(o.get("party_id") == pledgor for o in row.record.get("owners", []))
-    if pledgor is not None and was_owner and all(o.party_id != pledgor for o in patent.owners):
-        raise RefusedError(
-            "owners",
-            f"{row.patent_id} is in a live pledge given by its owner {pledgor}: {pledgor} stays "
-            "an owner until the pledge is released",
-            code="PLEDGED",
-        )
+    stored = row.record
+    if pledgor is None or all(o.get("party_id") != pledgor for o in stored.get("owners", [])):
+        return
+    for name, what in (
+        ("owners", "its owners, their shares and consents"),
+        ("licences", "its licences"),
+    ):
+        if record.get(name, []) != stored.get(name, []):
+            raise RefusedError(
+                name,
+                f"{row.patent_id} is in a live pledge given by its owner {pledgor}: {what} stay "
+                "as they are until the pledge is released (no transfer or licence while it "
+                "lasts without the pledgee's agreement, Civil Code art. 444)",
+                code="PLEDGED",
+            )
 
 
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
     """Insert or update a patent's record and its owner rows; an unchanged patent writes
-    nothing. A patent in a live pledge keeps its pledgor among its owners: while the pledge
-    lasts it is not transferred (Civil Code art. 444), so an update that drops the pledgor is
-    refused (``PLEDGED``)."""
+    nothing. While a live pledge holds a patent, an update that changes its owners or its
+    licences is refused (``PLEDGED``, :func:`_refuse_transfer`)."""
     number = patent.number.patent_number
     with atomic(session):
         # locked: a pledge drafted meanwhile (storage.pledges) reads the owners this writes
@@ -90,7 +100,7 @@ def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:
         if row is not None and row.record == fields["record"]:
             return patent
         if row is not None:
-            _refuse_pledgor_dropped(session, row, patent)
+            _refuse_transfer(session, row, fields["record"])
         if row is None:
             row = PatentRow(patent_id=number)
             session.add(row)

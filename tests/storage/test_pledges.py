@@ -186,29 +186,44 @@ def test_a_pledge_is_given_by_a_party_its_patents_name_as_owner(session: Session
     assert pledges.live_pledges(session) == {owned: "P-1"}
 
 
-def test_a_pledged_patent_keeps_its_pledgor_as_owner_until_the_release(session: Session) -> None:
-    """Civil Code art. 444 (docs/DOMAIN.md): no transfer while the pledge lasts."""
+def test_a_pledged_patent_is_neither_transferred_nor_licensed_until_the_release(
+    session: Session,
+) -> None:
+    """Civil Code art. 444 (docs/DOMAIN.md): no transfer, in whole or in part, and no licence
+    while the pledge lasts; a correction of anything else is saved."""
     patent = patents.get_patents(session, [registered_pledge(session).patents[0].patent_number])[0]
     number = patent.number.patent_number
 
-    def owned_by(*owners: dict[str, object]) -> Patent:
-        return Patent.model_validate({**patent.model_dump(), "owners": list(owners)})
+    def changed(**fields: object) -> Patent:
+        return Patent.model_validate({**patent.model_dump(), **fields})
 
     pledgor = patent.owners[0].model_dump()
-    buyer = owned_by({"name": "另一家公司", "share_percent": "100"})
+    buyer = changed(owners=[{"name": "另一家公司", "share_percent": "100"}])
+    joint = changed(
+        owners=[
+            {**pledgor, "share_percent": "1"},
+            {"name": "另一家公司", "share_percent": "99", "consents_to_pledge": True},
+        ]
+    )
+    consent = changed(owners=[{**pledgor, "consents_to_pledge": not pledgor["consents_to_pledge"]}])
+    licensed = changed(
+        licences=[{"licensee": "某被许可公司", "kind": "exclusive", "start": "2025-01-01"}]
+    )
+    for record, field in ((buyer, "owners"), (joint, "owners"), (consent, "owners")):
+        with pytest.raises(RefusedError) as refused:
+            patents.save_patent(session, record, actor=CLERK)
+        assert (refused.value.code, refused.value.field) == ("PLEDGED", field)
     with pytest.raises(RefusedError) as refused:
-        patents.save_patent(session, buyer, actor=CLERK)
-    assert (refused.value.code, refused.value.field) == ("PLEDGED", "owners")
+        patents.save_patent(session, licensed, actor=CLERK)
+    assert (refused.value.code, refused.value.field) == ("PLEDGED", "licences")
     assert refused.value.reason == (
-        f"{number} is in a live pledge given by its owner ent-jh: ent-jh stays an owner until "
-        "the pledge is released"
+        f"{number} is in a live pledge given by its owner ent-jh: its licences stay as they are "
+        "until the pledge is released (no transfer or licence while it lasts without the "
+        "pledgee's agreement, Civil Code art. 444)"
     )
     assert patents.get_patents(session, [number]) == [patent]  # nothing written
-    joint = owned_by(
-        {**pledgor, "share_percent": "60"},
-        {"name": "另一家公司", "share_percent": "40", "consents_to_pledge": True},
-    )
-    assert patents.save_patent(session, joint, actor=CLERK) == joint  # the pledgor stays
+    corrected = changed(title="一种改进的电池", fees_paid_through_year=7)
+    assert patents.save_patent(session, corrected, actor=CLERK) == corrected
     later = date(2026, 6, 1)
     pledges.transition(session, "P-1", PledgeEvent.REQUEST_RELEASE, on=later, actor=CLERK)
     with pytest.raises(RefusedError):  # a release requested is not yet a release
