@@ -314,8 +314,8 @@ def navigation_view(
     prepared_for: str | None = None,
     mix_year: int | None = None,
 ) -> NavigationView:
-    """The report of ``result`` in ``language``; the industry mix of ``mix_year`` (default:
-    the as-of day's year)."""
+    """The report of ``result`` in ``language``; the industry mix, the patent types and the
+    technology classes of ``mix_year`` (default: the as-of day's year)."""
     formatter = Formatter(language)
     tables = result.tables
     year = result.as_of.year
@@ -343,11 +343,11 @@ def navigation_view(
         mix_chart=mix_chart,
         types=tuple(
             Line(_type_name(language, r["patent_type"]), (r["applications"], r["grants"]))
-            for r in _year_rows(tables["by_type"], year)
+            for r in _year_rows(tables["by_type"], mix_year)
         ),
         ipc=tuple(
             Line(r["ipc_class"], (r["applications"], r["grants"]))
-            for r in _year_rows(tables["by_ipc_class"], year)[:IPC_CLASSES_SHOWN]
+            for r in _year_rows(tables["by_ipc_class"], mix_year)[:IPC_CLASSES_SHOWN]
         ),
         regions=tuple(
             Line(

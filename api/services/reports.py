@@ -30,7 +30,7 @@ from reports.appraisal import AppraisalReport, render_appraisal, stored_appraisa
 from reports.eligibility import EligibilityCertificate, certify, render_certificate
 from reports.i18n import Language
 from reports.info import MIN_APPRAISERS, REPORT_ZONE, Appraiser, ReportError, ReportInfo
-from reports.navigation import navigation_view, render_navigation
+from reports.navigation import latest_filing_year, navigation_view, render_navigation
 from reports.portfolio import portfolio_statement, render_portfolio
 from reports.rendering import html_to_pdf, names
 from storage import appraisals, parties
@@ -252,5 +252,7 @@ def navigation_document(
         return Document(
             navigation_service.workbook(result), navigation_service.XLSX_MEDIA_TYPE, name
         )
-    html = render_navigation(navigation_view(result, language=language), language)
+    # the register rarely holds this year's applications: the mix is of the last year it does
+    view = navigation_view(result, language=language, mix_year=latest_filing_year(result))
+    html = render_navigation(view, language)
     return document(html, ReportFormat(output.value), "navigation", number, language.value)

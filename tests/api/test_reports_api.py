@@ -219,6 +219,10 @@ def test_navigation_of_the_database(client: TestClient, world: World) -> None:
     )
     assert report.status_code == 200
     assert "<h1>专利导航分析报告</h1>" in report.text
+    # the register's patents were applied for in 2019: the mix and the types are of that year
+    assert "2019年各产业申请量" in report.text
+    types = report.text.split("2019年专利类型与技术分类", 1)[1].split("</table>", 1)[0]
+    assert "<td>发明</td>" in types
     assert "不显示各企业的借款" in report.text
     assert "现有借款" not in report.text
     assert "融资空间" not in report.text
