@@ -219,6 +219,18 @@ def _store_transition(session: Session, row: PledgeRow, pledge: Pledge, on: date
     session.flush()
 
 
+def _dated(row: PledgeRow, on: date) -> None:
+    """Refuse an event dated before the pledge was drafted: its history runs forward (once it
+    is registered, the lifecycle refuses one dated before the registration,
+    :func:`pledge.lifecycle.apply_pledge_event`)."""
+    if row.registered_on is None and on < row.drafted_on:
+        raise DomainError(
+            "on",
+            f"{on} is before pledge {row.pledge_id} was drafted on {row.drafted_on}",
+            code="BEFORE_PLEDGE",
+        )
+
+
 def transition(
     session: Session,
     pledge_id: str,
@@ -236,6 +248,7 @@ def transition(
 
     def work() -> Pledge:
         row = _locked(session, pledge_id)
+        _dated(row, on)
         numbers = _patents_of(session, pledge_id)
         current = pledge_of(row, numbers)
         updated, record = apply_pledge_event(
@@ -290,6 +303,7 @@ def precheck(
 
     def work() -> PrecheckOutcome:
         row = _locked(session, pledge_id)
+        _dated(row, on)
         numbers = _patents_of(session, pledge_id)
         current = pledge_of(row, numbers)
         patents = get_patents(session, numbers)

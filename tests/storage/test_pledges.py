@@ -1,7 +1,7 @@
 """Pledges through the repository: drafting, the pre-check with stored valuations and live
 pledges, registration events, and the refusals, each with its code and field."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -289,3 +289,28 @@ def test_a_pledge_withdrawn_before_submission_frees_its_patents(
     assert pledges.live_pledges(session) == {number: "P-2"}
     with pytest.raises(DomainError, match="cannot take event 'withdraw'"):
         pledges.transition(session, "P-1", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
+
+
+def test_a_pledge_event_dated_before_the_draft_or_the_registration_is_refused(
+    session: Session,
+) -> None:
+    stored_parties(session)
+    number = stored_patent(session).number.patent_number
+    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    before = ON - timedelta(days=1)
+    with pytest.raises(DomainError) as refused:
+        pledges.transition(session, "P-2", PledgeEvent.PRECHECK_PASSED, on=before, actor=CLERK)
+    assert (refused.value.code, refused.value.field) == ("BEFORE_PLEDGE", "on")
+    assert refused.value.reason == f"{before} is before pledge P-2 was drafted on {ON}"
+    assert pledges.get_pledge(session, "P-2").status is PledgeStatus.DRAFT
+    registered_on = ON + timedelta(days=30)
+    for event, extra in (
+        (PledgeEvent.PRECHECK_PASSED, {}),
+        (PledgeEvent.SUBMIT, {}),
+        (PledgeEvent.REGISTER, {"registration_number": "Y-P-2"}),
+    ):
+        pledges.transition(session, "P-2", event, on=registered_on, actor=CLERK, **extra)
+    with pytest.raises(DomainError) as refused:
+        pledges.transition(session, "P-2", PledgeEvent.REQUEST_RELEASE, on=ON, actor=CLERK)
+    assert f"before the registration on {registered_on}" in refused.value.reason
+    assert pledges.get_pledge(session, "P-2").status is PledgeStatus.REGISTERED
