@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
-from models.enums import DayCount, LoanStatus, RepaymentMethod
+from models.enums import DayCount, LoanStatus, PartyKind, RepaymentMethod
 from models.lending import Loan, Pledge
 from models.money import AMOUNT_LIMIT, Money, within_limit
 from pledge import ledger as postings
@@ -27,12 +27,14 @@ from pledge.schedule import allocate_payment
 from storage import audit, ledger
 from storage.commands import execute
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
-from storage.parties import require_parties
+from storage.parties import require_kind, require_parties
 from storage.patents import latest_valuations
 from storage.pledges import get_pledge
 from storage.tables import JournalEntryRow, JournalLegRow, LoanRow, RepaymentRow, table_of
 
 SUBJECT = "loan"
+BORROWER_KINDS = frozenset({PartyKind.ENTERPRISE})
+LENDER_KINDS = frozenset({PartyKind.BANK})
 _ENDED = (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF, LoanStatus.REJECTED, LoanStatus.WITHDRAWN)
 _NOT_REVERSIBLE = (EntryKind.DISBURSEMENT, EntryKind.WRITE_OFF)
 
@@ -200,7 +202,9 @@ def create_loan(
     def work() -> Loan:
         if session.get(LoanRow, loan.loan_id) is not None:
             raise AlreadyExistsError("loan_id", f"loan {loan.loan_id} exists")
-        require_parties(session, [loan.borrower_id, loan.lender_id])
+        found = require_parties(session, [loan.borrower_id, loan.lender_id])
+        require_kind(found[loan.borrower_id], BORROWER_KINDS, "borrower_id", "the borrower")
+        require_kind(found[loan.lender_id], LENDER_KINDS, "lender_id", "the lender")
         if loan.pledge_id is not None:
             _require_pledge_between(get_pledge(session, loan.pledge_id), loan)
         session.add(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from models.enums import PartyKind
 from models.parties import Party
 from pledge.policy import DEFAULT_LENDER
 from storage import audit
 from storage.commands import atomic
-from storage.errors import NotFoundError
+from storage.errors import DomainError, NotFoundError
 from storage.tables import PartyRow
 
 _COLUMNS = (
@@ -79,3 +80,15 @@ def require_parties(session: Session, ids: Iterable[str]) -> dict[str, Party]:
         if party_id not in found:
             raise NotFoundError("party_id", f"no party {party_id!r}")
     return found
+
+
+def require_kind(party: Party, kinds: Collection[PartyKind], field: str, part: str) -> None:
+    """Refuse ``party`` in a ``part`` (e.g. "the pledgor") that its kind does not take:
+    :class:`DomainError` ``WRONG_PARTY_KIND`` on ``field``."""
+    if party.kind not in kinds:
+        allowed = " or ".join(sorted(k.value for k in kinds))
+        raise DomainError(
+            field,
+            f"{party.party_id} is of kind {party.kind.value}: {part} is of kind {allowed}",
+            code="WRONG_PARTY_KIND",
+        )

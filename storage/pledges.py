@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from models.enums import PledgeStatus
+from models.enums import PartyKind, PledgeStatus
 from models.lending import Pledge
 from models.money import Money
 from pledge.eligibility import PortfolioResult, check_portfolio
@@ -27,7 +27,7 @@ from pledge.proposal import ProposedLoan
 from storage import audit
 from storage.commands import execute
 from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
-from storage.parties import require_parties
+from storage.parties import require_kind, require_parties
 from storage.patents import get_patents, latest_valuations, require_registered
 from storage.tables import (
     LIVE_PLEDGE_STATUSES,
@@ -38,6 +38,11 @@ from storage.tables import (
 )
 
 SUBJECT = "pledge"
+PLEDGOR_KINDS = frozenset({PartyKind.ENTERPRISE})
+"""Who pledges: the enterprise that owns the patents."""
+PLEDGEE_KINDS = frozenset({PartyKind.BANK, PartyKind.GUARANTOR})
+"""Who takes a pledge: the lending bank, or a guarantor that takes it as counter-security for
+the guarantee it gives the bank."""
 
 
 class PrecheckOutcome(BaseModel):
@@ -170,7 +175,9 @@ def create_pledge(
     def work() -> Pledge:
         if session.get(PledgeRow, pledge.pledge_id) is not None:
             raise AlreadyExistsError("pledge_id", f"pledge {pledge.pledge_id} exists")
-        require_parties(session, [pledge.pledgor_id, pledge.pledgee_id])
+        found = require_parties(session, [pledge.pledgor_id, pledge.pledgee_id])
+        require_kind(found[pledge.pledgor_id], PLEDGOR_KINDS, "pledgor_id", "the pledgor")
+        require_kind(found[pledge.pledgee_id], PLEDGEE_KINDS, "pledgee_id", "the pledgee")
         require_registered(session, numbers)
         _refuse_not_owned(session, numbers, pledge.pledgor_id)
         _refuse_held(session, numbers, pledge.pledge_id)
