@@ -40,9 +40,9 @@ from storage.tables import (
 SUBJECT = "pledge"
 PLEDGOR_KINDS = frozenset({PartyKind.ENTERPRISE})
 """Who pledges: the enterprise that owns the patents."""
-PLEDGEE_KINDS = frozenset({PartyKind.BANK, PartyKind.GUARANTOR})
-"""Who takes a pledge: the lending bank, or a guarantor that takes it as counter-security for
-the guarantee it gives the bank."""
+PLEDGEE_KINDS = frozenset({PartyKind.BANK})
+"""Who takes a pledge: the lending bank (the only pledgee that records the registration's
+events; a guarantor's counter-security pledge is not a record this service keeps)."""
 
 
 class PrecheckOutcome(BaseModel):
