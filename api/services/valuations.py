@@ -29,9 +29,9 @@ from reports.eligibility import engine_valuation
 from storage import appraisals
 from storage.database import reading
 from storage.errors import DomainError, domain_errors
-from storage.parties import get_party, lender_name
+from storage.parties import get_party, lender_name, require_kind
 from storage.patents import Reliance, latest_valuations
-from storage.pledges import live_pledges
+from storage.pledges import PLEDGOR_KINDS, live_pledges
 from valuation.engine import BeforeFilingError, Financials, value_patent
 
 INDICATIONS_KEPT = 4096
@@ -139,6 +139,7 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
         raise DomainError("body.pledgor", "name the enterprise that pledges (its party id)")
     else:
         pledgor = get_party(session, body.pledgor)
+        require_kind(pledgor, PLEDGOR_KINDS, "body.pledgor", "the pledgor")
     lender = body.loan.lender or (
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )

@@ -82,3 +82,18 @@ def test_a_released_pledge_secures_its_loan_no_longer(client: TestClient, own_wo
         "/v1/monitoring/shortfalls", params={"as_of": later}, headers=bank
     ).json()
     assert record["loan"] in {s["loan_id"] for s in shortfalls}
+
+
+def test_a_pre_check_names_an_enterprise_as_pledgor(client: TestClient, own_world: World) -> None:
+    body = {
+        "patents": [own_world.records["a"]["patent"]],
+        "loan": {"amount": money("1000.00"), "term_months": 12},
+        "as_of": AS_OF.isoformat(),
+    }
+    headers = own_world.headers("bank-a")
+    refused = client.post("/v1/eligibility", json={**body, "pledgor": "bank-b"}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert (error["code"], error["field"]) == ("WRONG_PARTY_KIND", "body.pledgor")
+    checked = client.post("/v1/eligibility", json={**body, "pledgor": "ent-a"}, headers=headers)
+    assert checked.status_code == 200, checked.text
