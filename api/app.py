@@ -21,6 +21,7 @@ from api.routes import financing, oversight, patents, reports, valuations
 from api.security import KeyVerifier
 from api.services.batch import too_large
 from api.settings import Settings
+from api.text_guard import NulGuard
 from storage.database import make_engine, ping, read_only
 from storage.migrate import open_database
 from valuation import ENGINE_VERSION
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
     app.state.verifier = KeyVerifier(settings.key_cache_size, limiter)
     install_error_handlers(app)
+    app.add_middleware(NulGuard)  # inside the upload limit: an oversized body is not read
     app.add_middleware(UploadLimit, limit=settings.max_upload_bytes)
     app.add_middleware(
         SecurityHeaders,

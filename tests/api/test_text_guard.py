@@ -1,0 +1,53 @@
+"""A NUL character in a request's text is 422 naming the field, on every route (PostgreSQL
+refuses it in a text column, so it must not reach the database)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi.testclient import TestClient
+
+from api.text_guard import nul_field
+from tests.api.world import PARTIES, World, cn_number, patent_body
+
+
+def test_the_field_holding_a_nul_is_named() -> None:
+    body = json.dumps({"title": "ok", "owners": [{"name": "a"}, {"name": "b\x00c"}]}).encode()
+    assert nul_field(body, "application/json") == "body.owners.1.name"
+    assert nul_field(json.dumps({"a\x00": 1}).encode(), "application/json") == "body.a\x00"
+    assert nul_field(b'{"title": "\\\\u0000 is how JSON writes it"}', "application/json") is None
+    assert nul_field(b"not json \\u0000", "application/json") is None
+    assert nul_field(b"as_of=2025-06-30&note=a%00b", "application/x-www-form-urlencoded") == (
+        "body.note"
+    )
+    assert nul_field(b"as_of=2025-06-30", "application/x-www-form-urlencoded") is None
+
+
+def test_a_nul_in_a_body_is_422_and_nothing_is_stored(client: TestClient, own_world: World) -> None:
+    owner = next(p for p in PARTIES if p.party_id == "ent-a")
+    headers = own_world.headers("ent-a")
+    number = cn_number(700_555)
+    body = patent_body(number, owner, title="一种\x00装置")
+    refused = client.post("/v1/patents", json=body, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == {
+        "code": "VALIDATION_ERROR",
+        "message": "contains a NUL character (U+0000), which no text field takes",
+        "field": "body.title",
+    }
+    assert client.get(f"/v1/patents/{number}", headers=headers).status_code == 404
+    literal = patent_body(number, owner, title="\\u0000 written out")
+    saved = client.post("/v1/patents", json=literal, headers=headers)
+    assert saved.status_code == 201, saved.text
+    assert saved.json()["title"] == "\\u0000 written out"
+
+
+def test_a_nul_in_a_page_form_is_an_error_page(client: TestClient) -> None:
+    response = client.post(
+        "/signin",
+        content=b"key=pv_x%00&next=/",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "字段 key 含有空字符（U+0000）" in response.text
