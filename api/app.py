@@ -65,7 +65,8 @@ class UploadLimit:
         self.app, self.limit = app, limit
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = too_large(self.limit)
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        error = too_large(self.limit, upload=content_type.startswith(b"multipart/"))
         response = error_response(error.status, error.code, error.message, error.field)
         await response(scope, receive, send)
 

@@ -40,8 +40,16 @@ MEDIA_TYPES = {
 }
 
 
-def too_large(limit: int) -> ApiError:
-    """A 413 naming the limit."""
+def too_large(limit: int, *, upload: bool = True) -> ApiError:
+    """A 413 naming the limit: of an uploaded file (field ``file``), or of a request body."""
+    if not upload:
+        return ApiError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"the request body is larger than the limit of {limit:,} bytes "
+            "(PATENTVAL_MAX_UPLOAD_BYTES)",
+            "body",
+        )
     return ApiError(
         413,
         "PAYLOAD_TOO_LARGE",

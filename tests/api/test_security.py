@@ -376,9 +376,10 @@ def test_request_bodies_over_the_limit_are_413_whatever_the_route(own_world: Wor
                 headers={**headers, "Content-Type": "multipart/form-data; boundary=b"},
             ),
         ]
-        for answer in answers:
+        for answer, field in zip(answers, ("file", "body", "body", "file"), strict=True):
             assert answer.status_code == 413, answer.text
             assert answer.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+            assert answer.json()["error"]["field"] == field
             assert f"{limit:,}" in answer.json()["error"]["message"]
 
 
