@@ -195,6 +195,11 @@ class Patent(BaseModel):
             )
         if self.legal_status is LegalStatus.IN_FORCE and self.grant_date is None:
             raise ValueError("grant_date is required when legal_status is in_force")
+        if self.expiry_date_given is not None and self.expiry_date_given <= self.filing_date:
+            raise ValueError(
+                f"expiry_date_given {self.expiry_date_given} is not after the filing date "
+                f"{self.filing_date}"
+            )
         return self
 
     # -- derived -------------------------------------------------------------------------------

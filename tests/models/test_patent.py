@@ -77,6 +77,8 @@ def test_foreign_invention_takes_twenty_years_unless_expiry_given() -> None:
         **common,
     )
     assert given_expiry.expiry_date == date(2022, 5, 1)
+    with pytest.raises(ValidationError, match="expiry_date_given 2000-01-01 is not after"):
+        Patent(number="US6699658B1", expiry_date_given=date(2000, 1, 1), **common)
 
 
 def test_leap_day_anniversary_falls_back_to_28_february() -> None:
