@@ -45,6 +45,7 @@ from api.pages.web import (
     render,
     require,
     session_cookie,
+    signed_in,
     signin_cookie,
 )
 from api.routes.reports import sent
@@ -416,6 +417,7 @@ def install(app: FastAPI) -> None:
             request,
             "error.html",
             language_of(request),
+            user=signed_in(request),
             status=error.status,
             message=error.message,
             params=error.params,

@@ -89,6 +89,10 @@ def test_pages_need_signing_in_and_the_right_role(browser: TestClient, own_world
         response = browser.get(path)
         assert response.status_code == 403, path
         assert "您的角色无权访问此页面。" in response.text
+        # still signed in: the header names the user and role and offers to sign out
+        assert "甲示例科技有限公司 · 企业" in response.text
+        assert 'action="/signout"' in response.text
+        assert 'href="/signin"' not in response.text
     page = browser.get("/enterprise")
     signed_out = browser.post(
         "/signout", data={"csrf_token": csrf_of(page)}, follow_redirects=False
