@@ -12,10 +12,11 @@ import re
 from enum import StrEnum
 from functools import cache
 
-from models.enums import LegalStatus, PatentType, ValueType
+from models.enums import LegalStatus, LoanStatus, PatentType, ValueType
 from navigation.constants import read_table as navigation_table
 from pledge.findings import Severity
 from pledge.proposal import Unchecked
+from pledge.statistics import MIXED_TYPES, UNCLASSIFIED
 from reports.i18n import N_, Language, gettext_for
 from valuation.constants import read_table as valuation_table
 from valuation.high_value import Criterion
@@ -60,6 +61,14 @@ LABELS: dict[StrEnum, str] = {
     Unchecked.FEES: N_("Annual fees (payment record not given)"),
     Unchecked.CONTRACT: N_("Pledge contract (terms not given)"),
     Unchecked.VALUATION: N_("Valuation validity and loan-to-value (no valuation)"),
+    LoanStatus.SUBMITTED: N_("Submitted"),
+    LoanStatus.APPROVED: N_("Approved"),
+    LoanStatus.ACTIVE: N_("Active"),
+    LoanStatus.CLOSED: N_("Closed"),
+    LoanStatus.WRITTEN_OFF: N_("Written off"),
+    LoanStatus.RESCHEDULED: N_("Rescheduled"),
+    LoanStatus.REJECTED: N_("Rejected"),
+    LoanStatus.WITHDRAWN: N_("Withdrawn"),
 }
 """The label of every member of the closed sets a report prints."""
 
@@ -75,6 +84,7 @@ LABELLED_ENUMS: tuple[type[StrEnum], ...] = (
     PeriodLimit,
     Severity,
     Unchecked,
+    LoanStatus,
 )
 
 TORNADO_INPUTS: dict[str, str] = {
@@ -235,17 +245,34 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 @cache
 def _industry_names() -> dict[str, dict[Language, str]]:
-    """The city's sectors (``navigation/data/sectors.csv``) in both languages; the royalty
-    bands' industries (``valuation/data/royalty_bands.csv``) by their Chinese names."""
+    """The city's sectors (``navigation/data/sectors.csv``) and the royalty bands' industries
+    (``valuation/data/royalty_bands.csv``) in both languages: a band's Chinese name, and its
+    English name where the sector table does not name the industry already."""
     names: dict[str, dict[Language, str]] = {
         row["sector"]: {Language.ZH: row["name_zh"], Language.EN: row["name_en"]}
         for row in navigation_table("sectors")
     }
     for row in valuation_table("royalty_bands"):
-        names.setdefault(row["industry"], {})[Language.ZH] = row["name_zh"]
+        found = names.setdefault(row["industry"], {})
+        found[Language.ZH] = row["name_zh"]
+        found.setdefault(Language.EN, row["name_en"])
     return names
 
 
 def industry_name(language: Language, key: str) -> str:
-    """An industry key by its name in ``language``; the key itself when no table names it."""
+    """An industry key by its name in ``language`` (the statistics' ``unclassified``, of a
+    party without one, too); the key itself when no table names it."""
+    if key == UNCLASSIFIED:
+        return gettext_for(language, N_("Unclassified"))
     return _industry_names().get(key, {}).get(language, key)
+
+
+def patent_type_name(language: Language, value: str) -> str:
+    """A patent type by its label; the statistics' ``mixed`` (a pledge of patents of several
+    types) as mixed types; any other value as it is."""
+    if value == MIXED_TYPES:
+        return gettext_for(language, N_("Mixed types"))
+    try:
+        return label(language, PatentType(value))
+    except ValueError:
+        return value

@@ -34,6 +34,7 @@ from reports.navigation import NavigationView, latest_filing_year, navigation_vi
 from reports.portfolio import PortfolioStatement, portfolio_statement
 from reports.vocabulary import label
 from storage.errors import DomainError
+from storage.parties import get_party
 from storage.statistics import pledge_frame
 
 LISTED = 50
@@ -170,15 +171,23 @@ class BankHome:
     appraisal_total: int
     loans: list[LoanRead]
     loan_total: int
+    borrowers: dict[str, str]
+    """The name of each borrower of the listed loans, by party id."""
 
 
 def bank_home(session: Session, user: PageUser) -> BankHome:
-    """The bank's appraisals (newest base date first) and loans."""
+    """The bank's appraisals (newest base date first) and loans, with its borrowers' names."""
     found = valuations.list_appraisals(session, user.principal, patent=None, limit=LISTED, offset=0)
     lent = loans.list_loans(
         session, user.principal, status=None, pledge_id=None, limit=LISTED, offset=0
     )
-    return BankHome(found.items, found.total, lent.items, lent.total)
+    borrowers = {}
+    for party_id in {loan.borrower_id for loan in lent.items}:
+        try:
+            borrowers[party_id] = get_party(session, party_id).name
+        except DomainError:
+            borrowers[party_id] = party_id
+    return BankHome(found.items, found.total, lent.items, lent.total, borrowers)
 
 
 def money(read: object) -> Money | None:

@@ -238,6 +238,13 @@ def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
     assert f'href="/bank/appraisals/{mine}"' in listing.text
     assert own_world.records["b"]["appraisal"] not in listing.text
     assert own_world.records["a"]["loan"] in listing.text
+    row = rf"<tr><td>{own_world.records['a']['loan']}</td>.*?</tr>"
+    loan = re.search(row, listing.text, re.S)
+    assert loan is not None
+    assert "<td>甲示例科技有限公司</td>" in loan.group(0)  # the borrower by name, not ent-a
+    assert "<td>还款中</td>" in loan.group(0)  # the status by its label, not active
+    english = browser.get("/bank?lang=en").text
+    assert "<td>Active</td>" in english
     page = browser.get(f"/bank/appraisals/{mine}?lang=en")
     assert page.status_code == 200
     assert 'id="approaches"' in page.text  # no draws were asked: no range, no tornado
