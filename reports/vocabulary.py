@@ -182,6 +182,8 @@ ENGINE_PATTERNS: tuple[str, ...] = (
     N_("filed %(filed)s: over %(years)s years only after %(limit)s"),
     N_("pledge financing %(amount)s %(relation)s threshold %(threshold)s"),
     N_("award: %(award)s"),
+    # valuation.engine: the refusal of a base date before the filing date (BeforeFilingError)
+    N_("%(day)s is before the filing date %(filed)s of %(number)s"),
 )
 """Phrases the engine writes with figures in them, each figure a ``%(name)s`` placeholder: a
 text that matches one is printed translated, its figures (and any phrase or closed-set value
@@ -199,25 +201,28 @@ def tornado_input(language: Language, name: str) -> str:
     return name if message is None else gettext_for(language, message)
 
 
-def phrase(language: Language, text: str) -> str:
+def phrase(language: Language, text: str, patterns: tuple[str, ...] = ENGINE_PATTERNS) -> str:
     """An engine phrase in ``language``: a fixed one translated, one with figures translated
-    around them (:data:`ENGINE_PATTERNS`); any other text (a formula) as it is."""
+    around them (:data:`ENGINE_PATTERNS`, or the ``patterns`` given: a caller's own messages
+    with figures, such as the refusals a page shows); any other text (a formula) as it is."""
     if text in _PHRASES:
         return gettext_for(language, text)
-    for pattern, template in _patterns():
+    for pattern, template in _patterns(patterns):
         found = pattern.fullmatch(text)
         if found is not None:
-            parts = {name: _part(language, value) for name, value in found.groupdict().items()}
+            parts = {
+                name: _part(language, value, patterns) for name, value in found.groupdict().items()
+            }
             return gettext_for(language, template) % parts
     return text
 
 
-def _part(language: Language, text: str) -> str:
+def _part(language: Language, text: str, patterns: tuple[str, ...]) -> str:
     """A figure or phrase inside an engine phrase: a closed-set value by its label (in lower
     case in English, inside a sentence), a phrase translated, a figure as it is."""
     member = _CLOSED_VALUES.get(text)
     if member is None:
-        return phrase(language, text)
+        return phrase(language, text, patterns)
     name = label(language, member)
     return name.lower() if language is Language.EN else name
 
@@ -229,10 +234,10 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 @cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Each of :data:`ENGINE_PATTERNS` as a regular expression with a group per placeholder."""
+def _patterns(templates: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each of ``templates`` as a regular expression with a group per placeholder."""
     compiled = []
-    for template in ENGINE_PATTERNS:
+    for template in templates:
         pieces, at = [], 0
         for placeholder in _PLACEHOLDER.finditer(template):
             pieces.append(re.escape(template[at : placeholder.start()]))

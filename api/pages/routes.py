@@ -29,6 +29,7 @@ from starlette.datastructures import FormData
 from api.deps import CommittingRoute, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.pages import forms, views
+from api.pages.refusals import refusals
 from api.pages.web import (
     HOME,
     SESSION_COOKIE,
@@ -188,7 +189,11 @@ def eligibility(request: Request, session: SessionDep, data: Posted) -> HTMLResp
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
-    found = None if given is None else views.check_eligibility(session, user, form, given)
+    found = (
+        None
+        if given is None
+        else views.check_eligibility(session, user, form, given, language_of(request))
+    )
     if found is None:
         return _eligibility(request, session, user, form, status=422)
     return _eligibility(request, session, user, form, certificate=found, given=given)
@@ -200,7 +205,11 @@ def certificate(request: Request, session: SessionDep, data: Posted) -> Response
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
-    found = None if given is None else views.check_eligibility(session, user, form, given)
+    found = (
+        None
+        if given is None
+        else views.check_eligibility(session, user, form, given, language_of(request))
+    )
     if found is None or given is None or given.amount is None:
         if given is not None and given.amount is None:
             form.fail("amount", N_("Give the loan amount and term for a certificate."))
@@ -254,7 +263,11 @@ def appraise(request: Request, session: SessionDep, data: Posted) -> Response:
     check_csrf(data.get("csrf_token"), user.csrf_token)
     form = forms.Form.of(data, forms.APPRAISAL_FIELDS)
     body = forms.appraisal_body(form, draws=default_draws(), seed=default_seed())
-    made = None if body is None else views.request_appraisal(session, user, form, body)
+    made = (
+        None
+        if body is None
+        else views.request_appraisal(session, user, form, body, language_of(request))
+    )
     if made is None:
         return _appraisal_form(request, user, form, status=422)
     return redirect(f"/bank/appraisals/{made.appraisal_id}")
@@ -420,7 +433,7 @@ def install(app: FastAPI) -> None:
             user=signed_in(request),
             status=error.status,
             message=error.message,
-            params=error.params,
+            params=refusals(language_of(request), error.params),
         )
 
     app.add_exception_handler(SignInRequired, to_signin)

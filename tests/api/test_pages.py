@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
+from api.pages import refusals
 from api.settings import Settings
+from reports.i18n import Language
 from tests.api.world import AS_OF, PARTIES, World, cn_number, patent_body
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -215,14 +218,19 @@ def test_an_appraisal_form_sent_twice_makes_one_appraisal(
         "/bank/appraisals", data={**data, "form_id": "third", "patent_number": cn_number(1)}
     )
     assert unknown.status_code == 422
-    assert set(errors(unknown)) == {"patent_number"}
+    assert errors(unknown) == {"patent_number": f"未受理：登记簿中没有专利 {cn_number(1)}"}
     early = browser.post(
         "/bank/appraisals", data={**data, "form_id": "fourth", "base_date": "2019-08-31"}
     )
     assert early.status_code == 422
     number = own_world.records["a"]["patent"]
-    assert errors(early) == {
-        "base_date": f"未受理：2019-08-31 is before the filing date 2019-09-01 of {number}"
+    assert errors(early) == {"base_date": f"未受理：2019-08-31 早于 {number} 的申请日 2019-09-01"}
+    early_en = browser.post(
+        "/bank/appraisals?lang=en",
+        data={**data, "form_id": "fifth", "base_date": "2019-08-31"},
+    )
+    assert errors(early_en) == {
+        "base_date": f"Not accepted: 2019-08-31 is before the filing date 2019-09-01 of {number}"
     }
     other = browser.get("/bank/appraisals/" + own_world.records["b"]["appraisal"])
     assert other.status_code == 404
@@ -344,3 +352,30 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     )
     assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
     assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422
+
+
+def test_each_refusal_a_page_translates_reads_as_the_service_writes_it() -> None:
+    """The words of each refusal pattern are in the service's code: a change of its wording
+    fails here rather than show English on a Chinese page."""
+    root = Path(__file__).resolve().parents[2]
+    code = "".join(p.read_text(encoding="utf-8") for p in (root / "api").rglob("*.py"))
+    code = re.sub(r'"\s*\n\s*f?"', "", code)  # strings continued on the next line, joined
+    code = code.replace("!r}", "}")  # a quoted figure: f"no patent {text!r}"
+    python = {"year %(year)s is out of range"}  # Python's own message, not the service's
+    missing = [
+        (template, piece)
+        for template in (*refusals.SERVICE_PATTERNS, *refusals.SERVICE_PHRASES)
+        if template not in python
+        for piece in re.split(r"%\(\w+\)s", template)
+        if piece.strip().strip("'") not in code
+    ]
+    assert missing == []
+    assert refusals.refusal(Language.ZH, "no patent 'ZL201910000001.9' in the register") == (
+        "登记簿中没有专利 ZL201910000001.9"
+    )
+    engine = "the engine cannot value ZL1 at 9999-12-31: year 10000 is out of range"
+    assert refusals.refusal(Language.ZH, engine) == (
+        "估值引擎无法在 9999-12-31 对 ZL1 估值：年份 10000 超出可计算的范围"
+    )
+    assert refusals.refusal(Language.EN, engine) == engine
+    assert refusals.refusal(Language.ZH, "maybe") == "maybe"
