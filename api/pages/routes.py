@@ -21,10 +21,13 @@ from decimal import Decimal
 from typing import Annotated, TypeVar
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from api.deps import CommittingRoute, SessionDep, SettingsDep
 from api.errors import ApiError
@@ -67,8 +70,16 @@ router = APIRouter(include_in_schema=False, route_class=CommittingRoute)
 async def _posted(request: Request) -> FormData:
     """The posted form, read on the event loop; the handler then runs in a worker thread
     (:class:`api.deps.CommittingRoute`), so that its reads, writes, key check, valuation or
-    PDF never hold up the loop."""
-    return await request.form()
+    PDF never hold up the loop. A body that cannot be read as a form (a broken multipart body,
+    too many fields) is an error page (400), as every refusal of a page is, not JSON."""
+    try:
+        return await request.form()
+    except HTTPException as error:
+        if error.status_code != 400:
+            raise
+        raise PageRefused(
+            400, N_("The form could not be read: open the page and send it again.")
+        ) from None
 
 
 Posted = Annotated[FormData, Depends(_posted)]
@@ -417,6 +428,21 @@ def _page_or_404(build: Callable[[], T]) -> T:
         ) from None
 
 
+async def _signed_in_for_error(request: Request) -> PageUser | None:
+    """The signed-in browser of an error page: the one the page's handler found, else (a form
+    that could not be read, before the handler ran) the session cookie's, read in a worker
+    thread on the read-only engine."""
+    user = signed_in(request)
+    if user is not None or not request.cookies.get(SESSION_COOKIE):
+        return user
+
+    def look() -> PageUser | None:
+        with Session(request.app.state.reader) as session:
+            return current_user(request, session)
+
+    return await anyio.to_thread.run_sync(look)
+
+
 def install(app: FastAPI) -> None:
     """Add the pages and their error pages to ``app``."""
 
@@ -430,7 +456,7 @@ def install(app: FastAPI) -> None:
             request,
             "error.html",
             language_of(request),
-            user=signed_in(request),
+            user=await _signed_in_for_error(request),
             status=error.status,
             message=error.message,
             params=refusals(language_of(request), error.params),

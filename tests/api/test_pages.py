@@ -83,6 +83,28 @@ def test_a_wrong_key_or_a_forged_form_does_not_sign_in(
     assert "pv_session" not in browser.cookies
 
 
+def test_a_broken_form_body_is_an_error_page(browser: TestClient, own_world: World) -> None:
+    """A body that cannot be read as a form is a 400 page in the person's language, not the
+    JSON API's error."""
+    for path in ("/signin", "/enterprise/eligibility"):
+        broken = browser.post(
+            path, content=b"garbage", headers={"Content-Type": "multipart/form-data"}
+        )
+        assert broken.status_code == 400, path
+        assert broken.headers["content-type"].startswith("text/html")
+        assert "无法读取所提交的表单" in broken.text
+        if path == "/signin":
+            sign_in(browser, own_world.keys["ent-a"])
+        else:  # signed in: the error page says so
+            assert 'action="/signout"' in broken.text
+    english = browser.post(
+        "/signin?lang=en",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nkey",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert english.headers["content-type"].startswith("text/html"), english.text
+
+
 def test_pages_need_signing_in_and_the_right_role(browser: TestClient, own_world: World) -> None:
     away = browser.get("/enterprise", follow_redirects=False)
     assert away.status_code == 303
