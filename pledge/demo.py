@@ -46,7 +46,7 @@ from models.patent import Owner, Patent
 from models.patent_number import check_character
 from pledge.policy import PatentValuation, policy_book
 from pledge.schedule import Schedule, schedule_for_loan
-from pledge.statistics import SCHEMA
+from pledge.statistics import MIXED_TYPES, SCHEMA
 
 CITY, PROVINCE = "金华市", "浙江省"
 LABEL = "synthetic demo data (示例数据): invented parties, patents and loans"
@@ -249,7 +249,7 @@ class DemoPortfolio(BaseModel):
                     "released_on": item.released_on,
                     "bank": parties[item.pledge.pledgee_id].name,
                     "industry": parties[item.pledge.pledgor_id].industry,
-                    "patent_type": types.pop() if len(types) == 1 else "mixed",
+                    "patent_type": types.pop() if len(types) == 1 else MIXED_TYPES,
                     "enterprise": item.pledge.pledgor_id,
                     "patent_count": len(numbers),
                     "secured_amount": item.pledge.secured_amount.amount,

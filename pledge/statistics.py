@@ -39,6 +39,10 @@ import polars as pl
 
 from pledge.disclosure import DisclosureRule, protect
 
+MIXED_TYPES = "mixed"
+"""The ``patent_type`` of a pledge of patents of several types."""
+UNCLASSIFIED = "unclassified"
+"""The ``industry`` of a pledgor whose industry is not known."""
 MONEY_COLUMNS = ("secured_amount", "outstanding")
 TEXT_COLUMNS = ("pledge_id", "bank", "industry", "patent_type", "enterprise")
 DATE_COLUMNS = ("registered_on", "released_on")

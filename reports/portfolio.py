@@ -20,7 +20,6 @@ import polars as pl
 from markupsafe import Markup
 
 from models.dates import add_months
-from models.enums import PatentType
 from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.statistics import (
     Dimension,
@@ -34,7 +33,7 @@ from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.patent_rows import InputError, read_frame
 from reports.rendering import render_html
-from reports.vocabulary import industry_name, label
+from reports.vocabulary import industry_name, patent_type_name
 
 TEMPLATE = "reports/portfolio.html"
 MONTHS_SHOWN = 12
@@ -138,10 +137,7 @@ def _industry_label(language: Language) -> Any:
 
 def _type_label(language: Language) -> Any:
     def show(value: str) -> str:
-        try:
-            return label(language, PatentType(value))
-        except ValueError:
-            return value
+        return patent_type_name(language, value)
 
     return show
 

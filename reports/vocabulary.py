@@ -12,10 +12,11 @@ import re
 from enum import StrEnum
 from functools import cache
 
-from models.enums import LegalStatus, PatentType, ValueType
+from models.enums import LegalStatus, LoanStatus, PatentType, ValueType
 from navigation.constants import read_table as navigation_table
 from pledge.findings import Severity
 from pledge.proposal import Unchecked
+from pledge.statistics import MIXED_TYPES, UNCLASSIFIED
 from reports.i18n import N_, Language, gettext_for
 from valuation.constants import read_table as valuation_table
 from valuation.high_value import Criterion
@@ -60,6 +61,14 @@ LABELS: dict[StrEnum, str] = {
     Unchecked.FEES: N_("Annual fees (payment record not given)"),
     Unchecked.CONTRACT: N_("Pledge contract (terms not given)"),
     Unchecked.VALUATION: N_("Valuation validity and loan-to-value (no valuation)"),
+    LoanStatus.SUBMITTED: N_("Submitted"),
+    LoanStatus.APPROVED: N_("Approved"),
+    LoanStatus.ACTIVE: N_("Active"),
+    LoanStatus.CLOSED: N_("Closed"),
+    LoanStatus.WRITTEN_OFF: N_("Written off"),
+    LoanStatus.RESCHEDULED: N_("Rescheduled"),
+    LoanStatus.REJECTED: N_("Rejected"),
+    LoanStatus.WITHDRAWN: N_("Withdrawn"),
 }
 """The label of every member of the closed sets a report prints."""
 
@@ -75,6 +84,7 @@ LABELLED_ENUMS: tuple[type[StrEnum], ...] = (
     PeriodLimit,
     Severity,
     Unchecked,
+    LoanStatus,
 )
 
 TORNADO_INPUTS: dict[str, str] = {
@@ -172,6 +182,8 @@ ENGINE_PATTERNS: tuple[str, ...] = (
     N_("filed %(filed)s: over %(years)s years only after %(limit)s"),
     N_("pledge financing %(amount)s %(relation)s threshold %(threshold)s"),
     N_("award: %(award)s"),
+    # valuation.engine: the refusal of a base date before the filing date (BeforeFilingError)
+    N_("%(day)s is before the filing date %(filed)s of %(number)s"),
 )
 """Phrases the engine writes with figures in them, each figure a ``%(name)s`` placeholder: a
 text that matches one is printed translated, its figures (and any phrase or closed-set value
@@ -189,25 +201,28 @@ def tornado_input(language: Language, name: str) -> str:
     return name if message is None else gettext_for(language, message)
 
 
-def phrase(language: Language, text: str) -> str:
+def phrase(language: Language, text: str, patterns: tuple[str, ...] = ENGINE_PATTERNS) -> str:
     """An engine phrase in ``language``: a fixed one translated, one with figures translated
-    around them (:data:`ENGINE_PATTERNS`); any other text (a formula) as it is."""
+    around them (:data:`ENGINE_PATTERNS`, or the ``patterns`` given: a caller's own messages
+    with figures, such as the refusals a page shows); any other text (a formula) as it is."""
     if text in _PHRASES:
         return gettext_for(language, text)
-    for pattern, template in _patterns():
+    for pattern, template in _patterns(patterns):
         found = pattern.fullmatch(text)
         if found is not None:
-            parts = {name: _part(language, value) for name, value in found.groupdict().items()}
+            parts = {
+                name: _part(language, value, patterns) for name, value in found.groupdict().items()
+            }
             return gettext_for(language, template) % parts
     return text
 
 
-def _part(language: Language, text: str) -> str:
+def _part(language: Language, text: str, patterns: tuple[str, ...]) -> str:
     """A figure or phrase inside an engine phrase: a closed-set value by its label (in lower
     case in English, inside a sentence), a phrase translated, a figure as it is."""
     member = _CLOSED_VALUES.get(text)
     if member is None:
-        return phrase(language, text)
+        return phrase(language, text, patterns)
     name = label(language, member)
     return name.lower() if language is Language.EN else name
 
@@ -219,10 +234,10 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 @cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Each of :data:`ENGINE_PATTERNS` as a regular expression with a group per placeholder."""
+def _patterns(templates: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each of ``templates`` as a regular expression with a group per placeholder."""
     compiled = []
-    for template in ENGINE_PATTERNS:
+    for template in templates:
         pieces, at = [], 0
         for placeholder in _PLACEHOLDER.finditer(template):
             pieces.append(re.escape(template[at : placeholder.start()]))
@@ -235,17 +250,34 @@ def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 @cache
 def _industry_names() -> dict[str, dict[Language, str]]:
-    """The city's sectors (``navigation/data/sectors.csv``) in both languages; the royalty
-    bands' industries (``valuation/data/royalty_bands.csv``) by their Chinese names."""
+    """The city's sectors (``navigation/data/sectors.csv``) and the royalty bands' industries
+    (``valuation/data/royalty_bands.csv``) in both languages: a band's Chinese name, and its
+    English name where the sector table does not name the industry already."""
     names: dict[str, dict[Language, str]] = {
         row["sector"]: {Language.ZH: row["name_zh"], Language.EN: row["name_en"]}
         for row in navigation_table("sectors")
     }
     for row in valuation_table("royalty_bands"):
-        names.setdefault(row["industry"], {})[Language.ZH] = row["name_zh"]
+        found = names.setdefault(row["industry"], {})
+        found[Language.ZH] = row["name_zh"]
+        found.setdefault(Language.EN, row["name_en"])
     return names
 
 
 def industry_name(language: Language, key: str) -> str:
-    """An industry key by its name in ``language``; the key itself when no table names it."""
+    """An industry key by its name in ``language`` (the statistics' ``unclassified``, of a
+    party without one, too); the key itself when no table names it."""
+    if key == UNCLASSIFIED:
+        return gettext_for(language, N_("Unclassified"))
     return _industry_names().get(key, {}).get(language, key)
+
+
+def patent_type_name(language: Language, value: str) -> str:
+    """A patent type by its label; the statistics' ``mixed`` (a pledge of patents of several
+    types) as mixed types; any other value as it is."""
+    if value == MIXED_TYPES:
+        return gettext_for(language, N_("Mixed types"))
+    try:
+        return label(language, PatentType(value))
+    except ValueError:
+        return value

@@ -18,13 +18,11 @@ from sqlalchemy.orm import Session, aliased
 
 from pledge.disclosure import DisclosureRule
 from pledge.ledger import Account
-from pledge.statistics import SCHEMA, Dimension, pledge_statistics
+from pledge.statistics import MIXED_TYPES, SCHEMA, UNCLASSIFIED, Dimension, pledge_statistics
 from storage import ledger
 from storage.tables import LoanRow, PartyRow, PatentRow, PledgedPatentRow, PledgeRow
 
-UNCLASSIFIED = "unclassified"
 PLEDGED_PATENTS = "pledged_patents"
-MIXED = "mixed"
 _MONEY = pl.Decimal(20, 2)
 
 
@@ -77,7 +75,8 @@ def pledge_frame(
         "bank": [r.name for r in rows],
         "industry": [r.industry or UNCLASSIFIED for r in rows],
         "patent_type": [
-            next(iter(types[r.pledge_id])) if len(types[r.pledge_id]) == 1 else MIXED for r in rows
+            next(iter(types[r.pledge_id])) if len(types[r.pledge_id]) == 1 else MIXED_TYPES
+            for r in rows
         ],
         "enterprise": [r.pledgor_id for r in rows],
         "patent_count": [counts[r.pledge_id] for r in rows],

@@ -21,14 +21,18 @@ from decimal import Decimal
 from typing import Annotated, TypeVar
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from api.deps import CommittingRoute, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.pages import forms, views
+from api.pages.refusals import refusals
 from api.pages.web import (
     HOME,
     SESSION_COOKIE,
@@ -45,6 +49,7 @@ from api.pages.web import (
     render,
     require,
     session_cookie,
+    signed_in,
     signin_cookie,
 )
 from api.routes.reports import sent
@@ -65,8 +70,16 @@ router = APIRouter(include_in_schema=False, route_class=CommittingRoute)
 async def _posted(request: Request) -> FormData:
     """The posted form, read on the event loop; the handler then runs in a worker thread
     (:class:`api.deps.CommittingRoute`), so that its reads, writes, key check, valuation or
-    PDF never hold up the loop."""
-    return await request.form()
+    PDF never hold up the loop. A body that cannot be read as a form (a broken multipart body,
+    too many fields) is an error page (400), as every refusal of a page is, not JSON."""
+    try:
+        return await request.form()
+    except HTTPException as error:
+        if error.status_code != 400:
+            raise
+        raise PageRefused(
+            400, N_("The form could not be read: open the page and send it again.")
+        ) from None
 
 
 Posted = Annotated[FormData, Depends(_posted)]
@@ -187,7 +200,11 @@ def eligibility(request: Request, session: SessionDep, data: Posted) -> HTMLResp
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
-    found = None if given is None else views.check_eligibility(session, user, form, given)
+    found = (
+        None
+        if given is None
+        else views.check_eligibility(session, user, form, given, language_of(request))
+    )
     if found is None:
         return _eligibility(request, session, user, form, status=422)
     return _eligibility(request, session, user, form, certificate=found, given=given)
@@ -199,7 +216,11 @@ def certificate(request: Request, session: SessionDep, data: Posted) -> Response
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
     given = forms.eligibility_input(form)
-    found = None if given is None else views.check_eligibility(session, user, form, given)
+    found = (
+        None
+        if given is None
+        else views.check_eligibility(session, user, form, given, language_of(request))
+    )
     if found is None or given is None or given.amount is None:
         if given is not None and given.amount is None:
             form.fail("amount", N_("Give the loan amount and term for a certificate."))
@@ -253,7 +274,11 @@ def appraise(request: Request, session: SessionDep, data: Posted) -> Response:
     check_csrf(data.get("csrf_token"), user.csrf_token)
     form = forms.Form.of(data, forms.APPRAISAL_FIELDS)
     body = forms.appraisal_body(form, draws=default_draws(), seed=default_seed())
-    made = None if body is None else views.request_appraisal(session, user, form, body)
+    made = (
+        None
+        if body is None
+        else views.request_appraisal(session, user, form, body, language_of(request))
+    )
     if made is None:
         return _appraisal_form(request, user, form, status=422)
     return redirect(f"/bank/appraisals/{made.appraisal_id}")
@@ -403,6 +428,21 @@ def _page_or_404(build: Callable[[], T]) -> T:
         ) from None
 
 
+async def _signed_in_for_error(request: Request) -> PageUser | None:
+    """The signed-in browser of an error page: the one the page's handler found, else (a form
+    that could not be read, before the handler ran) the session cookie's, read in a worker
+    thread on the read-only engine."""
+    user = signed_in(request)
+    if user is not None or not request.cookies.get(SESSION_COOKIE):
+        return user
+
+    def look() -> PageUser | None:
+        with Session(request.app.state.reader) as session:
+            return current_user(request, session)
+
+    return await anyio.to_thread.run_sync(look)
+
+
 def install(app: FastAPI) -> None:
     """Add the pages and their error pages to ``app``."""
 
@@ -416,9 +456,10 @@ def install(app: FastAPI) -> None:
             request,
             "error.html",
             language_of(request),
+            user=await _signed_in_for_error(request),
             status=error.status,
             message=error.message,
-            params=error.params,
+            params=refusals(language_of(request), error.params),
         )
 
     app.add_exception_handler(SignInRequired, to_signin)

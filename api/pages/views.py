@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import ApiError
 from api.pages.forms import EligibilityInput, Form
+from api.pages.refusals import refusal
 from api.pages.web import PageUser
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.eligibility import EligibilityCreate
@@ -34,6 +35,7 @@ from reports.navigation import NavigationView, latest_filing_year, navigation_vi
 from reports.portfolio import PortfolioStatement, portfolio_statement
 from reports.vocabulary import label
 from storage.errors import DomainError
+from storage.parties import get_party
 from storage.statistics import pledge_frame
 
 LISTED = 50
@@ -61,25 +63,27 @@ def _field(path: str, default: str) -> str:
     return default
 
 
-def _refused(form: Form, error: Exception, default: str) -> None:
-    """Put a service's refusal on the form field it concerns."""
+def _refused(form: Form, error: Exception, default: str, language: Language) -> None:
+    """Put a service's refusal on the form field it concerns, in the page's language."""
     if isinstance(error, ValidationError):
         first = error.errors()[0]
-        path = ".".join(str(p) for p in first["loc"])
-        form.fail(_field(path, default), N_("Not accepted: %(reason)s"), reason=first["msg"])
+        path, reason = ".".join(str(p) for p in first["loc"]), first["msg"]
     elif isinstance(error, DomainError):
-        form.fail(_field(error.field, default), N_("Not accepted: %(reason)s"), reason=error.reason)
+        path, reason = error.field, error.reason
     elif isinstance(error, ApiError):
-        form.fail(
-            _field(error.field or "", default), N_("Not accepted: %(reason)s"), reason=error.message
-        )
+        path, reason = error.field or "", error.message
+    else:
+        return
+    form.fail(
+        _field(path, default), N_("Not accepted: %(reason)s"), reason=refusal(language, reason)
+    )
 
 
 # -- enterprise: eligibility -------------------------------------------------------------------
 
 
 def check_eligibility(
-    session: Session, user: PageUser, form: Form, given: EligibilityInput
+    session: Session, user: PageUser, form: Form, given: EligibilityInput, language: Language
 ) -> EligibilityCertificate | None:
     """The pre-check of the form's patents for the caller (the certificate's content); None
     with errors on the form when a patent is not the caller's or the check is refused."""
@@ -96,7 +100,7 @@ def check_eligibility(
         body = EligibilityCreate.model_validate(given.body())
         return reports.certificate(session, user.principal, body)
     except (ValidationError, DomainError, ApiError) as error:
-        _refused(form, error, "patents")
+        _refused(form, error, "patents", language)
         return None
 
 
@@ -119,7 +123,7 @@ def my_patents(session: Session, user: PageUser) -> list[str]:
 
 
 def request_appraisal(
-    session: Session, user: PageUser, form: Form, body: dict[str, object]
+    session: Session, user: PageUser, form: Form, body: dict[str, object], language: Language
 ) -> AppraisalRead | None:
     """Request the appraisal of the form (once per form: its id is the Idempotency-Key)."""
     key = form.values.get("form_id") or None
@@ -129,7 +133,7 @@ def request_appraisal(
             session, user.principal, request, None if key is None else f"page:{key[:60]}"
         )
     except (ValidationError, DomainError, ApiError) as error:
-        _refused(form, error, "patent_number")
+        _refused(form, error, "patent_number", language)
         return None
 
 
@@ -170,15 +174,23 @@ class BankHome:
     appraisal_total: int
     loans: list[LoanRead]
     loan_total: int
+    borrowers: dict[str, str]
+    """The name of each borrower of the listed loans, by party id."""
 
 
 def bank_home(session: Session, user: PageUser) -> BankHome:
-    """The bank's appraisals (newest base date first) and loans."""
+    """The bank's appraisals (newest base date first) and loans, with its borrowers' names."""
     found = valuations.list_appraisals(session, user.principal, patent=None, limit=LISTED, offset=0)
     lent = loans.list_loans(
         session, user.principal, status=None, pledge_id=None, limit=LISTED, offset=0
     )
-    return BankHome(found.items, found.total, lent.items, lent.total)
+    borrowers = {}
+    for party_id in {loan.borrower_id for loan in lent.items}:
+        try:
+            borrowers[party_id] = get_party(session, party_id).name
+        except DomainError:
+            borrowers[party_id] = party_id
+    return BankHome(found.items, found.total, lent.items, lent.total, borrowers)
 
 
 def money(read: object) -> Money | None:

@@ -151,7 +151,8 @@ def render(
 
 
 def current_user(request: Request, session: Session) -> PageUser | None:
-    """The signed-in browser of the request, or None."""
+    """The signed-in browser of the request, or None; remembered on the request, so that an
+    error page raised later (:class:`PageRefused`) keeps the signed-in header."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -166,7 +167,15 @@ def current_user(request: Request, session: Session) -> PageUser | None:
         label=credential.label,
     )
     party = get_party(session, credential.party_id)
-    return PageUser(principal, party.name, found.csrf_token)
+    user = PageUser(principal, party.name, found.csrf_token)
+    request.state.page_user = user
+    return user
+
+
+def signed_in(request: Request) -> PageUser | None:
+    """The signed-in browser :func:`current_user` found for this request, if it looked."""
+    user = getattr(request.state, "page_user", None)
+    return user if isinstance(user, PageUser) else None
 
 
 def require(request: Request, session: Session, *roles: Role) -> PageUser:

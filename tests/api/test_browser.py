@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, ViewportSize, sync_playwright
 
 from reports.formatting import Formatter
 from reports.i18n import Language
@@ -244,3 +244,47 @@ def test_the_navigation_dashboard_renders_its_charts(
     with page.expect_download() as download:
         page.click(".downloads >> text=XLSX")
     assert download.value.suggested_filename == f"patentval-navigation-{DAY}.xlsx"
+
+
+PHONE: ViewportSize = {"width": 390, "height": 844}
+
+
+def _width(page: Page, url: str) -> int:
+    page.goto(url)
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width
+
+
+def test_no_page_is_wider_than_a_phone(
+    page: Page, served: tuple[str, World], screenshots: Path
+) -> None:
+    """At 390 px, each role's page (and an appraisal's result) fits the screen: wide tables
+    and charts scroll inside their own box, never the whole page."""
+    base, world = served
+    page.set_viewport_size(PHONE)
+    wide: dict[str, int] = {}
+    pages = {
+        "bank-a": ["/bank", f"/bank/appraisals/{world.records['a']['appraisal']}"],
+        "regulator": [f"/regulator?as_of={DAY}", f"/navigation?as_of={DAY}"],
+    }
+    for name, paths in pages.items():
+        sign_in(page, served, name)
+        for path in paths:
+            for lang in ("zh", "en"):
+                url = f"{base}{path}{'&' if '?' in path else '?'}lang={lang}"
+                if (width := _width(page, url)) > PHONE["width"]:
+                    wide[f"{path} {lang}"] = width
+        page.screenshot(path=str(screenshots / f"phone-{name}.png"), full_page=True)
+    sign_in(page, served, "ent-a")
+    for lang in ("zh", "en"):
+        page.goto(f"{base}/enterprise?lang={lang}")
+        page.fill("#patents", world.records["a"]["patent"])
+        page.fill("#amount", "1000000")
+        page.fill("#term_months", "12")
+        page.fill("#as_of", DAY)
+        page.click("form[action='/enterprise/eligibility'] button[type=submit]")
+        page.wait_for_selector("#verdict")
+        if (width := page.evaluate("document.documentElement.scrollWidth")) > PHONE["width"]:
+            wide[f"/enterprise verdict {lang}"] = width
+    page.screenshot(path=str(screenshots / "phone-enterprise.png"), full_page=True)
+    assert wide == {}

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
+from api.pages import refusals
 from api.settings import Settings
+from reports.i18n import Language
 from tests.api.world import AS_OF, PARTIES, World, cn_number, patent_body
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -80,6 +83,28 @@ def test_a_wrong_key_or_a_forged_form_does_not_sign_in(
     assert "pv_session" not in browser.cookies
 
 
+def test_a_broken_form_body_is_an_error_page(browser: TestClient, own_world: World) -> None:
+    """A body that cannot be read as a form is a 400 page in the person's language, not the
+    JSON API's error."""
+    for path in ("/signin", "/enterprise/eligibility"):
+        broken = browser.post(
+            path, content=b"garbage", headers={"Content-Type": "multipart/form-data"}
+        )
+        assert broken.status_code == 400, path
+        assert broken.headers["content-type"].startswith("text/html")
+        assert "无法读取所提交的表单" in broken.text
+        if path == "/signin":
+            sign_in(browser, own_world.keys["ent-a"])
+        else:  # signed in: the error page says so
+            assert 'action="/signout"' in broken.text
+    english = browser.post(
+        "/signin?lang=en",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nkey",
+        headers={"Content-Type": "multipart/form-data; boundary=x"},
+    )
+    assert english.headers["content-type"].startswith("text/html"), english.text
+
+
 def test_pages_need_signing_in_and_the_right_role(browser: TestClient, own_world: World) -> None:
     away = browser.get("/enterprise", follow_redirects=False)
     assert away.status_code == 303
@@ -89,6 +114,10 @@ def test_pages_need_signing_in_and_the_right_role(browser: TestClient, own_world
         response = browser.get(path)
         assert response.status_code == 403, path
         assert "您的角色无权访问此页面。" in response.text
+        # still signed in: the header names the user and role and offers to sign out
+        assert "甲示例科技有限公司 · 企业" in response.text
+        assert 'action="/signout"' in response.text
+        assert 'href="/signin"' not in response.text
     page = browser.get("/enterprise")
     signed_out = browser.post(
         "/signout", data={"csrf_token": csrf_of(page)}, follow_redirects=False
@@ -211,14 +240,19 @@ def test_an_appraisal_form_sent_twice_makes_one_appraisal(
         "/bank/appraisals", data={**data, "form_id": "third", "patent_number": cn_number(1)}
     )
     assert unknown.status_code == 422
-    assert set(errors(unknown)) == {"patent_number"}
+    assert errors(unknown) == {"patent_number": f"未受理：登记簿中没有专利 {cn_number(1)}"}
     early = browser.post(
         "/bank/appraisals", data={**data, "form_id": "fourth", "base_date": "2019-08-31"}
     )
     assert early.status_code == 422
     number = own_world.records["a"]["patent"]
-    assert errors(early) == {
-        "base_date": f"未受理：2019-08-31 is before the filing date 2019-09-01 of {number}"
+    assert errors(early) == {"base_date": f"未受理：2019-08-31 早于 {number} 的申请日 2019-09-01"}
+    early_en = browser.post(
+        "/bank/appraisals?lang=en",
+        data={**data, "form_id": "fifth", "base_date": "2019-08-31"},
+    )
+    assert errors(early_en) == {
+        "base_date": f"Not accepted: 2019-08-31 is before the filing date 2019-09-01 of {number}"
     }
     other = browser.get("/bank/appraisals/" + own_world.records["b"]["appraisal"])
     assert other.status_code == 404
@@ -234,6 +268,13 @@ def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
     assert f'href="/bank/appraisals/{mine}"' in listing.text
     assert own_world.records["b"]["appraisal"] not in listing.text
     assert own_world.records["a"]["loan"] in listing.text
+    row = rf"<tr><td>{own_world.records['a']['loan']}</td>.*?</tr>"
+    loan = re.search(row, listing.text, re.S)
+    assert loan is not None
+    assert "<td>甲示例科技有限公司</td>" in loan.group(0)  # the borrower by name, not ent-a
+    assert "<td>还款中</td>" in loan.group(0)  # the status by its label, not active
+    english = browser.get("/bank?lang=en").text
+    assert "<td>Active</td>" in english
     page = browser.get(f"/bank/appraisals/{mine}?lang=en")
     assert page.status_code == 200
     assert 'id="approaches"' in page.text  # no draws were asked: no range, no tornado
@@ -333,3 +374,30 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     )
     assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
     assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422
+
+
+def test_each_refusal_a_page_translates_reads_as_the_service_writes_it() -> None:
+    """The words of each refusal pattern are in the service's code: a change of its wording
+    fails here rather than show English on a Chinese page."""
+    root = Path(__file__).resolve().parents[2]
+    code = "".join(p.read_text(encoding="utf-8") for p in (root / "api").rglob("*.py"))
+    code = re.sub(r'"\s*\n\s*f?"', "", code)  # strings continued on the next line, joined
+    code = code.replace("!r}", "}")  # a quoted figure: f"no patent {text!r}"
+    python = {"year %(year)s is out of range"}  # Python's own message, not the service's
+    missing = [
+        (template, piece)
+        for template in (*refusals.SERVICE_PATTERNS, *refusals.SERVICE_PHRASES)
+        if template not in python
+        for piece in re.split(r"%\(\w+\)s", template)
+        if piece.strip().strip("'") not in code
+    ]
+    assert missing == []
+    assert refusals.refusal(Language.ZH, "no patent 'ZL201910000001.9' in the register") == (
+        "登记簿中没有专利 ZL201910000001.9"
+    )
+    engine = "the engine cannot value ZL1 at 9999-12-31: year 10000 is out of range"
+    assert refusals.refusal(Language.ZH, engine) == (
+        "估值引擎无法在 9999-12-31 对 ZL1 估值：年份 10000 超出可计算的范围"
+    )
+    assert refusals.refusal(Language.EN, engine) == engine
+    assert refusals.refusal(Language.ZH, "maybe") == "maybe"

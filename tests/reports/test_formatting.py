@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 
 from models import Money
+from navigation.constants import read_table as navigation_table
 from reports.formatting import Formatter, css_string, page_counter_content
 from reports.i18n import Language
 from reports.rendering import OutputFormat, codes, names
 from reports.vocabulary import industry_name
+from valuation.income import royalty_industries
 
 ZH, EN = Formatter(Language.ZH), Formatter(Language.EN)
 
@@ -87,10 +89,16 @@ def test_the_output_format_follows_the_suffix() -> None:
 
 
 def test_industry_names_come_from_the_sector_and_royalty_tables() -> None:
-    """navigation/data/sectors.csv names the city's sectors in both languages; the royalty bands
-    (valuation/data/royalty_bands.csv) name the engine's industries in Chinese."""
+    """navigation/data/sectors.csv names the city's sectors in both languages, and the royalty
+    bands (valuation/data/royalty_bands.csv) the engine's industries: every key has a name."""
+    for key in (*(r["sector"] for r in navigation_table("sectors")), *royalty_industries()):
+        assert industry_name(Language.ZH, key) != key, key
+        assert "_" not in industry_name(Language.EN, key), key
     assert industry_name(Language.ZH, "electromechanical") == "机电"
     assert industry_name(Language.EN, "new_energy_vehicles") == "new-energy vehicles"
     assert industry_name(Language.ZH, "machinery") == "机械制造"
-    assert industry_name(Language.EN, "machinery") == "machinery"
+    assert industry_name(Language.EN, "machinery") == "machinery manufacturing"
+    assert industry_name(Language.EN, "optics_electronics") == "optics and electronics"
+    assert industry_name(Language.EN, "new_energy_vehicles") == "new-energy vehicles"
+    assert industry_name(Language.ZH, "unclassified") == "未分类"
     assert industry_name(Language.ZH, "no_such_industry") == "no_such_industry"

@@ -65,6 +65,28 @@ def test_the_statement_is_pledge_statistics(pledge_file: Path) -> None:
     assert {i.key for i in statement.by_industry} == {"电气", "机械制造", "医药"}
 
 
+def test_mixed_types_and_an_unknown_industry_are_named_in_both_languages(tmp_path: Path) -> None:
+    """The statistics' own keys: "mixed" (a pledge of patents of several types) and
+    "unclassified" (a pledgor without an industry) print as words, never as keys."""
+    rows = [
+        pledge(1, patent_type="mixed", industry="unclassified"),
+        pledge(2, industry="optics_electronics"),
+    ]
+    path = tmp_path / "pledges.csv"
+    pl.DataFrame(rows).write_csv(path)
+    frame = read_pledges(path)
+    shown = {
+        language: portfolio_statement(frame, AS_OF, language=language) for language in Language
+    }
+    assert {t.key for t in shown[Language.ZH].by_patent_type} == {"混合", "发明"}
+    assert {t.key for t in shown[Language.EN].by_patent_type} == {"Mixed types", "Invention"}
+    assert {i.key for i in shown[Language.ZH].by_industry} == {"未分类", "光学及电子产品"}
+    assert {i.key for i in shown[Language.EN].by_industry} == {
+        "Unclassified",
+        "optics and electronics",
+    }
+
+
 @needs_poppler
 @pytest.mark.parametrize("language", list(Language))
 def test_the_statement_prints_in_both_languages(
