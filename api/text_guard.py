@@ -20,12 +20,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from api.pages.web import language_of, render
-from reports.i18n import N_
+from api.pages.web import NUL_IN_FORM, language_of, render
 
 _JSON_NUL, _FORM_NUL = b"\\u0000", b"%00"
 _MESSAGE = "contains a NUL character (U+0000), which no text field takes"
-_PAGE_MESSAGE = N_("The field %(name)s holds a NUL character (U+0000), which no field takes.")
 
 
 def _first_nul(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
@@ -105,7 +103,7 @@ def _refusal(scope: Scope, field: str) -> Response:
         "error.html",
         language_of(request),
         status=422,
-        message=_PAGE_MESSAGE,
+        message=NUL_IN_FORM,
         params={"name": name},
     )
 

@@ -94,6 +94,10 @@ class SignInRequired(Exception):  # noqa: N818 - reads as what the page needs
         self.next_path = next_path
 
 
+NUL_IN_FORM = N_("The field %(name)s holds a NUL character (U+0000), which no field takes.")
+"""The error page of a form whose text holds a NUL (:mod:`api.text_guard`)."""
+
+
 class PageRefused(Exception):  # noqa: N818 - reads as what happened
     """The page cannot be shown to this browser (403, 404): an error page says why."""
 
