@@ -15,7 +15,7 @@ from api.errors import forbidden
 from api.idempotency import idempotent, new_id
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.common import PageRead
-from api.schemas.eligibility import EligibilityCreate, EligibilityRead
+from api.schemas.eligibility import EligibilityCreate, EligibilityRead, ProposedLoanIn
 from api.security import Principal
 from api.services.tenancy import usable_patent, usable_patents, visible_appraisal
 from models.enums import Role
@@ -26,12 +26,25 @@ from pledge.proposal import ProposedLoan
 from reports.eligibility import engine_valuation
 from storage import appraisals
 from storage.database import reading
-from storage.errors import DomainError, domain_errors
+from storage.errors import DomainError, domain_errors, request_paths
 from storage.parties import get_party, lender_name
 from storage.patents import Reliance, latest_valuations
 from storage.pledges import live_pledges
 from valuation.engine import BeforeFilingError, Financials, value_patent
 
+APPRAISAL_PATHS = {
+    **request_paths(AppraisalCreate.model_fields),
+    **request_paths(Financials.model_fields, at="body.financials"),
+    "Financials": "body.financials",
+    "IncomeInputs": "body.financials",
+}
+"""Where the engine's inputs come from in an appraisal request (for its errors)."""
+LOAN_PATHS = {
+    **request_paths(ProposedLoanIn.model_fields, at="body.loan"),
+    "ProposedLoan": "body.loan",
+    "ContractTerms": "body.loan.contract",
+}
+"""Where a proposed loan's fields come from in a pre-check request (for its errors)."""
 INDICATIONS_KEPT = 4096
 """The engine's indications a worker remembers (:func:`_indication`), a few hundred bytes each."""
 
@@ -41,7 +54,7 @@ def request_appraisal(
 ) -> AppraisalRead:
     """Value a registered patent with the engine and store the appraisal for the caller."""
     if (body.draws is None) != (body.seed is None):
-        raise DomainError("draws", "draws and seed go together: give both, or neither")
+        raise DomainError("body.draws", "draws and seed go together: give both, or neither")
     # Read without the write lock, and value before the writes begin: on SQLite the writers
     # then queue only for the writes (the patents are never deleted in between).
     with reading(session) as reader:
@@ -49,7 +62,7 @@ def request_appraisal(
     request = body.model_dump(mode="json")
 
     def work(storage_key: str | None) -> AppraisalRead:
-        with domain_errors():
+        with domain_errors(APPRAISAL_PATHS):
             inputs = appraisals.AppraisalInputs(
                 patent=patent,
                 financials=body.financials.financials(),
@@ -67,7 +80,7 @@ def request_appraisal(
                     seed=body.seed,
                 )
             except BeforeFilingError as error:
-                raise DomainError("base_date", str(error)) from None
+                raise DomainError("body.base_date", str(error)) from None
         stored = appraisals.request_appraisal(
             session,
             result,
@@ -128,7 +141,7 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
     lender = body.loan.lender or (
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )
-    with domain_errors():
+    with domain_errors(LOAN_PATHS):
         loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
     return registered_check(session, patents, loan, body.as_of, relied_on_by=principal.party_id)
 

@@ -334,7 +334,7 @@ def test_a_date_before_the_patents_filing_is_422_and_stores_nothing(
             assert response.json()["error"] == {
                 "code": "INVALID",
                 "message": f"2019-08-31 is before the filing date 2019-09-01 of {patent}",
-                "field": "base_date",
+                "field": "body.base_date",
             }
             assert appraisals() == before
     assert appraisals() == before + 1
