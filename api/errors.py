@@ -24,7 +24,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.database import LOCKED
-from storage.errors import DomainError, ErrorKind
+from storage.errors import DomainError, ErrorKind, plain_reason
 
 log = logging.getLogger("patentval.api")
 
@@ -129,10 +129,10 @@ async def _validation_error(request: Request, error: Exception) -> JSONResponse:
     problems = list(error.errors())
     first = problems[0] if problems else {"loc": (), "msg": "invalid request"}
     field = _field_path(first.get("loc", ())) or None
-    message = str(first.get("msg", "invalid request"))
+    message = plain_reason(first)
     if len(problems) > 1:
         others = "; ".join(
-            f"{_field_path(p.get('loc', ()))}: {p.get('msg', '')}" for p in problems[1:4]
+            f"{_field_path(p.get('loc', ()))}: {plain_reason(p)}" for p in problems[1:4]
         )
         message = f"{message} (also: {others})"
     return error_response(422, "VALIDATION_ERROR", message, field)

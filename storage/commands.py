@@ -46,7 +46,22 @@ _CONSTRAINTS: dict[str, tuple[type[DomainError], str, str]] = {
         "patents",
         "a patent of the pledge is already in a live pledge",
     ),
+    "uq_pledges_registration_number": (
+        AlreadyExistsError,
+        "registration_number",
+        "the registration number is already recorded for another pledge",
+    ),
+    "pledges.registration_number": (
+        AlreadyExistsError,
+        "registration_number",
+        "the registration number is already recorded for another pledge",
+    ),
 }
+
+
+def registration_number_taken(number: str) -> str:
+    """Why a pledge cannot record registration number ``number`` another pledge has."""
+    return f"registration number {number} is already recorded for another pledge"
 
 
 def constraint_of(error: IntegrityError) -> str:

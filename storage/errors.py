@@ -7,9 +7,10 @@ exceptions into these, so a caller handles one family.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -83,17 +84,39 @@ _PLEDGE_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
 )
 
 
+def plain_reason(problem: Mapping[str, Any]) -> str:
+    """A pydantic error's message in plain words, without its "Value error, " prefix."""
+    return str(problem.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+def request_paths(names: Iterable[str], at: str = "body") -> dict[str, str]:
+    """Domain field → request path for fields a request carries under the same name at ``at``
+    (``principal`` → ``body.principal``)."""
+    return {name: f"{at}.{name}" for name in names}
+
+
 @contextmanager
-def domain_errors() -> Iterator[None]:
-    """Re-raise the pledge package's refusals and validation errors as :class:`DomainError`."""
+def domain_errors(paths: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Re-raise the pledge package's refusals and validation errors as :class:`DomainError`.
+
+    ``paths`` maps a domain model's field (the first part of an error's location) or the
+    model's name (for an error of the whole model) to the request path it comes from, so that
+    the error names the field of the request (``principal`` → ``body.principal``); a
+    :class:`DomainError` on such a field is renamed the same way."""
+    paths = paths or {}
     try:
         yield
-    except DomainError:
+    except DomainError as error:
+        if error.field in paths:
+            error.field = paths[error.field]
         raise
     except ValidationError as error:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or error.title
-        raise DomainError(field, first["msg"]) from error
+        location = [str(part) for part in first["loc"]]
+        if location and location[0] in paths:
+            location[0] = paths[location[0]]
+        field = ".".join(location) or paths.get(error.title, error.title)
+        raise DomainError(field, plain_reason(first)) from error
     except ValueError as error:
         for kind, code, field in _PLEDGE_ERRORS:
             if isinstance(error, kind):

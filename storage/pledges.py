@@ -25,7 +25,7 @@ from pledge.lifecycle import ImpairmentReason, PledgeEvent, apply_pledge_event, 
 from pledge.policy import PatentValuation
 from pledge.proposal import ProposedLoan
 from storage import audit
-from storage.commands import execute
+from storage.commands import execute, registration_number_taken
 from storage.errors import AlreadyExistsError, AlreadyPledgedError, DomainError, NotFoundError
 from storage.parties import require_kind, require_parties
 from storage.patents import get_patents, latest_valuations, require_registered
@@ -238,6 +238,15 @@ def _dated(row: PledgeRow, on: date) -> None:
         )
 
 
+def _refuse_recorded(session: Session, number: str, pledge_id: str) -> None:
+    """Refuse a registration number another pledge already records (409)."""
+    query = select(PledgeRow.pledge_id).where(
+        PledgeRow.registration_number == number, PledgeRow.pledge_id != pledge_id
+    )
+    if session.execute(query.limit(1)).first() is not None:
+        raise AlreadyExistsError("registration_number", registration_number_taken(number))
+
+
 def transition(
     session: Session,
     pledge_id: str,
@@ -272,6 +281,9 @@ def transition(
             # holding its patents again: as a new draft would (the owners may have changed)
             _refuse_not_owned(session, numbers, updated.pledgor_id)
             _refuse_held(session, numbers, pledge_id)
+        given = updated.registration_number
+        if given is not None and given != current.registration_number:
+            _refuse_recorded(session, given, pledge_id)
         _store_transition(session, row, updated, on)
         audit.append(
             session,

@@ -44,6 +44,8 @@ from valuation.uncertainty import simulate
 FEN = 2
 SCORE_MAX = 100.0
 MONEY_OUT = pl.Decimal(20, 2)
+MONEY_OUT_LIMIT = 1e18
+"""What :data:`MONEY_OUT` holds: amounts below 10^18 (18 digits before the point)."""
 OUTPUT_COLUMNS = (
     "patent_id",
     "income_value",
@@ -274,16 +276,40 @@ def value_frame(
     money = {
         c for c in columns if c.endswith("_value") or c in ("value", "max_loan", *RANGE_COLUMNS)
     }
+    out = _unfit(out, [c for c in columns if c in money])
     valued = out.select(
-        "_row", *(pl.col(c).cast(MONEY_OUT) if c in money else pl.col(c) for c in columns[1:])
+        "_row",
+        "_unfit",
+        *(pl.col(c).cast(MONEY_OUT) if c in money else pl.col(c) for c in columns[1:]),
     )
-    # Rows that failed their checks keep their error and get no values.
+    # Rows that failed their checks keep their error and get no values; so do rows whose values
+    # the output's decimal columns cannot hold.
     return checked.join(valued, on="_row", how="left", maintain_order="left").select(
         *columns,
-        "error",
+        pl.coalesce("error", "_unfit").alias("error"),
         pl.lit(base_date).alias("base_date"),
         pl.lit(f"patentval {ENGINE_VERSION}; market model: {model.label}").alias("method"),
     )
+
+
+def _unfit(out: pl.DataFrame, money: list[str]) -> pl.DataFrame:
+    """``out`` with ``_unfit``, why a row's computed money does not fit :data:`MONEY_OUT` (null
+    when it does), and no values on such a row."""
+    bad = [
+        pl.when(pl.col(c).abs() >= MONEY_OUT_LIMIT).then(
+            pl.format(
+                f"{c}: the computed value {{}} is too large: values must be below 10^18",
+                pl.col(c),
+            )
+        )
+        for c in money
+    ]
+    flagged = out.with_columns(_unfit=pl.coalesce(bad))  # the first is enough to say why
+    if flagged["_unfit"].null_count() == flagged.height:
+        return flagged
+    keep = pl.col("_unfit").is_null()
+    values = [c for c in (*OUTPUT_COLUMNS[1:], *RANGE_COLUMNS) if c in flagged.columns]
+    return flagged.with_columns(pl.when(keep).then(pl.col(c)).alias(c) for c in values)
 
 
 def _chunks(path: Path, rows: int) -> Iterator[pl.DataFrame]:

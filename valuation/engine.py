@@ -19,12 +19,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from models.enums import LegalStatus
 from models.money import Fraction, Money, Rate, to_decimal
 from models.patent import Patent
-from valuation import ENGINE_VERSION
+from valuation import ENGINE_VERSION, bounds
 from valuation.audit import AuditTrail, CitedConstant, Step, input_hash
 from valuation.constants import read_table
 from valuation.cost import CostResult, cost_approach_for_patent
@@ -58,7 +65,11 @@ class BeforeFilingError(ValueError):
 
 
 class Financials(BaseModel):
-    """The economic inputs of one patent, as in the batch schema; empty ones take defaults."""
+    """The economic inputs of one patent, as in the batch schema; empty ones take defaults.
+
+    Revenue growth, the discount rate and the economic life must lie in their bounds
+    (:mod:`valuation.bounds`), as the batch checks them.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -72,6 +83,14 @@ class Financials(BaseModel):
     tax_rate: Fraction | None = None
     economic_life: Years | None = None
     rd_cost: Money | None = None
+
+    @field_validator(*bounds.BOUNDED)
+    @classmethod
+    def _in_bounds(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        if value is None:
+            return None
+        assert info.field_name is not None
+        return bounds.check(info.field_name, value)
 
 
 class MarketValue(BaseModel):

@@ -22,6 +22,7 @@ import polars as pl
 from models import rules
 from models.enums import LegalStatus, PatentType
 from models.patent_number import TYPE_DIGITS
+from valuation.bounds import BOUNDED, bound
 from valuation.calendar import add_years as add_years  # re-exported: pledge.eligibility_batch
 from valuation.calendar import years_between as years_between
 from valuation.schema import BY_NAME, COLUMNS
@@ -40,30 +41,41 @@ _TYPES = tuple(t.value for t in PatentType)
 _BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _STATUSES = tuple(s.value for s in LegalStatus)
 
-# Bounds each numeric column must respect: (lowest, highest, inclusive low, reason).
-_BOUNDS: dict[str, tuple[float | None, float | None, bool]] = {
-    "claims": (0, None, True),
-    "independent_claims": (0, None, True),
-    "forward_citations": (0, None, True),
-    "backward_citations": (0, None, True),
-    "npl_citations": (0, None, True),
-    "family_size": (1, None, True),
-    "inventors": (0, None, True),
-    "revenue": (0, None, True),
-    "revenue_growth": (-1, None, False),
-    "operating_margin": (0, 1, True),
-    "royalty_rate": (0, 1, True),
-    "royalty_decay": (0, 1, True),
-    "discount_rate": (-1, None, False),
-    "tax_rate": (0, 1, True),
-    "economic_life": (0, None, True),
-    "rd_cost": (0, None, True),
-    "price": (0, None, False),
-    "renewals_paid": (0, None, True),
-    "term_adjustment_days": (0, None, True),
-    "invalidations_survived": (0, None, True),
-    "licences": (0, None, True),
+MONEY_LIMIT: Final = 10**15
+"""Money columns (yuan) must be below this: the service's limit on an amount of money, which
+also keeps every value computed from them inside the output's decimal columns."""
+
+# Bounds each numeric column must respect: (lowest, highest, inclusive low, inclusive high).
+_BOUNDS: dict[str, tuple[float | None, float | None, bool, bool]] = {
+    "claims": (0, None, True, True),
+    "independent_claims": (0, None, True, True),
+    "forward_citations": (0, None, True, True),
+    "backward_citations": (0, None, True, True),
+    "npl_citations": (0, None, True, True),
+    "family_size": (1, None, True, True),
+    "inventors": (0, None, True, True),
+    "revenue": (0, MONEY_LIMIT, True, False),
+    "operating_margin": (0, 1, True, True),
+    "royalty_rate": (0, 1, True, True),
+    "royalty_decay": (0, 1, True, True),
+    "tax_rate": (0, 1, True, True),
+    "rd_cost": (0, MONEY_LIMIT, True, False),
+    "price": (0, MONEY_LIMIT, False, False),
+    "renewals_paid": (0, None, True, True),
+    "term_adjustment_days": (0, None, True, True),
+    "invalidations_survived": (0, None, True, True),
+    "licences": (0, None, True, True),
 }
+
+
+def _bounds() -> dict[str, tuple[float | None, float | None, bool, bool]]:
+    """:data:`_BOUNDS` and the engine's bounds of the income inputs (:mod:`valuation.bounds`)."""
+    engine = {
+        name: (float(b.low), float(b.high), b.low_included, True)
+        for name in BOUNDED
+        for b in (bound(name),)
+    }
+    return {**_BOUNDS, **engine}
 
 
 def _join(errors: Sequence[pl.Expr]) -> pl.Expr:
@@ -151,17 +163,29 @@ def _unparsed(name: str, schema: pl.Schema) -> list[Check]:
     return [(flag, pl.format(f"{name}: '{{}}' is not {what}", _raw(name)))]
 
 
-def _out_of_bounds(name: str) -> list[Check]:
-    low, high, inclusive = _BOUNDS[name]
+def _out_of_bounds(
+    name: str, limits: tuple[float | None, float | None, bool, bool], as_written: bool
+) -> list[Check]:
+    """Checks of column ``name`` against its ``limits``; the message shows the cell as it was
+    written when it was given as text (``as_written``), else the value read."""
+    low, high, low_included, high_included = limits
     value = pl.col(name)
+    shown = pl.col(_raw(name)) if as_written else value
     checks = []
     if low is not None:
-        relation = "below" if inclusive else "at or below"
-        flag = value < low if inclusive else value <= low
-        checks.append((flag, pl.format(f"{name}: {{}} is {relation} {low}", value)))
+        relation = "below" if low_included else "at or below"
+        flag = value < low if low_included else value <= low
+        checks.append((flag, pl.format(f"{name}: {{}} is {relation} {_figure(low)}", shown)))
     if high is not None:
-        checks.append((value > high, pl.format(f"{name}: {{}} is above {high}", value)))
+        relation = "above" if high_included else "at or above"
+        flag = value > high if high_included else value >= high
+        checks.append((flag, pl.format(f"{name}: {{}} is {relation} {_figure(high)}", shown)))
     return checks
+
+
+def _figure(bound: float) -> str:
+    """A bound as people write it: 0, -0.9, 1000000000000000."""
+    return str(int(bound)) if bound == int(bound) else str(bound)
 
 
 def _check_character(digits: pl.Expr) -> pl.Expr:
@@ -364,7 +388,11 @@ def normalise(frame: pl.DataFrame | pl.LazyFrame, at: date | None = None) -> pl.
             pl.col("independent_claims") > pl.col("claims"),
             pl.lit("independent_claims: more than claims"),
         ),
-        *(check for name in _BOUNDS for check in _out_of_bounds(name)),
+        *(
+            check
+            for name, limits in _bounds().items()
+            for check in _out_of_bounds(name, limits, _raw(name) in raw_names)
+        ),
         (
             pl.col("expiry_date").is_null() & pl.col("patent_type").is_in(_TYPES),
             pl.lit("expiry_date: no statutory term applies to this jurisdiction and type"),

@@ -6,7 +6,8 @@ paying, over the shorter of its economic life and its remaining legal term — n
     V = Σ_{t=1..⌈n⌉} B_t · K_t · w_t · (1 − T) · (1 + r)^(−τ_t)
 
     B_t = B_1 · (1 + g)^(t−1)    (or an explicit forecast; on the profit basis, revenue × margin)
-    K_t = K · (1 − d)^(t−1)      (royalty, or profit share, decaying at d a year)
+    K_t = K · (1 − d)^(t−1)      (royalty, or profit share, decaying at d a year; K_1 = K, so
+                                  d = 1 leaves the first year's royalty and nothing after)
     n   = min(economic life, remaining legal term at the base date)
     w_t = min(1, n − (t − 1))    (1 for a whole year, the fraction for a final part-year)
     τ_t = (t − 1) + w_t · (1 − h),   h = 0 end-of-year, h = 1/2 mid-year
@@ -330,7 +331,9 @@ def _schedule(
         else:
             base = inputs.base_revenue.amount if inputs.base_revenue is not None else _ZERO
             revenue = base * (_ONE + inputs.growth) ** (t - 1)
-        k_t = k * (_ONE - inputs.royalty_decay) ** (t - 1)
+        # (1 − d)^0 is 1 in year 1 even when d = 1 (Decimal refuses 0 ** 0): a decay of 1 keeps
+        # the royalty K in the first year and nothing after it
+        k_t = k if t == 1 else k * (_ONE - inputs.royalty_decay) ** (t - 1)
         time = (t - 1) + w * (_ONE - h)
         royalty = revenue * margin * k_t * w
         after_tax = royalty * (_ONE - tax)

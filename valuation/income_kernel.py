@@ -84,14 +84,17 @@ def income_kernel(
     lr = np.log1p(r)
     lq = np.log1p(np.asarray(growth, dtype=np.float64)) - lr
     if np.any(decay):
-        lq = lq + np.log1p(-np.asarray(decay, dtype=np.float64))
+        with np.errstate(divide="ignore"):  # a decay of 1: ln 0 = −inf
+            lq = lq + np.log1p(-np.asarray(decay, dtype=np.float64))
     n = np.maximum(np.asarray(period, dtype=np.float64), 0.0)
     m = np.floor(n)
     f = n - m
     h = _shift(mid_year)
     with np.errstate(divide="ignore", invalid="ignore"):
-        whole = np.where(lq == 0.0, m, np.expm1(m * lq) / np.expm1(lq))
-    flows = whole * np.exp((h - 1.0) * lr) + f * np.exp(m * lq - f * (1.0 - h) * lr)
+        # q^0 = 1 even when q = 0 (a decay of 1: ln q = −inf, and 0 · −inf is NaN)
+        mlq = np.where(m == 0.0, 0.0, m * lq)
+        whole = np.where(lq == 0.0, m, np.expm1(mlq) / np.expm1(lq))
+    flows = whole * np.exp((h - 1.0) * lr) + f * np.exp(mlq - f * (1.0 - h) * lr)
     tax_kept = 1.0 - np.asarray(tax, dtype=np.float64)
     value = (
         np.asarray(revenue, dtype=np.float64)
@@ -132,14 +135,17 @@ def income_kernel_paths(
         raise ValueError(f"the forecasts cover {b.shape[-1]} years, a period is longer")
     r = np.asarray(discount, dtype=np.float64)
     lr = np.log1p(r)
-    lg = np.log1p(np.asarray(growth, dtype=np.float64)) + np.log1p(
-        -np.asarray(decay, dtype=np.float64)
-    )
+    with np.errstate(divide="ignore"):  # a decay of 1: ln 0 = −inf
+        lg = np.log1p(np.asarray(growth, dtype=np.float64)) + np.log1p(
+            -np.asarray(decay, dtype=np.float64)
+        )
     h = _shift(mid_year)
     t0 = np.arange(b.shape[-1], dtype=np.float64)
     w = np.clip(n[..., None] - t0, 0.0, 1.0)
     tau = t0 + w * (1.0 - np.asarray(h)[..., None])
-    flows = (b * w * np.exp(t0 * np.asarray(lg)[..., None] - tau * lr[..., None])).sum(axis=-1)
+    with np.errstate(invalid="ignore"):  # year 1 compounds nothing, even at a decay of 1
+        compounded = np.where(t0 == 0.0, 0.0, t0 * np.asarray(lg)[..., None])
+    flows = (b * w * np.exp(compounded - tau * lr[..., None])).sum(axis=-1)
     tax_array = np.asarray(tax, dtype=np.float64)
     value = flows * np.asarray(royalty, dtype=np.float64) * (1.0 - tax_array)
     return _with_tab(value, lr, r, tax_array, h, tab_years)

@@ -2,8 +2,10 @@
 of the catalog with its values) and the form is shown again with what was typed.
 
 Money is read as Decimal (thousands separators allowed, at most two decimals), rates as percent
-(``3.5`` is 3.5 %), dates as ``YYYY-MM-DD``, patent numbers in any form
-:mod:`models.patent_number` reads.
+(``3.5`` is 3.5 %), dates as ``YYYY-MM-DD`` within the service's range of days, patent numbers in
+any form :mod:`models.patent_number` reads. Numbers are written in ASCII digits; the full-width
+digits, point, minus and percent sign a Chinese input method types are read as their ASCII
+forms, and digits of other scripts are refused.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from api.schemas.common import FIRST_DAY, LAST_DAY
 from pledge.proposal import normalise_number
 from reports.i18n import N_
 from reports.info import REPORT_ZONE
@@ -24,6 +27,22 @@ _SEPARATORS = re.compile(r"[\n\r,;，；、]+")
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
 _MONEY_LIMIT = Decimal("1e15")
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．－＋％", "0123456789.-+%")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def _number_text(text: str) -> str:
+    """``text`` with full-width digits and signs as ASCII (what a Chinese input method types)."""
+    return text.translate(_FULL_WIDTH)
+
+
+def _plain_decimal(text: str) -> Decimal:
+    """The decimal a plain number in ASCII digits writes; NaN for anything else (an exponent,
+    digits of another script: ``Decimal`` itself would read ``١٠٠`` as 100)."""
+    if _PLAIN_NUMBER.fullmatch(text) is None:
+        return Decimal("NaN")
+    return Decimal(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +99,20 @@ class Form:
                 self.fail(name, N_("Fill this in."))
             return default
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             self.fail(name, N_("%(value)s is not a date: write it as YYYY-MM-DD."), value=value)
             return None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            self.fail(
+                name,
+                N_("%(value)s is outside the days accepted, %(first)s to %(last)s."),
+                value=value,
+                first=FIRST_DAY.isoformat(),
+                last=LAST_DAY.isoformat(),
+            )
+            return None
+        return day
 
     def money(self, name: str, *, required: bool = False) -> Decimal | None:
         value = self.values.get(name, "").replace(",", "").replace("，", "")
@@ -91,10 +120,7 @@ class Form:
             if required:
                 self.fail(name, N_("Fill this in."))
             return None
-        try:
-            amount = Decimal(value)
-        except InvalidOperation:
-            amount = Decimal("NaN")
+        amount = _plain_decimal(_number_text(value))
         if not amount.is_finite() or amount <= 0 or amount >= _MONEY_LIMIT:
             self.fail(name, N_("%(value)s is not an amount of yuan above zero."), value=value)
             return None
@@ -107,20 +133,19 @@ class Form:
         value = self.values.get(name, "")
         if not value:
             return None
-        if not value.isdigit() or not low <= int(value) <= high:
+        digits = _number_text(value)
+        # str.isdigit() would take "²" and other scripts' digits, which int() then refuses
+        if _WHOLE_NUMBER.fullmatch(digits) is None or not low <= int(digits) <= high:
             self.fail(name, N_("Give a whole number from %(low)s to %(high)s."), low=low, high=high)
             return None
-        return int(value)
+        return int(digits)
 
     def percent(self, name: str, *, low: Decimal, high: Decimal) -> Decimal | None:
         """A rate typed in percent, as a fraction (``3.5`` → 0.035)."""
-        value = self.values.get(name, "").removesuffix("%").strip()
+        value = _number_text(self.values.get(name, "")).removesuffix("%").strip()
         if not value:
             return None
-        try:
-            rate = Decimal(value)
-        except InvalidOperation:
-            rate = Decimal("NaN")
+        rate = _plain_decimal(value)
         if not rate.is_finite() or not low <= rate <= high:
             self.fail(name, N_("Give a percentage from %(low)s to %(high)s."), low=low, high=high)
             return None
@@ -236,8 +261,8 @@ def appraisal_body(form: Form, draws: int, seed: int) -> dict[str, Any] | None:
         ("royalty_rate", royalty),
         ("discount_rate", discount),
     ):
-        if rate is not None:
-            financials[name] = str(rate)
+        if rate is not None:  # plain decimal text: str() would write 1E-9, which the API refuses
+            financials[name] = format(rate, "f")
     if life is not None:
         financials["economic_life"] = str(life)
     return {

@@ -344,15 +344,14 @@ def regulator(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 def _download_day(request: Request) -> date:
-    """The ``as_of`` day of a download (today when not given); 422 when it is not a date."""
+    """The ``as_of`` day of a download (today when not given); 422 when it is not a date or
+    not one the service accepts."""
     form = forms.Form.of(request.query_params, ("as_of",))
     as_of = form.day("as_of", default=forms.today())
-    if as_of is None:
-        raise PageRefused(
-            422,
-            N_("%(value)s is not a date: write it as YYYY-MM-DD."),
-            value=form.values["as_of"],
-        )
+    error = form.error_of("as_of")  # day() records why it gives no day
+    if as_of is None and error is not None:
+        raise PageRefused(422, error.message, **error.params)
+    assert as_of is not None
     return as_of
 
 

@@ -4,14 +4,13 @@ schedules and positions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from api.deps import Bank, Borrowing, CommittingRoute, IdempotencyKey, ReadSessionDep, SessionDep
 from api.routes.common import Limit, Offset
-from api.schemas.common import PageRead
+from api.schemas.common import Day, PageRead
 from api.schemas.financing import (
     AccrualCreate,
     JournalEntryRead,
@@ -192,7 +191,7 @@ def accrue_interest(
 
 @router.get("/loans/{loan_id}/schedule")
 def get_schedule(
-    loan_id: LoanId, session: ReadSessionDep, caller: Borrowing, start: date | None = None
+    loan_id: LoanId, session: ReadSessionDep, caller: Borrowing, start: Day | None = None
 ) -> ScheduleRead:
     """The loan's repayment schedule (from its disbursement, or ``start``)."""
     return loans.schedule(session, caller, loan_id, start)

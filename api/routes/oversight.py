@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -16,7 +15,7 @@ from api.deps import (
     Regulator,
     SessionDep,
 )
-from api.routes.common import ForPublication, Limit, Offset
+from api.routes.common import AsOf, ForPublication, Limit, Offset
 from api.schemas.common import PageRead
 from api.schemas.oversight import (
     AlertRead,
@@ -35,7 +34,6 @@ from pledge.statistics import Dimension
 
 router = APIRouter(prefix="/v1", route_class=CommittingRoute)
 LoanId = Annotated[str, Path(max_length=64)]
-AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
 
 
 @router.get("/monitoring/loans/{loan_id}", tags=["monitoring"])

@@ -3,14 +3,13 @@ a pre-check, the pledge portfolio statement, and patent navigation (figures and 
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from api.deps import Borrowing, CommittingRoute, Navigators, ReadSessionDep, StatementReaders
-from api.routes.common import ForPublication
+from api.routes.common import AsOf, ForPublication
 from api.schemas.eligibility import EligibilityCreate
 from api.services import navigation, reports
 from api.services.reports import Document, NavigationFormat, ReportFormat
@@ -20,7 +19,6 @@ from reports.i18n import DEFAULT_LANGUAGE, Language
 router = APIRouter(prefix="/v1", tags=["reports"], route_class=CommittingRoute)
 Lang = Annotated[Language, Query(description="Language of the report: zh (default) or en.")]
 Format = Annotated[ReportFormat, Query(alias="format", description="html or pdf (default).")]
-AsOf = Annotated[date, Query(description="Day of the figures, YYYY-MM-DD.")]
 WorkingPapers = Annotated[
     bool,
     Query(

@@ -3,7 +3,6 @@ and on uploaded files."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Query, UploadFile
@@ -22,7 +21,7 @@ from api.deps import (
 from api.errors import ErrorBody
 from api.routes.common import Limit, Offset
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
-from api.schemas.common import PageRead
+from api.schemas.common import Day, PageRead
 from api.schemas.eligibility import EligibilityCreate, EligibilityRead
 from api.services import batch, valuations
 
@@ -81,7 +80,7 @@ async def value_batch(
     settings: SettingsDep,
     caller: Valuers,
     file: Annotated[UploadFile, File(description="Patents in the batch schema, CSV or Parquet.")],
-    base_date: Annotated[date, Form()],
+    base_date: Annotated[Day, Form()],
     output: Annotated[batch.BatchFormat, Form(alias="format")] = batch.BatchFormat.JSON,
 ) -> Response:
     """Value every patent of an uploaded CSV or Parquet file."""

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from api.schemas.common import DecimalText, MoneyIn, MoneyRead, Strict
+from api.schemas.common import Day, DecimalText, MoneyIn, MoneyRead, Strict
 from models.enums import PatentType, ValueType
 from models.money import to_decimal
 from storage.appraisals import StoredAppraisal, StoredValuation
+from valuation import bounds
 from valuation.engine import Financials
 from valuation.income import Basis
 from valuation.reconcile import Approach
@@ -32,6 +34,19 @@ class FinancialsIn(Strict):
     economic_life: DecimalText | None = None
     rd_cost: MoneyIn | None = None
 
+    @field_validator(*bounds.BOUNDED)
+    @classmethod
+    def _in_bounds(cls, text: str | None, info: ValidationInfo) -> str | None:
+        """Revenue growth, discount rate and economic life in the engine's bounds, refused here
+        so that the error names the field of the request."""
+        if text is None:
+            return None
+        assert info.field_name is not None
+        limit = bounds.bound(info.field_name)
+        if not limit.admits(to_decimal(text)):
+            raise PydanticCustomError("out_of_range", limit.refusal(text))
+        return text
+
     def financials(self) -> Financials:
         """The engine's inputs."""
         data = self.model_dump(exclude_none=True, exclude={"revenue", "rd_cost"})
@@ -46,7 +61,7 @@ class AppraisalCreate(Strict):
     """Value one registered patent at a base date."""
 
     patent_number: Annotated[str, Field(min_length=3, max_length=60)]
-    base_date: date
+    base_date: Day
     financials: FinancialsIn = FinancialsIn()
     weights: dict[Approach, DecimalText] | None = Field(
         default=None, description='Reconciliation weights, e.g. {"income": "0.7"}.'

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Generic, Self, TypeVar
 
@@ -16,17 +17,85 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from models.money import AMOUNT_DIGITS, AMOUNT_LIMIT, Money, minor_unit, to_decimal
 
 if TYPE_CHECKING:
     from storage.listings import Page
 
+FIRST_DAY = date(1900, 1, 1)
+"""The earliest day the service accepts: no patent in force, pledge or loan it records is older."""
+LAST_DAY = date(2999, 12, 31)
+"""The latest day the service accepts: far beyond any term, yet the statutory terms (at most 20
+years and a term adjustment), loan terms (at most 30 years) and the navigation's years ahead added
+to it stay well inside the calendar, which ends with 9999."""
+
+
+def _in_service_range(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise PydanticCustomError(
+            "date_out_of_range",
+            "{day} is outside the days the service accepts, {first} to {last}",
+            {"day": day.isoformat(), "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()},
+        )
+    return day
+
+
+Day = Annotated[date, AfterValidator(_in_service_range)]
+"""A day of a request (YYYY-MM-DD), from :data:`FIRST_DAY` to :data:`LAST_DAY`; every date of
+the API's queries and bodies is one, so no date arithmetic downstream leaves the calendar."""
+
+
+def _decimal_text(integers: int, places: int) -> Callable[[str], str]:
+    """A check that text is a plain decimal number of at most ``integers`` digits before the
+    point and ``places`` after, in ASCII digits (``\\d`` would let other scripts' digits by)."""
+    pattern = re.compile(rf"-?[0-9]{{1,{integers}}}(?:\.[0-9]{{1,{places}}})?")
+
+    def check(text: str) -> str:
+        if pattern.fullmatch(text) is None:
+            raise PydanticCustomError(
+                "decimal_text",
+                "'{text}' is not a plain decimal number: write digits 0-9 with an optional minus "
+                "sign and decimal point, at most {integers} digits before the point and {places} "
+                'after, e.g. "0.0435"',
+                {"text": text[:40], "integers": integers, "places": places},
+            )
+        return text
+
+    return check
+
+
 DecimalText = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, pattern=r"^-?\d{1,18}(\.\d{1,12})?$"),
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_decimal_text(18, 12)),
     Field(description='a decimal number as a string, e.g. "0.0435"; never a JSON number'),
 ]
+
+
+def _loan_rate(text: str) -> str:
+    if not Decimal(0) <= Decimal(text) < Decimal(1):
+        raise PydanticCustomError(
+            "loan_rate",
+            "annual rate {text} is outside 0 (included) to 1 (excluded): write 4.35 % as 0.0435",
+            {"text": text},
+        )
+    return text
+
+
+LoanRate = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_decimal_text(1, 8)),
+    AfterValidator(_loan_rate),
+    Field(
+        examples=["0.0435"],
+        description="the annual rate as a decimal string from 0 up to (not including) 1, at "
+        "most 8 places, as the loan keeps it",
+    ),
+]
+"""A loan's annual rate as a loan stores it: 0 ≤ rate < 1, at most 8 decimal places."""
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["CNY"])]
 RecordId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
 PartyId = Annotated[str, Field(min_length=1, max_length=64)]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import MoneyIn, MoneyRead, PartyId, PatentNumbers, Strict
+from api.schemas.common import Day, MoneyIn, MoneyRead, PartyId, PatentNumbers, Strict
 from models.money import Money
 from pledge.eligibility import EligibilityResult, PortfolioResult
 from pledge.findings import Code, Finding, Severity
@@ -37,7 +37,7 @@ class ProposedLoanIn(Strict):
         description="The lender whose policy applies (a bank's party id); default: the calling "
         "bank, or the default policy.",
     )
-    start: date | None = None
+    start: Day | None = None
     contract: ContractIn | None = None
     forfeiture_clause: bool = False
     acknowledged: Annotated[list[Code], Field(max_length=20)] = []
@@ -70,7 +70,7 @@ class EligibilityCreate(Strict):
 
     patents: PatentNumbers
     loan: ProposedLoanIn
-    as_of: date
+    as_of: Day
     pledgor: PartyId | None = Field(
         default=None,
         description="Who pledges (a party id); an enterprise pledges for itself, a bank names "

@@ -8,7 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from api.schemas.common import (
-    DecimalText,
+    Day,
+    LoanRate,
     MoneyIn,
     MoneyRead,
     PartyId,
@@ -40,7 +41,7 @@ class PledgeCreate(Strict):
     pledgor_id: PartyId | None = Field(default=None, description="Default: the calling enterprise.")
     pledgee_id: PartyId | None = Field(default=None, description="Default: the calling bank.")
     secured_amount: MoneyIn
-    on: date
+    on: Day
 
 
 class PledgeRead(BaseModel):
@@ -78,7 +79,7 @@ class PrecheckCreate(Strict):
     """Pre-check a draft pledge against the loan it is to secure."""
 
     loan: ProposedLoanIn
-    on: date
+    on: Day
 
 
 class PrecheckRead(BaseModel):
@@ -95,7 +96,7 @@ class PrecheckRead(BaseModel):
 class PledgeEventCreate(Strict):
     """A registration event on a pledge: its date and what it must record."""
 
-    on: date
+    on: Day
     registration_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
     impairment: ImpairmentReason | None = None
@@ -108,11 +109,11 @@ class LoanCreate(Strict):
     borrower_id: PartyId
     pledge_id: RecordId | None = None
     principal: MoneyIn
-    annual_rate: DecimalText = Field(examples=["0.0435"])
+    annual_rate: LoanRate
     term_months: Annotated[int, Field(ge=1, le=360)]
     repayment: RepaymentMethod = RepaymentMethod.EQUAL_INSTALMENTS
     day_count: DayCount = DayCount.ACT_365
-    on: date
+    on: Day
 
 
 class LoanRead(BaseModel):
@@ -153,7 +154,7 @@ class LoanRead(BaseModel):
 class LoanEventCreate(Strict):
     """A lifecycle event on a loan."""
 
-    on: date
+    on: Day
     note: Annotated[str, Field(max_length=500)] | None = None
 
 
@@ -178,7 +179,7 @@ class RepaymentCreate(Strict):
     """A repayment received: interest due first, then principal."""
 
     amount: MoneyIn
-    paid_on: date
+    paid_on: Day
 
 
 class RepaymentRead(BaseModel):
@@ -208,7 +209,7 @@ class AccrualCreate(Strict):
     """Interest earned and not yet paid."""
 
     amount: MoneyIn
-    on: date
+    on: Day
 
 
 class LegRead(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import DecimalText, Strict
+from api.schemas.common import Day, DecimalText, Strict
 from models.enums import FeeReduction, LegalStatus, LicenceKind, PatentType
 from models.patent import Patent
 
@@ -22,8 +22,8 @@ class OwnerIn(Strict):
 class LicenceIn(Strict):
     licensee: Annotated[str, Field(min_length=1, max_length=200)]
     kind: LicenceKind = LicenceKind.NON_EXCLUSIVE
-    start: date | None = None
-    end: date | None = None
+    start: Day | None = None
+    end: Day | None = None
     royalty_rate: DecimalText | None = None
 
 
@@ -38,8 +38,8 @@ class PatentCreate(Strict):
     patent_type: PatentType | None = None
     title: Annotated[str, Field(max_length=500)] = ""
     owners: Annotated[list[OwnerIn], Field(max_length=50)] = []
-    filing_date: date
-    grant_date: date | None = None
+    filing_date: Day
+    grant_date: Day | None = None
     legal_status: LegalStatus = LegalStatus.IN_FORCE
     fees_paid_through_year: Annotated[int, Field(ge=0, le=40)] | None = None
     fee_reduction: FeeReduction | None = None
@@ -58,11 +58,11 @@ class PatentCreate(Strict):
     invalidations_survived: Count = 0
     in_litigation: bool = False
     ownership_dispute: bool = False
-    preservation_until: date | None = None
+    preservation_until: Day | None = None
     licences: Annotated[list[LicenceIn], Field(max_length=200)] = []
     industry: Annotated[str, Field(max_length=64)] | None = None
     term_adjustment_days: Annotated[int, Field(ge=0, le=14 * 366)] = 0
-    expiry_date_given: date | None = None
+    expiry_date_given: Day | None = None
 
     def record(self) -> dict[str, Any]:
         """The fields the domain ``Patent`` is validated from."""

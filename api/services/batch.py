@@ -61,7 +61,9 @@ def too_large(limit: int, *, upload: bool = True) -> ApiError:
 
 def check_declared_length(content_length: str | None, limit: int) -> None:
     """413 when the request declares a body over the limit."""
-    if content_length is not None and content_length.isdigit() and int(content_length) > limit:
+    # isdigit() alone would take "²", which int() refuses
+    declared = content_length or ""
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
 
 

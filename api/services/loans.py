@@ -28,7 +28,7 @@ from models.money import Money
 from pledge.lifecycle import LoanEvent
 from pledge.schedule import schedule_for_loan
 from storage import listings, loans
-from storage.errors import DomainError, domain_errors
+from storage.errors import DomainError, domain_errors, request_paths
 from storage.parties import get_party
 
 
@@ -44,7 +44,7 @@ def create_loan(
 
     def work(storage_key: str | None) -> LoanRead:
         get_party(session, body.borrower_id)
-        with domain_errors():
+        with domain_errors(request_paths(LoanCreate.model_fields)):
             loan = Loan.model_validate(
                 {
                     "loan_id": new_id("ln", storage_key),

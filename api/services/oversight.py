@@ -29,7 +29,7 @@ from pledge.monitoring import MonitoringEvent
 from pledge.statistics import Dimension
 from storage import credentials, listings, parties
 from storage.collateral import collateral_position
-from storage.errors import AlreadyExistsError, DomainError, domain_errors
+from storage.errors import AlreadyExistsError, DomainError, domain_errors, request_paths
 from storage.statistics import statistics
 
 
@@ -86,7 +86,7 @@ def pledge_statistics(
 
 def create_party(session: Session, principal: Principal, body: PartyCreate) -> PartyRead:
     """Register a new party (409 when its id is taken)."""
-    with domain_errors():
+    with domain_errors(request_paths(PartyCreate.model_fields)):
         party = Party.model_validate(body.model_dump())
     try:
         parties.get_party(session, party.party_id)

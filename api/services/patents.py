@@ -12,13 +12,13 @@ from api.services.tenancy import scope_of, visible_patent
 from models.enums import LegalStatus, PatentType, Role
 from models.patent import Patent
 from storage import listings
-from storage.errors import AlreadyExistsError, DomainError, domain_errors
+from storage.errors import AlreadyExistsError, DomainError, domain_errors, request_paths
 from storage.patents import get_patents, save_patent
 
 
 def _domain_patent(principal: Principal, body: PatentCreate) -> Patent:
     """The domain patent of a request; an enterprise must name itself an owner (403)."""
-    with domain_errors():
+    with domain_errors(request_paths(PatentCreate.model_fields)):
         patent = Patent.model_validate(body.record())
     if principal.role is Role.ENTERPRISE and all(
         o.party_id != principal.party_id for o in patent.owners

@@ -16,11 +16,12 @@ from api.schemas.financing import (
 )
 from api.security import Principal
 from api.services.tenancy import scope_of, usable_patent, visible_patent, visible_pledge
+from api.services.valuations import LOAN_PATHS
 from models.enums import PledgeStatus, Role
 from models.lending import Pledge
-from pledge.lifecycle import PledgeEvent
+from pledge.lifecycle import PLEDGE_EVENT_REQUIRES, PledgeEvent
 from storage import listings, pledges
-from storage.errors import domain_errors
+from storage.errors import DomainError, domain_errors, request_paths
 from storage.parties import get_party, lender_name
 
 PLEDGEE_EVENTS = frozenset(
@@ -54,30 +55,37 @@ def create_pledge(
         pledgee, pledgor = body.pledgee_id or principal.party_id, body.pledgor_id
         if pledgee != principal.party_id:
             raise forbidden("a bank drafts pledges it holds itself", code="NOT_YOUR_PARTY")
+        if pledgor is None:
+            raise DomainError("body.pledgor_id", "name the enterprise that pledges (its party id)")
         numbers = [usable_patent(session, principal, n) for n in body.patents]
     else:
         pledgor, pledgee = body.pledgor_id or principal.party_id, body.pledgee_id
         if pledgor != principal.party_id:
             raise forbidden("an enterprise drafts pledges it gives itself", code="NOT_YOUR_PARTY")
+        if pledgee is None:
+            raise DomainError(
+                "body.pledgee_id", "name the bank that takes the pledge (its party id)"
+            )
         numbers = [visible_patent(session, principal, n) for n in body.patents]
     # the fingerprint keeps the field the body no longer has, so that a retry of a request
     # stored before it was removed (always null) still matches its first answer
     request = {**body.model_dump(mode="json"), "pledge_id": None}
 
     def work(storage_key: str | None) -> PledgeRead:
-        with domain_errors():
+        with domain_errors(request_paths(PledgeCreate.model_fields)):
             pledge = Pledge.model_validate(
                 {
                     "pledge_id": new_id("pl", storage_key),
                     "patents": numbers,
-                    "pledgor_id": pledgor or "",
-                    "pledgee_id": pledgee or "",
+                    "pledgor_id": pledgor,
+                    "pledgee_id": pledgee,
                     "secured_amount": body.secured_amount.money(),
                     "status": PledgeStatus.DRAFT,
                 }
             )
-        get_party(session, pledge.pledgor_id)
-        get_party(session, pledge.pledgee_id)
+        for name, party in (("pledgor_id", pledge.pledgor_id), ("pledgee_id", pledge.pledgee_id)):
+            with domain_errors({"party_id": f"body.{name}"}):
+                get_party(session, party)
         created = pledges.create_pledge(
             session, pledge, on=body.on, actor=principal.actor, idempotency_key=storage_key
         )
@@ -120,7 +128,7 @@ def precheck(
     visible_pledge(session, principal, pledge_id)
     current = pledges.get_pledge(session, pledge_id)
     pledgor = get_party(session, current.pledgor_id)
-    with domain_errors():
+    with domain_errors(LOAN_PATHS):
         lender = body.loan.lender or current.pledgee_id
         loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
     outcome = pledges.precheck(session, pledge_id, loan, on=body.on, actor=principal.actor)
@@ -144,15 +152,22 @@ def transition(
             "carries the pledgor's signature"
         )
     visible_pledge(session, principal, pledge_id)
-    updated = pledges.transition(
-        session,
-        pledge_id,
-        event,
-        on=body.on,
-        actor=principal.actor,
-        registration_number=body.registration_number,
-        reason=body.reason,
-        impairment=body.impairment,
-        proceeds=None if body.proceeds is None else body.proceeds.money(),
-    )
+    given = body.model_dump()
+    for name in PLEDGE_EVENT_REQUIRES.get(event, ()):
+        if not given.get(name):
+            raise DomainError(
+                f"body.{name}", f"{event.value} must record {name}", code="MISSING_EVENT_DATA"
+            )
+    with domain_errors(request_paths(PledgeEventCreate.model_fields)):
+        updated = pledges.transition(
+            session,
+            pledge_id,
+            event,
+            on=body.on,
+            actor=principal.actor,
+            registration_number=body.registration_number,
+            reason=body.reason,
+            impairment=body.impairment,
+            proceeds=None if body.proceeds is None else body.proceeds.money(),
+        )
     return PledgeRead.of(updated)

@@ -16,7 +16,7 @@ from api.errors import forbidden
 from api.idempotency import idempotent, new_id
 from api.schemas.appraisals import AppraisalCreate, AppraisalRead
 from api.schemas.common import PageRead
-from api.schemas.eligibility import EligibilityCreate, EligibilityRead
+from api.schemas.eligibility import EligibilityCreate, EligibilityRead, ProposedLoanIn
 from api.security import Principal
 from api.services.tenancy import usable_patent, usable_patents, visible_appraisal
 from models.enums import Role
@@ -28,12 +28,25 @@ from pledge.proposal import ProposedLoan
 from reports.eligibility import engine_valuation
 from storage import appraisals
 from storage.database import reading
-from storage.errors import DomainError, domain_errors
+from storage.errors import DomainError, domain_errors, request_paths
 from storage.parties import get_party, lender_name, require_kind
 from storage.patents import Reliance, latest_valuations
 from storage.pledges import PLEDGOR_KINDS, live_pledges
 from valuation.engine import BeforeFilingError, Financials, value_patent
 
+APPRAISAL_PATHS = {
+    **request_paths(AppraisalCreate.model_fields),
+    **request_paths(Financials.model_fields, at="body.financials"),
+    "Financials": "body.financials",
+    "IncomeInputs": "body.financials",
+}
+"""Where the engine's inputs come from in an appraisal request (for its errors)."""
+LOAN_PATHS = {
+    **request_paths(ProposedLoanIn.model_fields, at="body.loan"),
+    "ProposedLoan": "body.loan",
+    "ContractTerms": "body.loan.contract",
+}
+"""Where a proposed loan's fields come from in a pre-check request (for its errors)."""
 INDICATIONS_KEPT = 4096
 """The engine's indications a worker remembers (:func:`_indication`), a few hundred bytes each."""
 
@@ -43,7 +56,7 @@ def request_appraisal(
 ) -> AppraisalRead:
     """Value a registered patent with the engine and store the appraisal for the caller."""
     if (body.draws is None) != (body.seed is None):
-        raise DomainError("draws", "draws and seed go together: give both, or neither")
+        raise DomainError("body.draws", "draws and seed go together: give both, or neither")
     # Read without the write lock, and value before the writes begin: on SQLite the writers
     # then queue only for the writes (the patents are never deleted in between).
     with reading(session) as reader:
@@ -51,7 +64,7 @@ def request_appraisal(
     request = body.model_dump(mode="json")
 
     def work(storage_key: str | None) -> AppraisalRead:
-        with domain_errors():
+        with domain_errors(APPRAISAL_PATHS):
             inputs = appraisals.AppraisalInputs(
                 patent=patent,
                 financials=body.financials.financials(),
@@ -69,12 +82,12 @@ def request_appraisal(
                     seed=body.seed,
                 )
             except BeforeFilingError as error:
-                raise DomainError("base_date", str(error)) from None
+                raise DomainError("body.base_date", str(error)) from None
             except (InvalidOperation, OverflowError):
-                raise DomainError("financials", _BEYOND_LIMIT) from None
+                raise DomainError("body.financials", _BEYOND_LIMIT) from None
             if result.value is not None and not within_limit(result.value):
                 raise DomainError(
-                    "financials", f"the value would be {result.value}; {_BEYOND_LIMIT}"
+                    "body.financials", f"the value would be {result.value}; {_BEYOND_LIMIT}"
                 )
         stored = appraisals.request_appraisal(
             session,
@@ -143,7 +156,7 @@ def pre_check(session: Session, principal: Principal, body: EligibilityCreate) -
     lender = body.loan.lender or (
         principal.party_id if principal.role is Role.BANK else DEFAULT_LENDER
     )
-    with domain_errors():
+    with domain_errors(LOAN_PATHS):
         loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
     return registered_check(session, patents, loan, body.as_of, relied_on_by=principal.party_id)
 

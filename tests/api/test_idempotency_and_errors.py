@@ -296,7 +296,8 @@ def test_a_pre_check_list_names_the_first_patent_the_caller_may_not_use(
 
 def test_a_check_date_the_engine_cannot_value_at_is_422(client: TestClient, world: World) -> None:
     """bank-b has no appraisal of side A's patent: the engine would value it for the
-    indication, and at the end of year 9999 its term would run past the calendar."""
+    indication, and at the end of year 9999 its term would run past the calendar; the day is
+    refused first, as outside the days the service accepts."""
     body = {
         "patents": [world.records["a"]["patent"]],
         "pledgor": "ent-a",
@@ -306,8 +307,8 @@ def test_a_check_date_the_engine_cannot_value_at_is_422(client: TestClient, worl
     for path in ("/v1/eligibility", "/v1/eligibility/certificate"):
         response = client.post(path, json=body, headers=world.headers("bank-b"))
         assert response.status_code == 422, response.text
-        assert response.json()["error"]["field"] == "as_of"
-        assert "the engine cannot value" in response.json()["error"]["message"]
+        assert response.json()["error"]["field"] == "body.as_of"
+        assert "outside the days the service accepts" in response.json()["error"]["message"]
 
 
 def test_a_date_before_the_patents_filing_is_422_and_stores_nothing(
@@ -333,7 +334,7 @@ def test_a_date_before_the_patents_filing_is_422_and_stores_nothing(
             assert response.json()["error"] == {
                 "code": "INVALID",
                 "message": f"2019-08-31 is before the filing date 2019-09-01 of {patent}",
-                "field": "base_date",
+                "field": "body.base_date",
             }
             assert appraisals() == before
     assert appraisals() == before + 1
