@@ -22,7 +22,7 @@ from decimal import Decimal
 import numpy as np
 from markupsafe import Markup
 
-from models.enums import ValueType
+from models.enums import LegalStatus, ValueType
 from models.money import Money, round_money, total
 from models.patent import Patent
 from pledge.policy import policy_book, valuation_valid_until
@@ -31,7 +31,7 @@ from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.info import ReportError, ReportInfo
 from reports.rendering import names, render_html
-from reports.vocabulary import tornado_input
+from reports.vocabulary import label, tornado_input
 from valuation.audit import CitedConstant, input_hash
 from valuation.engine import Financials, ValuationResult, income_inputs, value_patent
 from valuation.features import FittedModel
@@ -47,6 +47,7 @@ HASH_DIGITS = 8
 CHART_PATENTS = 20
 """The portfolio chart shows the patents of largest value, at most this many."""
 LIFE_INPUT = "economic_life_years"
+ALIVE = (LegalStatus.IN_FORCE, LegalStatus.PENDING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,8 @@ class PatentView:
     financials: Financials
     result: ValuationResult
     owners: str
+    legal_status: LegalStatus
+    """The status at the base date: as recorded, or expired when the term ended by then."""
     conclusion: Money | None
     levels: tuple[LevelGroup, ...]
     assessed: tuple[ScoreRow, ...]
@@ -205,6 +208,15 @@ class ApproachUse:
     approach: Approach
     applied: int
     default_weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A special matter the report states from its own figures: a catalog message and the
+    values it names, already formatted in the report's language."""
+
+    message: str
+    values: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +258,10 @@ class AppraisalView:
     engine_versions: tuple[str, ...]
     sources: tuple[SourceGroup, ...]
     chart: Markup | None
+    not_in_force: str
+    """The numbers of the patents not in force at the base date, listed; "" for none."""
+    notices: tuple[Notice, ...]
+    """Special matters found in the figures (a patent no longer in force, …), after the given."""
 
 
 def _conclusion(result: ValuationResult, value_type: ValueType) -> Money | None:
@@ -326,6 +342,7 @@ def _patent_view(
         financials=appraisal.financials,
         result=result,
         owners=names(language, [o.name for o in appraisal.patent.owners]),
+        legal_status=appraisal.patent.legal_status_at(result.base_date),
         conclusion=_conclusion(result, value_type),
         levels=_levels(result),
         assessed=tuple(
@@ -418,6 +435,32 @@ def _chart(patents: tuple[PatentView, ...], formatter: Formatter, language: Lang
     )
 
 
+def _ended(patent: PatentView, formatter: Formatter, language: Language) -> Notice | None:
+    """The special matter of a patent not in force at the base date, if it is one."""
+    status, at = patent.legal_status, patent.result.base_date
+    if status in ALIVE:
+        return None
+    number = patent.patent.number.patent_number
+    if status is LegalStatus.EXPIRED and patent.patent.legal_status is not status:
+        return Notice(
+            wording.TERM_ENDED,
+            {
+                "number": number,
+                "day": formatter.date(patent.patent.expiry_date),
+                "base": formatter.date(at),
+            },
+        )
+    return Notice(wording.NOT_IN_FORCE, {"number": number, "status": label(language, status)})
+
+
+def _notices(
+    patents: tuple[PatentView, ...], formatter: Formatter, language: Language
+) -> tuple[Notice, ...]:
+    """The special matters the figures call for, in the order of the patents."""
+    found = (_ended(p, formatter, language) for p in patents)
+    return tuple(n for n in found if n is not None)
+
+
 def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView:
     """The report laid out for the template (after :meth:`AppraisalReport.check`)."""
     report.check()
@@ -436,6 +479,7 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         book.for_type(info.lender, a.patent.patent_type).validity for a in report.appraisals
     )
     spreads = [r.value_range for r in results if r.value_range is not None]
+    ended = [p.patent.number.patent_number for p in patents if p.legal_status not in ALIVE]
     return AppraisalView(
         info=info,
         report_number=report.report_number,
@@ -458,6 +502,8 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
         sources=_constants(results),
         chart=_chart(patents, formatter, language) if len(patents) > 1 else None,
+        not_in_force=names(language, ended) if ended else "",
+        notices=_notices(patents, formatter, language),
     )
 
 

@@ -188,6 +188,15 @@ STANDARD_SPECIAL_MATTERS = (
     ),
 )
 
+TERM_ENDED = N_(
+    "The term of patent %(number)s ended on %(day)s, before the base date %(base)s: the right "
+    "is no longer in force, has no income value and cannot be pledged; it is valued at zero."
+)
+NOT_IN_FORCE = N_(
+    "Patent %(number)s is recorded as %(status)s: the right is not in force at the base date, "
+    "has no income value and cannot be pledged; it is valued at zero."
+)
+
 STANDARD_LIMITS_OF_USE = (
     N_("This report may be used only for the purpose and by the users stated in it."),
     N_(
