@@ -255,6 +255,8 @@ class AppraisalView:
     valid_until: date
     draws: int | None
     seed: int | None
+    income_applied: bool
+    """Whether the income approach was applied to any patent (a range needs it)."""
     engine_versions: tuple[str, ...]
     sources: tuple[SourceGroup, ...]
     chart: Markup | None
@@ -499,6 +501,7 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         valid_until=valuation_valid_until(base_date, months),
         draws=spreads[0].draws if spreads else None,
         seed=spreads[0].seed if spreads else None,
+        income_applied=any(r.income is not None for r in results),
         engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
         sources=_constants(results),
         chart=_chart(patents, formatter, language) if len(patents) > 1 else None,

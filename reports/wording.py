@@ -96,10 +96,14 @@ METHODS_STATEMENT = (
         "The cost approach measures the cost of recreating the invention less obsolescence; it is "
         "a floor for corroboration and carries no weight unless no other approach can be applied."
     ),
-    N_(
-        "The approaches applied are weighted into one value; the weight of each approach and the "
-        "reason for it are stated below and, patent by patent, in Annex A."
-    ),
+)
+WEIGHTS_STATEMENT = N_(
+    "The approaches applied are weighted into one value; the weight of each approach and the "
+    "reason for it are stated below and, patent by patent, in Annex A."
+)
+WEIGHTS_STATEMENT_NO_ANNEX = N_(
+    "The approaches applied are weighted into one value; the weight of each approach and the "
+    "reason for it are stated below."
 )
 
 PROCEDURES = (
@@ -119,11 +123,21 @@ PROCEDURES = (
         "Applied the income, market and cost approaches where their inputs were available, and "
         "reconciled their results."
     ),
-    N_(
-        "Estimated the range of the value by a seeded Monte Carlo simulation, and the "
-        "sensitivity of the value to each key input."
-    ),
-    N_("Drew up the report, reviewed it and issued it."),
+)
+RANGE_PROCEDURE = N_(
+    "Estimated the range of the value by a seeded Monte Carlo simulation, and the "
+    "sensitivity of the value to each key input."
+)
+"""Procedure 5, stated only when the report holds a range."""
+ISSUE_PROCEDURE = N_("Drew up the report, reviewed it and issued it.")
+NO_SIMULATION = N_(
+    "No Monte Carlo simulation or sensitivity analysis was requested for this appraisal: the "
+    "conclusion states point values only, without a value range (P10 to P90) or the inputs that "
+    "move the value most."
+)
+NO_INCOME_NO_RANGE = N_(
+    "The income approach could not be applied to any patent, so no value range (P10 to P90) "
+    "and no sensitivity of the value were estimated; the conclusion states point values only."
 )
 NO_RESTRICTIONS = N_("No restriction was placed on the procedures.")
 RESTRICTIONS_INTRO = N_(
@@ -133,6 +147,11 @@ RESTRICTIONS_INTRO = N_(
 ASSESSED_WEIGHT_NOTE = N_(
     "The share of the scoring weight resting on data or an appraiser's assessment is stated for "
     "each patent in Annex A; the rest took the neutral score."
+)
+ASSESSED_WEIGHT_NOTE_NO_ANNEX = N_(
+    "The share of the scoring weight resting on data or an appraiser's assessment is stated for "
+    "each patent in the working papers (Annex A), which this edition leaves out; the rest took "
+    "the neutral score."
 )
 
 STANDARD_ASSUMPTIONS = (
@@ -179,15 +198,16 @@ STANDARD_SPECIAL_MATTERS = (
         "the lender's own credit decision may differ."
     ),
     N_(
-        "The value range (P10 to P90) describes the uncertainty of the income approach's inputs "
-        "under the stated spreads; it does not guarantee any price."
-    ),
-    N_(
         "A clause that the patent rights pass to the creditor on default is void (Civil Code, "
         "Article 428); the pledged rights are realised by an agreed valuation, auction or sale."
     ),
 )
 
+RANGE_SPECIAL_MATTER = N_(
+    "The value range (P10 to P90) describes the uncertainty of the income approach's inputs "
+    "under the stated spreads; it does not guarantee any price."
+)
+"""Stated among the special matters only when the report holds a range."""
 TERM_ENDED = N_(
     "The term of patent %(number)s ended on %(day)s, before the base date %(base)s: the right "
     "is no longer in force, has no income value and cannot be pledged; it is valued at zero."

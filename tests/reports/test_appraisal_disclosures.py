@@ -10,7 +10,15 @@ from datetime import date
 from models.enums import LegalStatus
 from reports.appraisal import AppraisalReport, appraisal_view, appraise, render_appraisal
 from reports.i18n import Language
-from tests.reports.conftest import BASE, make_financials, make_info, make_patent, number
+from tests.reports.conftest import (
+    BASE,
+    DRAWS,
+    SEED,
+    make_financials,
+    make_info,
+    make_patent,
+    number,
+)
 
 ENDED = number(2013, 2, 100873)
 
@@ -55,3 +63,51 @@ def test_a_patent_in_force_has_no_special_matter_of_its_own() -> None:
     )
     assert appraisal_view(report, Language.EN).notices == ()
     assert "Not in force at the base date" not in render_appraisal(report, Language.EN)
+
+
+def body(html: str) -> str:
+    """The report without its Annex A (the body, then Annex B)."""
+    if "Annex A. Working papers" not in html:
+        return html
+    before, rest = html.split("Annex A. Working papers", 1)
+    return before + rest.split("Annex B. Constants cited", 1)[1]
+
+
+def test_without_draws_the_report_claims_no_simulation_and_no_range() -> None:
+    bare = appraise(make_patent(), make_financials(), base_date=BASE)
+    assert bare.result.income is not None
+    html = render_appraisal(AppraisalReport(make_info(), (bare,)), Language.EN)
+    assert "Monte Carlo simulation, and the sensitivity" not in html  # procedure 5
+    assert "The value range (P10 to P90) describes" not in html  # special matter
+    assert "value range, sensitivity" not in html  # the conclusion's list of Annex A
+    assert "the income approach was not applied" not in html
+    assert html.count("No Monte Carlo simulation or sensitivity analysis was requested") == 2
+    assert "No Monte Carlo simulation was requested for this appraisal, so the income" in html
+    zh = render_appraisal(AppraisalReport(make_info(), (bare,)), Language.ZH)
+    assert "蒙特卡洛模拟" in zh  # says, in Chinese, that none was run
+    assert "价值区间、敏感性分析" not in zh
+    assert "未采用收益法，或未要求进行模拟" not in zh
+
+
+def test_with_draws_the_report_states_the_simulation_it_ran() -> None:
+    ran = appraise(make_patent(), make_financials(), base_date=BASE, draws=DRAWS, seed=SEED)
+    html = render_appraisal(AppraisalReport(make_info(), (ran,)), Language.EN)
+    assert "Estimated the range of the value by a seeded Monte Carlo simulation" in html
+    assert "The value range (P10 to P90) describes" in html
+    assert "value range, sensitivity, pledge outputs and audit trail" in html
+    assert "was requested" not in html
+    no_income = appraise(make_patent(), None, base_date=BASE, draws=DRAWS, seed=SEED)
+    html = render_appraisal(AppraisalReport(make_info(), (no_income,)), Language.EN)
+    assert "The income approach could not be applied to any patent" in html
+    assert "No Monte Carlo range: the income approach was not applied to this patent." in html
+
+
+def test_the_edition_without_working_papers_does_not_point_to_annex_a() -> None:
+    ran = appraise(make_patent(), make_financials(), base_date=BASE, draws=DRAWS, seed=SEED)
+    report = AppraisalReport(make_info(), (ran,))
+    for language, annex in ((Language.EN, "Annex A"), (Language.ZH, "见附件一")):
+        short = render_appraisal(report, language, working_papers=False)
+        said = [line for line in short.splitlines() if annex in line]
+        # Only Part 10's note that the annex was left out (and Part 8's saying so) name it.
+        assert all(("leaves out" in line or "未附" in line) for line in said), said
+    assert "see Annex A" in body(render_appraisal(report, Language.EN))
