@@ -253,6 +253,8 @@ class AppraisalView:
     high_value_count: int
     validity_months: int
     valid_until: date
+    out_of_date: bool
+    """Issued after the period of use of its conclusion ended."""
     draws: int | None
     seed: int | None
     income_applied: bool
@@ -482,6 +484,7 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
     )
     spreads = [r.value_range for r in results if r.value_range is not None]
     ended = [p.patent.number.patent_number for p in patents if p.legal_status not in ALIVE]
+    valid_until = valuation_valid_until(base_date, months)
     return AppraisalView(
         info=info,
         report_number=report.report_number,
@@ -498,7 +501,8 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         approaches=_approaches(results),
         high_value_count=sum(r.high_value.is_high_value for r in results),
         validity_months=months,
-        valid_until=valuation_valid_until(base_date, months),
+        valid_until=valid_until,
+        out_of_date=info.report_date > valid_until,
         draws=spreads[0].draws if spreads else None,
         seed=spreads[0].seed if spreads else None,
         income_applied=any(r.income is not None for r in results),

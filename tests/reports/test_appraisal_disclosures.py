@@ -111,3 +111,18 @@ def test_the_edition_without_working_papers_does_not_point_to_annex_a() -> None:
         # Only Part 10's note that the annex was left out (and Part 8's saying so) name it.
         assert all(("leaves out" in line or "未附" in line) for line in said), said
     assert "see Annex A" in body(render_appraisal(report, Language.EN))
+
+
+def test_a_report_issued_after_the_period_of_use_says_so_prominently() -> None:
+    ran = appraise(make_patent(), make_financials(), base_date=BASE)
+    late = AppraisalReport(make_info(report_date=date(2026, 12, 4)), (ran,))
+    view = appraisal_view(late, Language.EN)
+    assert view.out_of_date
+    assert view.valid_until == date(2026, 6, 30)
+    en = render_appraisal(late, Language.EN)
+    assert en.count('class="key alert"') == 2  # in the conclusion and in the limits of use
+    assert "after the period of use of its conclusion ended on June 30, 2026" in en
+    zh = render_appraisal(late, Language.ZH)
+    assert "评估结论的使用有效期已于2026年6月30日届满" in zh
+    on_time = AppraisalReport(make_info(report_date=date(2026, 6, 30)), (ran,))
+    assert 'class="key alert"' not in render_appraisal(on_time, Language.EN)
