@@ -32,8 +32,14 @@ from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.info import ReportError, ReportInfo
 from reports.rendering import names, render_html
 from reports.vocabulary import label, tornado_input
-from valuation.audit import CitedConstant, input_hash
-from valuation.engine import Financials, ValuationResult, income_inputs, value_patent
+from valuation.audit import Citations, CitedConstant, input_hash
+from valuation.engine import (
+    Financials,
+    MarketValue,
+    ValuationResult,
+    income_inputs,
+    value_patent,
+)
 from valuation.features import FittedModel
 from valuation.income_kernel import FloatArray
 from valuation.reconcile import Approach, default_weights
@@ -260,6 +266,8 @@ class AppraisalView:
     income_applied: bool
     """Whether the income approach was applied to any patent (a range needs it)."""
     engine_versions: tuple[str, ...]
+    market_models: tuple[MarketValue, ...]
+    """One market figure per market model used, for its identity (Annex B)."""
     sources: tuple[SourceGroup, ...]
     chart: Markup | None
     not_in_force: str
@@ -388,8 +396,9 @@ def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     seen: dict[tuple[str, Decimal, str], CitedConstant] = {}
     texts: dict[str, str] = {}
     for result in results:
-        parts = [result.audit]
+        parts: list[Citations] = [result.audit]
         parts += [x.audit for x in (result.value_range, result.tornado) if x is not None]
+        parts += [result.market] if result.market is not None else []
         for part in parts:
             texts.update(part.sources)
             for constant in part.constants:
@@ -400,6 +409,15 @@ def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     return tuple(
         _group(source_id, texts[source_id], cited) for source_id, cited in sorted(groups.items())
     )
+
+
+def _market_models(results: list[ValuationResult]) -> tuple[MarketValue, ...]:
+    """The market figure of the first patent of each market model (by identifier or label)."""
+    seen: dict[str, MarketValue] = {}
+    for result in results:
+        if result.market is not None:
+            seen.setdefault(result.market.model_id or result.market.model, result.market)
+    return tuple(seen.values())
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -507,6 +525,7 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         seed=spreads[0].seed if spreads else None,
         income_applied=any(r.income is not None for r in results),
         engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
+        market_models=_market_models(results),
         sources=_constants(results),
         chart=_chart(patents, formatter, language) if len(patents) > 1 else None,
         not_in_force=names(language, ended) if ended else "",

@@ -139,6 +139,34 @@ NO_INCOME_NO_RANGE = N_(
     "The income approach could not be applied to any patent, so no value range (P10 to P90) "
     "and no sensitivity of the value were estimated; the conclusion states point values only."
 )
+MARKET_MODEL_KINDS = {
+    "renewal": N_("Renewal model (ordered probit of the renewal fees paid)"),
+    "hedonic": N_("Hedonic price model (least squares on transaction prices)"),
+}
+MARKET_MODEL_PREDICTS = {
+    "renewal": N_(
+        "The value of the patent rights that their owners' renewal (maintenance) fee payments "
+        "reveal: the number of fees paid is modelled on the patent's bibliographic features, and "
+        "put on a money scale through the fee schedule and the discount rate cited in Annex B, "
+        "then converted to CNY at the exchange rate cited there. The sample is of US patents, not "
+        "of Chinese transactions."
+    ),
+    "hedonic": N_(
+        "The price of the patent rights predicted from the prices of comparable patents "
+        "(sales, licences, pledge valuations) and their bibliographic features."
+    ),
+}
+MARKET_MODEL_DATA = (
+    N_(
+        "us_university_patents_renewals_2004_2005.csv: US university utility patents granted "
+        "2004–2005, 5618 rows (plant and reissue patents dropped); target renewals_paid (USPTO "
+        "maintenance fees, small entity); third fee censored where its window had not closed "
+        "when the data were collected"
+    ),
+)
+"""The shipped model's data description (``default_market_model.json``), for its translation;
+another model's is printed as its file gives it."""
+
 NO_RESTRICTIONS = N_("No restriction was placed on the procedures.")
 RESTRICTIONS_INTRO = N_(
     "The following restrictions were placed on the procedures; the effect of each on the "

@@ -126,3 +126,40 @@ def test_a_report_issued_after_the_period_of_use_says_so_prominently() -> None:
     assert "评估结论的使用有效期已于2026年6月30日届满" in zh
     on_time = AppraisalReport(make_info(report_date=date(2026, 6, 30)), (ran,))
     assert 'class="key alert"' not in render_appraisal(on_time, Language.EN)
+
+
+def annex_b(html: str) -> str:
+    return html.split('<section class="annex">')[-1]
+
+
+def test_the_market_model_and_every_source_it_uses_are_in_the_report() -> None:
+    ran = appraise(make_patent(), make_financials(), base_date=BASE, draws=DRAWS, seed=SEED)
+    market = ran.result.market
+    assert market is not None
+    assert market.model_id is not None
+    assert market.model_id.startswith("renewal-")
+    html = render_appraisal(AppraisalReport(make_info(), (ran,)), Language.EN)
+    cited = annex_b(html)
+    for source in (
+        "MKT-CALIBRATION",
+        "USPTO-FEES-FY2009",
+        "USPTO-FEES-2011",
+        "USPTO-FEES-2013",
+        "PBOC-USDCNY",
+        "MKT-DISCOUNT",
+        "US-35USC41B",
+        "PATENTVAL-RECONCILE",
+    ):
+        assert f"<b>{source}</b>" in cited, source
+    assert "renewal_usd_cny_rate = 7.12" in cited
+    assert "income = 0.6" in cited  # the default weights, with their source
+    assert market.model_id in cited  # the model's identity, with its fit
+    assert "5,618 patents" in cited or "5618 patents" in cited
+    assert "β log1p_claims = " in cited
+    assert f"{DRAWS} draws, seed {SEED}" in cited  # the audit block of Annex B
+    audit = html.split("Audit trail", 1)[1].split("Annex B", 1)[0]
+    assert market.model_id in audit
+    assert f"{DRAWS} draws, seed {SEED}" in audit
+    zh = annex_b(render_appraisal(AppraisalReport(make_info(), (ran,)), Language.ZH))
+    assert "续展模型" in zh
+    assert "2004—2005 年授权的美国高校发明专利" in zh  # the shipped sample, translated
