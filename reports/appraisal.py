@@ -27,12 +27,14 @@ from models.money import Money, round_money, total
 from models.patent import Patent
 from pledge.policy import policy_book, valuation_valid_until
 from reports import charts, wording
+from reports.constants import dated_constant_tolerance
 from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.info import ReportError, ReportInfo
 from reports.rendering import names, render_html
 from reports.vocabulary import label, tornado_input
 from valuation.audit import Citations, CitedConstant, input_hash
+from valuation.constants import read_table
 from valuation.engine import (
     Financials,
     MarketValue,
@@ -475,12 +477,38 @@ def _ended(patent: PatentView, formatter: Formatter, language: Language) -> Noti
     return Notice(wording.NOT_IN_FORCE, {"number": number, "status": label(language, status)})
 
 
+def _dated(sources: tuple[SourceGroup, ...], base_date: date, formatter: Formatter) -> list[Notice]:
+    """A special matter for each constant cited whose stated year (``constant_dates.csv``) is
+    more than the tolerance from the base date's year: it was not updated to the base date."""
+    years = {row["name"]: int(row["as_of_year"]) for row in read_table("constant_dates")}
+    tolerance = dated_constant_tolerance()
+    found = []
+    for group in sources:
+        for _, constant in group.entries:
+            year = years.get(constant.name)
+            if year is not None and abs(base_date.year - year) > tolerance:
+                values = {
+                    "name": constant.name,
+                    "value": formatter.step(constant.value),
+                    "source": constant.source_id,
+                    "year": str(year),
+                    "base": formatter.date(base_date),
+                }
+                found.append(Notice(wording.DATED_CONSTANT, values))
+    return found
+
+
 def _notices(
-    patents: tuple[PatentView, ...], formatter: Formatter, language: Language
+    patents: tuple[PatentView, ...],
+    sources: tuple[SourceGroup, ...],
+    base_date: date,
+    formatter: Formatter,
+    language: Language,
 ) -> tuple[Notice, ...]:
-    """The special matters the figures call for, in the order of the patents."""
-    found = (_ended(p, formatter, language) for p in patents)
-    return tuple(n for n in found if n is not None)
+    """The special matters the figures call for: the patents not in force, in their order,
+    then the constants not updated to the base date."""
+    found = [n for n in (_ended(p, formatter, language) for p in patents) if n is not None]
+    return (*found, *_dated(sources, base_date, formatter))
 
 
 def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView:
@@ -503,6 +531,7 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
     spreads = [r.value_range for r in results if r.value_range is not None]
     ended = [p.patent.number.patent_number for p in patents if p.legal_status not in ALIVE]
     valid_until = valuation_valid_until(base_date, months)
+    sources = _constants(results)
     return AppraisalView(
         info=info,
         report_number=report.report_number,
@@ -526,10 +555,10 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         income_applied=any(r.income is not None for r in results),
         engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
         market_models=_market_models(results),
-        sources=_constants(results),
+        sources=sources,
         chart=_chart(patents, formatter, language) if len(patents) > 1 else None,
         not_in_force=names(language, ended) if ended else "",
-        notices=_notices(patents, formatter, language),
+        notices=_notices(patents, sources, base_date, formatter, language),
     )
 
 

@@ -236,6 +236,11 @@ RANGE_SPECIAL_MATTER = N_(
     "under the stated spreads; it does not guarantee any price."
 )
 """Stated among the special matters only when the report holds a range."""
+DATED_CONSTANT = N_(
+    "The constant %(name)s = %(value)s (source %(source)s, Annex B) is stated as at %(year)s, "
+    "while the base date is %(base)s; it has not been updated to the base date, so the figures "
+    "resting on it may differ from those the conditions at the base date would give."
+)
 TERM_ENDED = N_(
     "The term of patent %(number)s ended on %(day)s, before the base date %(base)s: the right "
     "is no longer in force, has no income value and cannot be pledged; it is valued at zero."

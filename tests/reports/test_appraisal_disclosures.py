@@ -163,3 +163,19 @@ def test_the_market_model_and_every_source_it_uses_are_in_the_report() -> None:
     zh = annex_b(render_appraisal(AppraisalReport(make_info(), (ran,)), Language.ZH))
     assert "续展模型" in zh
     assert "2004—2005 年授权的美国高校发明专利" in zh  # the shipped sample, translated
+
+
+def test_a_constant_stated_years_from_the_base_date_is_named_in_the_special_matters() -> None:
+    early = date(2019, 11, 30)
+    ran = appraise(make_patent(), make_financials(), base_date=early)
+    report = AppraisalReport(make_info(base_date=early, report_date=early), (ran,))
+    en = render_appraisal(report, Language.EN)
+    special = en.split("11. Special matters", 1)[1].split("12. Limits of use", 1)[0]
+    assert "The constant risk_free_rate = 0.017 (source CHINABOND-10Y" in special
+    assert "is stated as at 2025, while the base date is November 30, 2019" in special
+    assert "renewal_usd_cny_rate = 7.12 (source PBOC-USDCNY" in special
+    zh = render_appraisal(report, Language.ZH)
+    assert "常数 risk_free_rate = 0.017" in zh
+    now = appraise(make_patent(), make_financials(), base_date=BASE)
+    special = render_appraisal(AppraisalReport(make_info(), (now,)), Language.EN)
+    assert "has not been updated to the base date" not in special
