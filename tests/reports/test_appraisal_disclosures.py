@@ -6,10 +6,14 @@ those they rule out), in both languages where the wording matters.
 """
 
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from models.enums import LegalStatus
 from reports.appraisal import AppraisalReport, appraisal_view, appraise, render_appraisal
 from reports.i18n import Language
+from reports.rendering import html_to_pdf
 from tests.reports.conftest import (
     BASE,
     DRAWS,
@@ -17,7 +21,9 @@ from tests.reports.conftest import (
     make_financials,
     make_info,
     make_patent,
+    needs_poppler,
     number,
+    page_texts,
 )
 
 ENDED = number(2013, 2, 100873)
@@ -179,3 +185,22 @@ def test_a_constant_stated_years_from_the_base_date_is_named_in_the_special_matt
     now = appraise(make_patent(), make_financials(), base_date=BASE)
     special = render_appraisal(AppraisalReport(make_info(), (now,)), Language.EN)
     assert "has not been updated to the base date" not in special
+
+
+@needs_poppler
+@pytest.mark.parametrize("restrictions", [8, 11])
+def test_the_signature_block_stays_on_one_page(restrictions: int, tmp_path: Path) -> None:
+    # Restrictions lengthen Part 8 so that Part 14 starts near a page's foot: with these counts
+    # the appraisers used to be left on one page and the seal, firm and date on the next.
+    lines = tuple(
+        f"Restriction {i}: the site visit was not made; no effect on the conclusion."
+        for i in range(restrictions)
+    )
+    ran = appraise(make_patent(), make_financials(), base_date=BASE)
+    report = AppraisalReport(make_info(procedure_restrictions=lines), (ran,))
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(html_to_pdf(render_appraisal(report, Language.EN, working_papers=False)))
+    sealed = [page for page in page_texts(path) if "Sealoftheappraisalfirm" in page]
+    assert len(sealed) == 1
+    assert "14.Signaturesoftheappraisers" in sealed[0]
+    assert "Appraiser:" in sealed[0]
