@@ -56,6 +56,8 @@ CHART_PATENTS = 20
 """The portfolio chart shows the patents of largest value, at most this many."""
 LIFE_INPUT = "economic_life_years"
 ALIVE = (LegalStatus.IN_FORCE, LegalStatus.PENDING)
+WEIGHT_QUANTUM = Decimal("0.0001")
+"""The reconciliation's weights are quantized to this; a default weight within it is the default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,8 @@ class PatentView:
     """The leaf indicators scored from data or by an appraiser, with their formulas."""
     not_assessed: int
     criteria_met: tuple[str, ...]
+    weight_reasons: tuple[Notice, ...]
+    """Why each reconciliation line has its weight, in the order of the lines."""
     distribution: Markup | None
     tornado: Markup | None
     tornado_rows: tuple[TornadoRow, ...]
@@ -340,6 +344,30 @@ def _levels(result: ValuationResult) -> tuple[LevelGroup, ...]:
     )
 
 
+def _weight_reasons(result: ValuationResult, formatter: Formatter) -> tuple[Notice, ...]:
+    """Why each approach got its weight: not applied, corroboration only, the only one, the
+    default weight renormalised over the approaches applied, or a weight given instead."""
+    defaults = default_weights()
+    lines = result.reconciliation.lines
+    applied = [line for line in lines if line.value is not None]
+    total = sum((defaults.get(line.approach, Decimal(0)) for line in applied), Decimal(0))
+    reasons = []
+    for line in lines:
+        default = defaults.get(line.approach, Decimal(0))
+        values = {"default": formatter.percent(default), "weight": formatter.percent(line.weight)}
+        if line.value is None:
+            reasons.append(Notice(wording.WEIGHT_NOT_APPLIED, {}))
+        elif line.weight == 0:
+            reasons.append(Notice(wording.WEIGHT_CORROBORATION, values))
+        elif line.weight == 1 and default == 0:
+            reasons.append(Notice(wording.WEIGHT_ONLY, {}))
+        elif total > 0 and abs(default / total - line.weight) < WEIGHT_QUANTUM:
+            reasons.append(Notice(wording.WEIGHT_DEFAULT, values))
+        else:
+            reasons.append(Notice(wording.WEIGHT_GIVEN, values))
+    return tuple(reasons)
+
+
 def _patent_view(
     key: str,
     appraisal: PatentAppraisal,
@@ -366,6 +394,7 @@ def _patent_view(
         ),
         not_assessed=len(result.score.codes(ScoringBasis.DEFAULT)),
         criteria_met=tuple(c.criterion.value for c in result.high_value.criteria if c.met),
+        weight_reasons=_weight_reasons(result, formatter),
         distribution=_distribution(appraisal, formatter, language),
         tornado=svg,
         tornado_rows=rows,

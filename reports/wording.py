@@ -124,6 +124,29 @@ PROCEDURES = (
         "reconciled their results."
     ),
 )
+DEFAULT_WEIGHT_REASONS = {
+    "income": N_(
+        "Primary method (CAS guidance): a patent is worth the income it protects; weight 0 where "
+        "no revenue is given."
+    ),
+    "market": N_(
+        "Corroborates the income approach; where the income approach cannot be applied it "
+        "carries the whole weight."
+    ),
+    "cost": N_("A floor for corroboration: no weight unless no other approach can be applied."),
+}
+"""Why each approach has its default weight (PATENTVAL-RECONCILE), printed in Part 7."""
+WEIGHT_NOT_APPLIED = N_("Not applied (see the reason), so no weight.")
+WEIGHT_CORROBORATION = N_("Applied for corroboration only: its weight is 0 (default %(default)s).")
+WEIGHT_ONLY = N_("The only approach that could be applied: it carries the whole value.")
+WEIGHT_DEFAULT = N_(
+    "Default weight %(default)s, renormalised over the approaches applied to %(weight)s."
+)
+WEIGHT_GIVEN = N_(
+    "Weight given for this appraisal (default %(default)s), renormalised over the approaches "
+    "applied to %(weight)s."
+)
+
 RANGE_PROCEDURE = N_(
     "Estimated the range of the value by a seeded Monte Carlo simulation, and the "
     "sensitivity of the value to each key input."

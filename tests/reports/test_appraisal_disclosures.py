@@ -204,3 +204,21 @@ def test_the_signature_block_stays_on_one_page(restrictions: int, tmp_path: Path
     assert len(sealed) == 1
     assert "14.Signaturesoftheappraisers" in sealed[0]
     assert "Appraiser:" in sealed[0]
+
+
+def test_each_weight_is_printed_with_its_reason() -> None:
+    ran = appraise(make_patent(), make_financials(), base_date=BASE)
+    en = render_appraisal(AppraisalReport(make_info(), (ran,)), Language.EN)
+    methods = en.split("7. Methods chosen and why", 1)[1].split("8. Procedures performed", 1)[0]
+    assert "Reason for the weight" in methods
+    assert "Primary method (CAS guidance)" in methods
+    assert "A floor for corroboration: no weight unless" in methods
+    annex = en.split("Reconciliation</h4>", 1)[1].split("</table>", 1)[0]
+    assert "Default weight 60.00%, renormalised over the approaches applied to 60.00%." in annex
+    assert "Applied for corroboration only: its weight is 0 (default 0.00%)." in annex
+    assert "For corroboration" in annex  # the cost approach, applied at 0 %, is not "Yes"
+    bare = appraise(make_patent(), None, base_date=BASE)
+    en = render_appraisal(AppraisalReport(make_info(), (bare,)), Language.EN)
+    annex = en.split("Reconciliation</h4>", 1)[1].split("</table>", 1)[0]
+    assert "Not applied (see the reason), so no weight." in annex
+    assert "renormalised over the approaches applied to 100.00%." in annex
