@@ -178,7 +178,7 @@ def test_the_certificate_of_a_pre_check(client: TestClient, world: World) -> Non
     )
     assert verdict in response.text
     for finding in checked["patents"][0]["findings"]:
-        assert finding["code"] in response.text
+        assert finding["code"] in response.text.replace("<wbr>", "")  # breaks after "_"
 
 
 def _bank_rows(html: str) -> set[str]:
