@@ -178,6 +178,9 @@ def report_appraisal(
         _stored_appraisal_report(source, out, lang, database_url, overrides, working_papers)
         return
     at = _day(base_date, "--base-date")
+    issued = _day(report_date, "--report-date")
+    if issued < at:
+        raise fail(_early(issued, at))
     market, chosen = market_model(model), weights_option(weights)
     rows = _rows(source, at)
     info = _report_info(
@@ -189,7 +192,7 @@ def report_appraisal(
         appraisers=_appraisers(appraiser),
         firm=Firm(name=firm or ""),
         report_number=report_number,
-        report_date=_day(report_date, "--report-date"),
+        report_date=issued,
     )
     n_draws = draws if draws is not None else default_draws()
     n_seed = seed if seed is not None else default_seed()
@@ -229,6 +232,9 @@ def _stored_appraisal_report(
     with _domain(), _database(url) as session:
         report = stored_report(session, appraisal_id, lang)
     changes = {k: v for k, v in overrides.items() if v is not None}
+    issued, at = changes.get("report_date"), report.info.base_date
+    if isinstance(issued, date) and at is not None and issued < at:
+        raise fail(_early(issued, at))
     try:
         info = report.info.model_validate({**report.info.model_dump(), **changes})
         html = render_appraisal(
@@ -240,6 +246,13 @@ def _stored_appraisal_report(
         raise fail(str(error)) from None
     patents = len(report.appraisals)
     _write(html, out, f"appraisal report of stored appraisal {appraisal_id} ({patents} patents)")
+
+
+def _early(issued: date, base: date) -> str:
+    return (
+        f"--report-date {issued}: before the base date {base}; a report cannot be issued "
+        "before the date it values at"
+    )
 
 
 def _stored_in(database_url: str | None, what: str) -> str:

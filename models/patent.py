@@ -233,6 +233,12 @@ class Patent(BaseModel):
         years = max(years_between(at, self.expiry_date), Decimal(0))
         return years.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
 
+    def legal_status_at(self, at: date) -> LegalStatus:
+        """The legal status at ``at``: as recorded, except that a patent (or application)
+        recorded as alive has expired once its term has ended, on or after the expiry date."""
+        alive = self.legal_status in (LegalStatus.IN_FORCE, LegalStatus.PENDING)
+        return LegalStatus.EXPIRED if alive and at >= self.expiry_date else self.legal_status
+
     def patent_year(self, at: date) -> int:
         """The patent year (1 from the filing date) in which ``at`` falls."""
         if at < self.filing_date:

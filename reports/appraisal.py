@@ -22,18 +22,26 @@ from decimal import Decimal
 import numpy as np
 from markupsafe import Markup
 
-from models.enums import ValueType
+from models.enums import LegalStatus, ValueType
 from models.money import Money, round_money, total
 from models.patent import Patent
 from pledge.policy import policy_book, valuation_valid_until
 from reports import charts, wording
+from reports.constants import dated_constant_tolerance
 from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
 from reports.info import ReportError, ReportInfo
 from reports.rendering import names, render_html
-from reports.vocabulary import tornado_input
-from valuation.audit import CitedConstant, input_hash
-from valuation.engine import Financials, ValuationResult, income_inputs, value_patent
+from reports.vocabulary import label, tornado_input
+from valuation.audit import Citations, CitedConstant, input_hash
+from valuation.constants import read_table
+from valuation.engine import (
+    Financials,
+    MarketValue,
+    ValuationResult,
+    income_inputs,
+    value_patent,
+)
 from valuation.features import FittedModel
 from valuation.income_kernel import FloatArray
 from valuation.reconcile import Approach, default_weights
@@ -47,6 +55,9 @@ HASH_DIGITS = 8
 CHART_PATENTS = 20
 """The portfolio chart shows the patents of largest value, at most this many."""
 LIFE_INPUT = "economic_life_years"
+ALIVE = (LegalStatus.IN_FORCE, LegalStatus.PENDING)
+WEIGHT_QUANTUM = Decimal("0.0001")
+"""The reconciliation's weights are quantized to this; a default weight within it is the default."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,12 +198,16 @@ class PatentView:
     financials: Financials
     result: ValuationResult
     owners: str
+    legal_status: LegalStatus
+    """The status at the base date: as recorded, or expired when the term ended by then."""
     conclusion: Money | None
     levels: tuple[LevelGroup, ...]
     assessed: tuple[ScoreRow, ...]
     """The leaf indicators scored from data or by an appraiser, with their formulas."""
     not_assessed: int
     criteria_met: tuple[str, ...]
+    weight_reasons: tuple[Notice, ...]
+    """Why each reconciliation line has its weight, in the order of the lines."""
     distribution: Markup | None
     tornado: Markup | None
     tornado_rows: tuple[TornadoRow, ...]
@@ -205,6 +220,15 @@ class ApproachUse:
     approach: Approach
     applied: int
     default_weight: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A special matter the report states from its own figures: a catalog message and the
+    values it names, already formatted in the report's language."""
+
+    message: str
+    values: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,11 +265,21 @@ class AppraisalView:
     high_value_count: int
     validity_months: int
     valid_until: date
+    out_of_date: bool
+    """Issued after the period of use of its conclusion ended."""
     draws: int | None
     seed: int | None
+    income_applied: bool
+    """Whether the income approach was applied to any patent (a range needs it)."""
     engine_versions: tuple[str, ...]
+    market_models: tuple[MarketValue, ...]
+    """One market figure per market model used, for its identity (Annex B)."""
     sources: tuple[SourceGroup, ...]
     chart: Markup | None
+    not_in_force: str
+    """The numbers of the patents not in force at the base date, listed; "" for none."""
+    notices: tuple[Notice, ...]
+    """Special matters found in the figures (a patent no longer in force, …), after the given."""
 
 
 def _conclusion(result: ValuationResult, value_type: ValueType) -> Money | None:
@@ -310,6 +344,30 @@ def _levels(result: ValuationResult) -> tuple[LevelGroup, ...]:
     )
 
 
+def _weight_reasons(result: ValuationResult, formatter: Formatter) -> tuple[Notice, ...]:
+    """Why each approach got its weight: not applied, corroboration only, the only one, the
+    default weight renormalised over the approaches applied, or a weight given instead."""
+    defaults = default_weights()
+    lines = result.reconciliation.lines
+    applied = [line for line in lines if line.value is not None]
+    total = sum((defaults.get(line.approach, Decimal(0)) for line in applied), Decimal(0))
+    reasons = []
+    for line in lines:
+        default = defaults.get(line.approach, Decimal(0))
+        values = {"default": formatter.percent(default), "weight": formatter.percent(line.weight)}
+        if line.value is None:
+            reasons.append(Notice(wording.WEIGHT_NOT_APPLIED, {}))
+        elif line.weight == 0:
+            reasons.append(Notice(wording.WEIGHT_CORROBORATION, values))
+        elif line.weight == 1 and default == 0:
+            reasons.append(Notice(wording.WEIGHT_ONLY, {}))
+        elif total > 0 and abs(default / total - line.weight) < WEIGHT_QUANTUM:
+            reasons.append(Notice(wording.WEIGHT_DEFAULT, values))
+        else:
+            reasons.append(Notice(wording.WEIGHT_GIVEN, values))
+    return tuple(reasons)
+
+
 def _patent_view(
     key: str,
     appraisal: PatentAppraisal,
@@ -326,6 +384,7 @@ def _patent_view(
         financials=appraisal.financials,
         result=result,
         owners=names(language, [o.name for o in appraisal.patent.owners]),
+        legal_status=appraisal.patent.legal_status_at(result.base_date),
         conclusion=_conclusion(result, value_type),
         levels=_levels(result),
         assessed=tuple(
@@ -335,6 +394,7 @@ def _patent_view(
         ),
         not_assessed=len(result.score.codes(ScoringBasis.DEFAULT)),
         criteria_met=tuple(c.criterion.value for c in result.high_value.criteria if c.met),
+        weight_reasons=_weight_reasons(result, formatter),
         distribution=_distribution(appraisal, formatter, language),
         tornado=svg,
         tornado_rows=rows,
@@ -367,8 +427,9 @@ def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     seen: dict[tuple[str, Decimal, str], CitedConstant] = {}
     texts: dict[str, str] = {}
     for result in results:
-        parts = [result.audit]
+        parts: list[Citations] = [result.audit]
         parts += [x.audit for x in (result.value_range, result.tornado) if x is not None]
+        parts += [result.market] if result.market is not None else []
         for part in parts:
             texts.update(part.sources)
             for constant in part.constants:
@@ -379,6 +440,15 @@ def _constants(results: list[ValuationResult]) -> tuple[SourceGroup, ...]:
     return tuple(
         _group(source_id, texts[source_id], cited) for source_id, cited in sorted(groups.items())
     )
+
+
+def _market_models(results: list[ValuationResult]) -> tuple[MarketValue, ...]:
+    """The market figure of the first patent of each market model (by identifier or label)."""
+    seen: dict[str, MarketValue] = {}
+    for result in results:
+        if result.market is not None:
+            seen.setdefault(result.market.model_id or result.market.model, result.market)
+    return tuple(seen.values())
 
 
 def _shared_prefix(names: list[str]) -> str:
@@ -418,6 +488,58 @@ def _chart(patents: tuple[PatentView, ...], formatter: Formatter, language: Lang
     )
 
 
+def _ended(patent: PatentView, formatter: Formatter, language: Language) -> Notice | None:
+    """The special matter of a patent not in force at the base date, if it is one."""
+    status, at = patent.legal_status, patent.result.base_date
+    if status in ALIVE:
+        return None
+    number = patent.patent.number.patent_number
+    if status is LegalStatus.EXPIRED and patent.patent.legal_status is not status:
+        return Notice(
+            wording.TERM_ENDED,
+            {
+                "number": number,
+                "day": formatter.date(patent.patent.expiry_date),
+                "base": formatter.date(at),
+            },
+        )
+    return Notice(wording.NOT_IN_FORCE, {"number": number, "status": label(language, status)})
+
+
+def _dated(sources: tuple[SourceGroup, ...], base_date: date, formatter: Formatter) -> list[Notice]:
+    """A special matter for each constant cited whose stated year (``constant_dates.csv``) is
+    more than the tolerance from the base date's year: it was not updated to the base date."""
+    years = {row["name"]: int(row["as_of_year"]) for row in read_table("constant_dates")}
+    tolerance = dated_constant_tolerance()
+    found = []
+    for group in sources:
+        for _, constant in group.entries:
+            year = years.get(constant.name)
+            if year is not None and abs(base_date.year - year) > tolerance:
+                values = {
+                    "name": constant.name,
+                    "value": formatter.step(constant.value),
+                    "source": constant.source_id,
+                    "year": str(year),
+                    "base": formatter.date(base_date),
+                }
+                found.append(Notice(wording.DATED_CONSTANT, values))
+    return found
+
+
+def _notices(
+    patents: tuple[PatentView, ...],
+    sources: tuple[SourceGroup, ...],
+    base_date: date,
+    formatter: Formatter,
+    language: Language,
+) -> tuple[Notice, ...]:
+    """The special matters the figures call for: the patents not in force, in their order,
+    then the constants not updated to the base date."""
+    found = [n for n in (_ended(p, formatter, language) for p in patents) if n is not None]
+    return (*found, *_dated(sources, base_date, formatter))
+
+
 def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView:
     """The report laid out for the template (after :meth:`AppraisalReport.check`)."""
     report.check()
@@ -436,6 +558,9 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         book.for_type(info.lender, a.patent.patent_type).validity for a in report.appraisals
     )
     spreads = [r.value_range for r in results if r.value_range is not None]
+    ended = [p.patent.number.patent_number for p in patents if p.legal_status not in ALIVE]
+    valid_until = valuation_valid_until(base_date, months)
+    sources = _constants(results)
     return AppraisalView(
         info=info,
         report_number=report.report_number,
@@ -452,12 +577,17 @@ def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView
         approaches=_approaches(results),
         high_value_count=sum(r.high_value.is_high_value for r in results),
         validity_months=months,
-        valid_until=valuation_valid_until(base_date, months),
+        valid_until=valid_until,
+        out_of_date=info.report_date > valid_until,
         draws=spreads[0].draws if spreads else None,
         seed=spreads[0].seed if spreads else None,
+        income_applied=any(r.income is not None for r in results),
         engine_versions=tuple(sorted({r.audit.engine_version for r in results})),
-        sources=_constants(results),
+        market_models=_market_models(results),
+        sources=sources,
         chart=_chart(patents, formatter, language) if len(patents) > 1 else None,
+        not_in_force=names(language, ended) if ended else "",
+        notices=_notices(patents, sources, base_date, formatter, language),
     )
 
 

@@ -16,3 +16,9 @@ parameter = FILES.parameter
 def default_seed() -> int:
     """The Monte Carlo seed of a report when none is given (``report_mc_seed``)."""
     return int(parameter("report_mc_seed").value)
+
+
+def dated_constant_tolerance() -> int:
+    """Years between a dated constant's year and the base date's year beyond which the report
+    names it in the special matters (``report_dated_constant_max_years``)."""
+    return int(parameter("report_dated_constant_max_years").value)

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.enums import ValueType
 from pledge.policy import DEFAULT_LENDER
@@ -107,6 +107,15 @@ class ReportInfo(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
+
+    @model_validator(mode="after")
+    def _issued_after_the_base_date(self) -> ReportInfo:
+        if self.base_date is not None and self.report_date < self.base_date:
+            raise ValueError(
+                f"report_date {self.report_date} is before the base date {self.base_date}: a "
+                "report cannot be issued before the date it values at"
+            )
+        return self
 
     def missing(self) -> tuple[str, ...]:
         """The required parts that are empty, named in English and Chinese."""

@@ -96,10 +96,14 @@ METHODS_STATEMENT = (
         "The cost approach measures the cost of recreating the invention less obsolescence; it is "
         "a floor for corroboration and carries no weight unless no other approach can be applied."
     ),
-    N_(
-        "The approaches applied are weighted into one value; the weight of each approach and the "
-        "reason for it are stated below and, patent by patent, in Annex A."
-    ),
+)
+WEIGHTS_STATEMENT = N_(
+    "The approaches applied are weighted into one value; the weight of each approach and the "
+    "reason for it are stated below and, patent by patent, in Annex A."
+)
+WEIGHTS_STATEMENT_NO_ANNEX = N_(
+    "The approaches applied are weighted into one value; the weight of each approach and the "
+    "reason for it are stated below."
 )
 
 PROCEDURES = (
@@ -119,12 +123,73 @@ PROCEDURES = (
         "Applied the income, market and cost approaches where their inputs were available, and "
         "reconciled their results."
     ),
-    N_(
-        "Estimated the range of the value by a seeded Monte Carlo simulation, and the "
-        "sensitivity of the value to each key input."
-    ),
-    N_("Drew up the report, reviewed it and issued it."),
 )
+DEFAULT_WEIGHT_REASONS = {
+    "income": N_(
+        "Primary method (CAS guidance): a patent is worth the income it protects; weight 0 where "
+        "no revenue is given."
+    ),
+    "market": N_(
+        "Corroborates the income approach; where the income approach cannot be applied it "
+        "carries the whole weight."
+    ),
+    "cost": N_("A floor for corroboration: no weight unless no other approach can be applied."),
+}
+"""Why each approach has its default weight (PATENTVAL-RECONCILE), printed in Part 7."""
+WEIGHT_NOT_APPLIED = N_("Not applied (see the reason), so no weight.")
+WEIGHT_CORROBORATION = N_("Applied for corroboration only: its weight is 0 (default %(default)s).")
+WEIGHT_ONLY = N_("The only approach that could be applied: it carries the whole value.")
+WEIGHT_DEFAULT = N_(
+    "Default weight %(default)s, renormalised over the approaches applied to %(weight)s."
+)
+WEIGHT_GIVEN = N_(
+    "Weight given for this appraisal (default %(default)s), renormalised over the approaches "
+    "applied to %(weight)s."
+)
+
+RANGE_PROCEDURE = N_(
+    "Estimated the range of the value by a seeded Monte Carlo simulation, and the "
+    "sensitivity of the value to each key input."
+)
+"""Procedure 5, stated only when the report holds a range."""
+ISSUE_PROCEDURE = N_("Drew up the report, reviewed it and issued it.")
+NO_SIMULATION = N_(
+    "No Monte Carlo simulation or sensitivity analysis was requested for this appraisal: the "
+    "conclusion states point values only, without a value range (P10 to P90) or the inputs that "
+    "move the value most."
+)
+NO_INCOME_NO_RANGE = N_(
+    "The income approach could not be applied to any patent, so no value range (P10 to P90) "
+    "and no sensitivity of the value were estimated; the conclusion states point values only."
+)
+MARKET_MODEL_KINDS = {
+    "renewal": N_("Renewal model (ordered probit of the renewal fees paid)"),
+    "hedonic": N_("Hedonic price model (least squares on transaction prices)"),
+}
+MARKET_MODEL_PREDICTS = {
+    "renewal": N_(
+        "The value of the patent rights that their owners' renewal (maintenance) fee payments "
+        "reveal: the number of fees paid is modelled on the patent's bibliographic features, and "
+        "put on a money scale through the fee schedule and the discount rate cited in Annex B, "
+        "then converted to CNY at the exchange rate cited there. The sample is of US patents, not "
+        "of Chinese transactions."
+    ),
+    "hedonic": N_(
+        "The price of the patent rights predicted from the prices of comparable patents "
+        "(sales, licences, pledge valuations) and their bibliographic features."
+    ),
+}
+MARKET_MODEL_DATA = (
+    N_(
+        "us_university_patents_renewals_2004_2005.csv: US university utility patents granted "
+        "2004–2005, 5618 rows (plant and reissue patents dropped); target renewals_paid (USPTO "
+        "maintenance fees, small entity); third fee censored where its window had not closed "
+        "when the data were collected"
+    ),
+)
+"""The shipped model's data description (``default_market_model.json``), for its translation;
+another model's is printed as its file gives it."""
+
 NO_RESTRICTIONS = N_("No restriction was placed on the procedures.")
 RESTRICTIONS_INTRO = N_(
     "The following restrictions were placed on the procedures; the effect of each on the "
@@ -133,6 +198,11 @@ RESTRICTIONS_INTRO = N_(
 ASSESSED_WEIGHT_NOTE = N_(
     "The share of the scoring weight resting on data or an appraiser's assessment is stated for "
     "each patent in Annex A; the rest took the neutral score."
+)
+ASSESSED_WEIGHT_NOTE_NO_ANNEX = N_(
+    "The share of the scoring weight resting on data or an appraiser's assessment is stated for "
+    "each patent in the working papers (Annex A), which this edition leaves out; the rest took "
+    "the neutral score."
 )
 
 STANDARD_ASSUMPTIONS = (
@@ -179,13 +249,28 @@ STANDARD_SPECIAL_MATTERS = (
         "the lender's own credit decision may differ."
     ),
     N_(
-        "The value range (P10 to P90) describes the uncertainty of the income approach's inputs "
-        "under the stated spreads; it does not guarantee any price."
-    ),
-    N_(
         "A clause that the patent rights pass to the creditor on default is void (Civil Code, "
         "Article 428); the pledged rights are realised by an agreed valuation, auction or sale."
     ),
+)
+
+RANGE_SPECIAL_MATTER = N_(
+    "The value range (P10 to P90) describes the uncertainty of the income approach's inputs "
+    "under the stated spreads; it does not guarantee any price."
+)
+"""Stated among the special matters only when the report holds a range."""
+DATED_CONSTANT = N_(
+    "The constant %(name)s = %(value)s (source %(source)s, Annex B) is stated as at %(year)s, "
+    "while the base date is %(base)s; it has not been updated to the base date, so the figures "
+    "resting on it may differ from those the conditions at the base date would give."
+)
+TERM_ENDED = N_(
+    "The term of patent %(number)s ended on %(day)s, before the base date %(base)s: the right "
+    "is no longer in force, has no income value and cannot be pledged; it is valued at zero."
+)
+NOT_IN_FORCE = N_(
+    "Patent %(number)s is recorded as %(status)s: the right is not in force at the base date, "
+    "has no income value and cannot be pledged; it is valued at zero."
 )
 
 STANDARD_LIMITS_OF_USE = (

@@ -32,8 +32,8 @@ from models.enums import LegalStatus
 from models.money import Fraction, Money, Rate, to_decimal
 from models.patent import Patent
 from valuation import ENGINE_VERSION, bounds
-from valuation.audit import AuditTrail, CitedConstant, Step, input_hash
-from valuation.constants import read_table
+from valuation.audit import AuditTrail, Citations, CitedConstant, Step, cite, input_hash
+from valuation.constants import Constant, read_table
 from valuation.cost import CostResult, cost_approach_for_patent
 from valuation.features import FittedModel
 from valuation.high_value import HighValueResult, classify_high_value
@@ -47,6 +47,7 @@ from valuation.income import (
 from valuation.market import default_model
 from valuation.pledge_value import PledgeValueResult, pledge_value
 from valuation.reconcile import Approach, Reconciliation, reconcile
+from valuation.renewal import MODEL_FILE_SOURCE
 from valuation.scoring import ScoringResult, score_patent
 from valuation.uncertainty import Tornado, ValueRange, tornado, value_range
 
@@ -93,15 +94,26 @@ class Financials(BaseModel):
         return bounds.check(info.field_name, value)
 
 
-class MarketValue(BaseModel):
-    """The market approach's figure for one patent and the model that gave it."""
+class MarketValue(Citations):
+    """The market approach's figure for one patent and the model that gave it: its label, its
+    identity (identifier, kind, when and on how many patents it was fitted, the data, the engine
+    that fitted it), its fitted parameters and the constants it predicts with, each cited.
 
-    model_config = ConfigDict(frozen=True)
+    A result stored before the model's identity was kept reads with only ``model``."""
 
     value: Money
     p10: Money
     p90: Money
     model: str
+    model_id: str | None = None
+    kind: str | None = None
+    fitted_at: str | None = None
+    sample: int | None = None
+    data: str | None = None
+    fit_engine_version: str | None = None
+    parameters: tuple[tuple[str, Decimal], ...] = ()
+    constants: tuple[CitedConstant, ...] = ()
+    sources: dict[str, str] = Field(default_factory=dict)
 
 
 class ValuationResult(BaseModel):
@@ -213,12 +225,53 @@ def _market(
     given = {**patent_row(patent, financials), "expiry_date": patent.expiry_date}
     value, p10, p90 = model.value_record(given, at)
     scale = 1 if alive else 0
+    fit = model.fit_
     return MarketValue(
         value=Money(amount=to_decimal(str(value * scale))),
         p10=Money(amount=to_decimal(str(p10 * scale))),
         p90=Money(amount=to_decimal(str(p90 * scale))),
         model=model.label,
+        model_id=model.identifier,
+        kind=model.kind,
+        fitted_at=str(fit.get("fitted_at", "")) or None,
+        sample=fit.get("n"),
+        data=str(fit.get("data", "")) or None,
+        fit_engine_version=str(fit.get("engine_version", "")) or None,
+        parameters=tuple((name, to_decimal(str(v))) for name, v in model.parameters()),
+        constants=_model_constants(model),
     )
+
+
+def _model_constants(model: FittedModel) -> tuple[CitedConstant, ...]:
+    """The market model's constants, and the size of its sample: the shipped model's is the
+    calibration data's (``MKT-CALIBRATION``), another's its file's."""
+    shipped = model.fit_ == default_model().fit_
+    sample = Constant(
+        "market_model_sample",
+        to_decimal(str(model.fit_.get("n", 0))),
+        "patents",
+        "MKT-CALIBRATION" if shipped else MODEL_FILE_SOURCE,
+    )
+    given = (Constant(n, to_decimal(str(v)), u, i) for n, v, u, i in model.constants())
+    return tuple(cite(c) for c in (sample, *given))
+
+
+def _weight_constants(weights: dict[Approach, Decimal] | None) -> list[CitedConstant]:
+    """The default reconciliation weights used (those not overridden), as cited constants."""
+    given = weights or {}
+    rows = [row for row in read_table("reconcile_weights") if row["scenario"] == "pledge"]
+    return [
+        cite(
+            Constant(
+                f"weight.reconcile.{row['scenario']}.{row['approach']}",
+                Decimal(row["weight"]),
+                "fraction",
+                row["source_id"],
+            )
+        )
+        for row in rows
+        if Approach(row["approach"]) not in given
+    ]
 
 
 def _reconciled_range(
@@ -319,6 +372,7 @@ def value_patent(
         parts.append(pledge.audit)
     for part in parts:
         constants.update((c.name, c) for c in part.constants)
+    constants.update((c.name, c) for c in _weight_constants(weights))
     steps = (
         Step(name="remaining legal term", formula="years from base date to expiry", value=term),
         Step(name="score", formula="GB/T 42748 indicator score", value=score.total_score),

@@ -41,6 +41,7 @@ References
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -476,6 +477,8 @@ POINTS: tuple[str, ...] = ("median", "mean")
 Point = Literal["median", "mean"]
 MODEL_FORMAT = "patentval-market-model"
 """The ``format`` field of a saved model's JSON."""
+IDENTIFIER_DIGITS = 12
+"""Hex digits of the model hash in :attr:`FittedModel.identifier`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -655,6 +658,27 @@ class FittedModel(ABC):
     def summary(self) -> ModelSummary:
         """The statsmodels summary of the fit, as text and HTML."""
         return self.summary_
+
+    @property
+    def identifier(self) -> str:
+        """``<kind>-<12 hex digits>``: the SHA-256 of the model's JSON, so that two models with
+        the same identifier predict alike (computed once per fit)."""
+        key = str(self.fit_.get("fitted_at", ""))
+        cached: tuple[str, str] | None = getattr(self, "_identifier", None)
+        if cached is None or cached[0] != key:
+            payload = json.dumps(self.to_dict(), sort_keys=True, default=str).encode("utf-8")
+            digest = hashlib.sha256(payload).hexdigest()[:IDENTIFIER_DIGITS]
+            cached = (key, f"{self.kind}-{digest}")
+            self._identifier = cached
+        return cached[1]
+
+    def parameters(self) -> tuple[tuple[str, float], ...]:
+        """The fitted parameters by name (coefficients and the like), as a report lists them."""
+        return ()
+
+    def constants(self) -> tuple[tuple[str, float, str, str], ...]:
+        """The constants the model predicts with: ``(name, value, unit, source_id)``."""
+        return ()
 
     def envelope(self) -> dict[str, Any]:
         """The JSON fields every saved model starts with."""

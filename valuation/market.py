@@ -176,6 +176,11 @@ class HedonicModel(FittedModel):
         t10, t90 = special.stdtrit(self.df_resid_, [P10, P90])  # Student's t quantiles
         return lognormal(m, s, float(t10), float(t90))
 
+    def parameters(self) -> tuple[tuple[str, float], ...]:
+        """β̂ by design column, and the residual variance σ̂²."""
+        named = zip(self.names_, self.coef_.tolist(), strict=True)
+        return (*((f"β {n}", float(c)) for n, c in named), ("σ²", self.sigma2_))
+
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict, plus provenance, as JSON-ready data."""
         return {

@@ -83,6 +83,10 @@ _Z10_Z90 = tuple(float(z) for z in special.ndtri([P10, P90]))
 """Standard normal quantiles of the 80 % interval."""
 
 
+MODEL_FILE_SOURCE = "MKT-MODEL-FILE"
+"""The source of a figure a market model file holds that no parameter row has."""
+
+
 class RenewalFitError(ValueError):
     """The renewal model cannot be fitted or given a money scale; the message says why."""
 
@@ -211,6 +215,18 @@ def _fit_ordered(y: FloatArray, x: FloatArray, censored: FloatArray) -> Any:
                 return result
         start = np.asarray(result.params)
     raise RenewalFitError("the ordered model did not converge; check for separated features")
+
+
+def _cited(names: tuple[str, ...], value: float, unit: str) -> tuple[str, float, str, str]:
+    """The first parameter of ``names`` that has ``value``, else the model file's own figure."""
+    for name in names:
+        try:
+            known = parameter(name)
+        except KeyError:
+            continue
+        if math.isclose(float(known.value), value, rel_tol=1e-12):
+            return name, value, known.unit, known.source_id
+    return names[0], value, unit, MODEL_FILE_SOURCE
 
 
 class RenewalModel(FittedModel):
@@ -362,6 +378,30 @@ class RenewalModel(FittedModel):
         s = b * np.sqrt(1.0 + spread)
         z10, z90 = _Z10_Z90
         return {"index": xb, **lognormal(m, s, z10, z90)}
+
+    def parameters(self) -> tuple[tuple[str, float], ...]:
+        """β by design column, the cut points ``c_k`` and the money map ``(a, b)``."""
+        named = zip(self.design_.names_, self.coef_.tolist(), strict=True)
+        cuts = ((f"c_{k}", float(c)) for k, c in enumerate(self.cut_points_.tolist(), start=1))
+        a, b = self.scale_
+        return (*((f"β {n}", float(c)) for n, c in named), *cuts, ("a", a), ("b", b))
+
+    def constants(self) -> tuple[tuple[str, float, str, str], ...]:
+        """The fee schedule, rates and exchange rate the model predicts with, each cited to the
+        ``parameters_market.csv`` row of the same value, or to the model file (``MKT-MODEL-FILE``)
+        when none has it (a model fitted with other figures)."""
+        stages = self.fees_.stages
+        wanted: list[tuple[tuple[str, ...], float, str]] = []
+        for k, stage in enumerate(stages, start=1):
+            wanted.append(((f"renewal_us_due_{k}_years",), stage.due_years, "years after grant"))
+            fees = (f"renewal_us_fee_small_{k}", f"renewal_us_fee_large_{k}")
+            wanted.append((fees, stage.fee, self.fees_.currency))
+        wanted.append((("renewal_us_term_end_years",), stages[-1].until_years, "years"))
+        wanted.append((("renewal_discount_rate",), self.rates_[0], "fraction per year"))
+        wanted.append((("renewal_return_decay_rate",), self.rates_[1], "fraction per year"))
+        to_cny = f"CNY per {self.fees_.currency}"
+        wanted.append((("renewal_usd_cny_rate",), self.fees_.to_cny, to_cny))
+        return tuple(_cited(names, value, unit) for names, value, unit in wanted)
 
     def to_dict(self) -> dict[str, Any]:
         """Everything needed to predict, plus provenance, as JSON-ready data."""

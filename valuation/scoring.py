@@ -341,7 +341,8 @@ def _measure(proxy: str, patent: Patent, at: date) -> Decimal | None:
         if whole <= 0:
             return None
         alive = patent.legal_status in ALIVE
-        return Decimal((patent.expiry_date - at).days) / Decimal(whole) if alive else _ZERO
+        left = max((patent.expiry_date - at).days, 0)  # nothing is left once the term has ended
+        return Decimal(left) / Decimal(whole) if alive else _ZERO
     if patent.industry is None and not patent.ipc_codes:  # proxy "industry"
         return None
     return Decimal(int(strategic_match(patent.industry, patent.ipc_codes) is not None))
@@ -474,7 +475,7 @@ def _measure_expr(proxy: str, schema: Mapping[str, pl.DataType], at: date) -> pl
     if proxy == "remaining_term":
         filing, expiry = pl.col("filing_date"), pl.col("expiry_date")
         whole = (expiry - filing).dt.total_days()
-        left = (expiry - pl.lit(at, dtype=pl.Date)).dt.total_days()
+        left = (expiry - pl.lit(at, dtype=pl.Date)).dt.total_days().clip(lower_bound=0)
         alive = pl.col("legal_status").is_in([s.value for s in ALIVE])
         ratio = pl.when(alive).then(left / whole).otherwise(0.0)
         return pl.when(whole > 0).then(ratio).otherwise(missing)

@@ -122,12 +122,20 @@ def stored_report(session: Session, appraisal_id: str, language: Language) -> Ap
     owners = list(dict.fromkeys(o.name for item in items for o in item.patent.owners))
     if stored.requested_by is not None and not owners:
         owners = [parties.get_party(session, stored.requested_by).name]
+    issued, base = _report_date(stored), stored.summary.base_date
+    if base is not None and issued < base:
+        raise RefusedError(
+            "appraisal_id",
+            f"appraisal {appraisal_id} values at {base}, after the day it was requested "
+            f"({issued}): a report cannot be issued before the date it values at",
+            code="REPORT_UNAVAILABLE",
+        )
     info = ReportInfo(
         client=names(language, owners) if owners else "—",
         base_date=stored.summary.base_date,
         value_type=stored.summary.value_type,
         appraisers=(Appraiser(),) * MIN_APPRAISERS,
-        report_date=_report_date(stored),
+        report_date=issued,
         report_number=None,
     )
     return AppraisalReport(info, tuple(items))

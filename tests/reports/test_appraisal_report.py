@@ -198,7 +198,7 @@ def test_a_value_range_chart_needs_the_monte_carlo() -> None:
     assert bare.result.value_range is None
     html = render_appraisal(AppraisalReport(make_info(), (bare,)), Language.EN)
     assert "<svg" not in html
-    assert "No Monte Carlo range: the income approach was not applied" in html
+    assert "No Monte Carlo simulation was requested for this appraisal" in html
     no_income = appraise(make_patent(), None, base_date=BASE, draws=DRAWS, seed=SEED)
     html = render_appraisal(AppraisalReport(make_info(), (no_income,)), Language.ZH)
     assert "无收入数据：未采用收益法" in html

@@ -109,4 +109,15 @@ def test_a_clean_list_can_secure_the_loan() -> None:
     )
     assert refused.number == "PC-TEST"
     assert [f.code.value for f in refused.blocking] == ["LTV_EXCEEDS_POLICY"]
-    assert "LTV_EXCEEDS_POLICY" in render_certificate(refused, Language.ZH)
+    assert "LTV_EXCEEDS_POLICY" in render_certificate(refused, Language.ZH).replace("<wbr>", "")
+
+
+def test_finding_codes_break_only_after_an_underscore(
+    certificate: EligibilityCertificate,
+) -> None:
+    html = render_certificate(certificate, Language.EN)
+    assert "PATENT_<wbr>NOT_<wbr>IN_<wbr>FORCE" in html
+    codes = {f.code.value for p in certificate.portfolio.patents for f in p.findings}
+    assert codes
+    for code in codes:
+        assert code not in html  # each is written with its break opportunities

@@ -59,7 +59,7 @@ def test_every_missing_part_is_named_at_once() -> None:
 
 
 def test_a_valuation_at_another_base_date_is_refused(single: PatentAppraisal) -> None:
-    info = make_info(base_date=date(2025, 12, 31))
+    info = make_info(base_date=date(2025, 7, 1))
     with pytest.raises(ReportError, match="valued at 2025-06-30, the report's base date is"):
         render_appraisal(AppraisalReport(info, (single,)), Language.EN)
     with pytest.raises(ReportError, match="no patents"):
@@ -86,3 +86,9 @@ def test_the_report_number_is_given_or_derived_from_the_inputs(
     assert other.report_number != derived.report_number
     given = AppraisalReport(make_info(report_number="浙评报字[2025]第001号"), (single,))
     assert given.report_number == "浙评报字[2025]第001号"
+
+
+def test_a_report_dated_before_its_base_date_is_refused() -> None:
+    with pytest.raises(ValidationError, match="report_date 2020-01-01 is before the base date"):
+        make_info(report_date=date(2020, 1, 1))
+    assert make_info(report_date=BASE).report_date == BASE

@@ -200,3 +200,25 @@ def test_held_out_auc_on_real_renewals_is_modest() -> None:
     assert isinstance(model, RenewalModel)
     auc = rank_auc(model.index(held_out), held_out["paid_7p5yr"].to_numpy())
     assert 0.5 < auc < 0.7
+
+
+def test_the_shipped_model_cites_each_constant_it_predicts_with() -> None:
+    from dataclasses import replace
+
+    from valuation.constants import parameter
+    from valuation.market import default_model
+
+    model = default_model()
+    cited = {name: (value, source) for name, value, _, source in model.constants()}
+    assert cited["renewal_usd_cny_rate"] == (7.12, "PBOC-USDCNY")
+    assert cited["renewal_us_fee_small_3"] == (3700.0, "USPTO-FEES-2013")
+    assert cited["renewal_discount_rate"] == (
+        float(parameter("renewal_discount_rate").value),
+        "MKT-DISCOUNT",
+    )
+    assert model.identifier == default_model().identifier
+    assert model.identifier.startswith("renewal-")
+    other = RenewalModel.from_dict(model.to_dict())
+    other.fees_ = replace(other.fees_, to_cny=6.9)
+    cited = {name: (value, source) for name, value, _, source in other.constants()}
+    assert cited["renewal_usd_cny_rate"] == (6.9, "MKT-MODEL-FILE")

@@ -261,6 +261,17 @@ def test_a_right_that_has_ended_has_no_term_left() -> None:
     assert batch["score"][0] == float(score_patent(lapsed, at=AT).total_score) == 46
 
 
+def test_a_term_ended_before_the_date_leaves_no_term_not_a_negative_share() -> None:
+    # Recorded in force, but its ten-year term ended 2023-03-05, before the date of 2025-06-30.
+    ended = make("utility_model", filing=date(2013, 3, 5))
+    at = date(2025, 6, 30)
+    assert ended.expiry_date == date(2023, 3, 5)
+    leaf = next(i for i in score_patent(ended, at=at).indicators if i.code == "L5.1")
+    assert (leaf.observed_value, leaf.score) == (0, 0)
+    batch = score_batch(pl.DataFrame([row(ended)], schema=SCHEMA), at=at)
+    assert abs(batch["score"][0] - float(score_patent(ended, at=at).total_score)) <= STEP
+
+
 def test_score_is_a_number_not_money_and_carries_an_audit_trail() -> None:
     result = score_patent(make(forward_citations=3), at=AT, scenario=Scenario.LICENSING)
     assert isinstance(result.total_score, Decimal)
