@@ -14,7 +14,7 @@ from models.enums import PatentType, ValueType
 from models.money import to_decimal
 from storage.appraisals import StoredAppraisal, StoredValuation
 from valuation import bounds
-from valuation.engine import Financials
+from valuation.engine import Financials, ValuationResult
 from valuation.income import Basis
 from valuation.reconcile import Approach
 
@@ -66,7 +66,11 @@ class AppraisalCreate(Strict):
     weights: dict[Approach, DecimalText] | None = Field(
         default=None, description='Reconciliation weights, e.g. {"income": "0.7"}.'
     )
-    draws: Annotated[int, Field(ge=100, le=5_000)] | None = None
+    draws: Annotated[int, Field(ge=100, le=5_000)] | None = Field(
+        default=None,
+        description="Monte Carlo draws of the value range, with seed; neither: the engine's "
+        "default draws and the report seed",
+    )
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
 
     def weight_map(self) -> dict[Approach, object] | None:
@@ -83,6 +87,21 @@ class ApproachRead(BaseModel):
     reason: str
 
 
+class ValueRangeRead(BaseModel):
+    """The Monte Carlo range: P10, P50 and P90 of the income approach's value and of the
+    reconciled value (the income percentiles through the same weights), from ``draws`` draws
+    with ``seed``."""
+
+    income_p10: MoneyRead
+    income_p50: MoneyRead
+    income_p90: MoneyRead
+    p10: MoneyRead | None
+    p50: MoneyRead | None
+    p90: MoneyRead | None
+    draws: int
+    seed: int
+
+
 class AppraisedPatentRead(BaseModel):
     """One patent's value in an appraisal, with the engine's figures when it made them."""
 
@@ -95,6 +114,7 @@ class AppraisedPatentRead(BaseModel):
     score: str | None = None
     remaining_term_years: str | None = None
     approaches: list[ApproachRead] = []
+    value_range: ValueRangeRead | None = None
     high_value_criteria: list[str] = []
     input_hash: str | None = None
     method: str | None = None
@@ -130,6 +150,7 @@ class AppraisedPatentRead(BaseModel):
                     )
                     for line in result.reconciliation.lines
                 ],
+                "value_range": _range_of(result),
                 "high_value_criteria": [
                     c.criterion.value for c in result.high_value.criteria if c.met
                 ],
@@ -137,6 +158,23 @@ class AppraisedPatentRead(BaseModel):
                 "engine_version": result.audit.engine_version,
             }
         )
+
+
+def _range_of(result: ValuationResult) -> ValueRangeRead | None:
+    spread = result.value_range
+    if spread is None:
+        return None
+    low, mid, high = result.reconciled_range or (None, None, None)
+    return ValueRangeRead(
+        income_p10=MoneyRead.of(spread.p10),
+        income_p50=MoneyRead.of(spread.p50),
+        income_p90=MoneyRead.of(spread.p90),
+        p10=MoneyRead.maybe(low),
+        p50=MoneyRead.maybe(mid),
+        p90=MoneyRead.maybe(high),
+        draws=spread.draws,
+        seed=spread.seed,
+    )
 
 
 class AppraisalRead(BaseModel):

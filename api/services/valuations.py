@@ -25,6 +25,7 @@ from models.patent import Patent
 from pledge.eligibility import PortfolioResult, check_portfolio
 from pledge.policy import DEFAULT_LENDER, PatentValuation
 from pledge.proposal import ProposedLoan
+from reports.constants import default_seed
 from reports.eligibility import engine_valuation
 from storage import appraisals
 from storage.database import reading
@@ -33,6 +34,7 @@ from storage.parties import get_party, lender_name, require_kind
 from storage.patents import Reliance, latest_valuations
 from storage.pledges import PLEDGOR_KINDS, live_pledges
 from valuation.engine import BeforeFilingError, Financials, value_patent
+from valuation.uncertainty import default_draws
 
 APPRAISAL_PATHS = {
     **request_paths(AppraisalCreate.model_fields),
@@ -47,6 +49,9 @@ LOAN_PATHS = {
     "ContractTerms": "body.loan.contract",
 }
 """Where a proposed loan's fields come from in a pre-check request (for its errors)."""
+_DEFAULT_DRAWS = (default_draws(), default_seed())
+"""The Monte Carlo draws and seed of an appraisal that asks for none: the engine's ``mc_draws``
+and the report seed of ``reports/data/``."""
 INDICATIONS_KEPT = 4096
 """The engine's indications a worker remembers (:func:`_indication`), a few hundred bytes each."""
 
@@ -57,6 +62,9 @@ def request_appraisal(
     """Value a registered patent with the engine and store the appraisal for the caller."""
     if (body.draws is None) != (body.seed is None):
         raise DomainError("body.draws", "draws and seed go together: give both, or neither")
+    # neither: the range a report's conclusion gives (docs/DOMAIN.md §5), as the pages and the
+    # command line draw it, so that the same request always gives the same range
+    draws, seed = (body.draws, body.seed) if body.draws is not None else _DEFAULT_DRAWS
     # Read without the write lock, and value before the writes begin: on SQLite the writers
     # then queue only for the writes (the patents are never deleted in between).
     with reading(session) as reader:
@@ -69,8 +77,8 @@ def request_appraisal(
                 patent=patent,
                 financials=body.financials.financials(),
                 weights=body.weight_map(),  # type: ignore[arg-type]
-                draws=body.draws,
-                seed=body.seed,
+                draws=draws,
+                seed=seed,
             )
             try:
                 result = value_patent(
@@ -78,8 +86,8 @@ def request_appraisal(
                     inputs.financials,
                     base_date=body.base_date,
                     weights=inputs.weights,
-                    draws=body.draws,
-                    seed=body.seed,
+                    draws=draws,
+                    seed=seed,
                 )
             except BeforeFilingError as error:
                 raise DomainError("body.base_date", str(error)) from None

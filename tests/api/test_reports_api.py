@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.services.reports import safe_filename
 from models.enums import Role
 from pledge.policy import valuation_valid_until
+from reports.constants import default_seed
 from reports.formatting import Formatter
 from reports.i18n import Language
 from reports.info import REPORT_ZONE
@@ -31,6 +32,7 @@ from storage.migrate import upgrade
 from storage.tables import ValuationRow
 from tests.api.world import AS_OF, PARTIES, World, client_for, money
 from tests.reports.conftest import needs_poppler
+from valuation.uncertainty import default_draws
 
 FILENAME = re.compile(r'^attachment; filename="[A-Za-z0-9._-]+"$')
 
@@ -94,6 +96,28 @@ def test_the_report_shows_the_stored_figures_with_the_redrawn_chart(
     assert "This edition leaves out the working papers" in short.text
     assert english.money(market) in short.text
     assert len(short.text) < 0.6 * len(html)
+
+
+def test_an_appraisal_without_draws_has_the_default_range_in_its_answer_and_report(
+    client: TestClient, own_world: World
+) -> None:
+    made = _appraise(client, own_world)
+    [patent] = made["patents"]
+    spread = patent["value_range"]
+    assert (spread["draws"], spread["seed"]) == (default_draws(), default_seed())
+    low, mid, high = (Decimal(spread[k]["amount"]) for k in ("p10", "p50", "p90"))
+    assert low <= mid <= high
+    assert low < high  # a range, not a point
+    assert Decimal(spread["income_p10"]["amount"]) <= Decimal(spread["income_p90"]["amount"])
+    again = _appraise(client, own_world)  # the same request draws the same range
+    assert again["patents"][0]["value_range"] == spread
+    html = client.get(
+        f"/v1/appraisals/{made['appraisal_id']}/report",
+        params={"lang": "en", "format": "html"},
+        headers=own_world.headers("bank-a"),
+    ).text
+    assert f"{default_draws()} Monte Carlo draws, seed {default_seed()}" in html
+    assert Formatter(Language.EN).money(low) in html
 
 
 @needs_poppler
