@@ -142,6 +142,7 @@ ENGINE_PHRASES: tuple[str, ...] = (
     N_("reconciled income, market and cost approaches"),
     N_("no economic life given"),
     N_("national S&T award or China Patent Award"),
+    N_("no family country is recorded"),
 )
 """Phrases the engine writes without figures in them; printed translated."""
 

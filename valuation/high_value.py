@@ -276,20 +276,24 @@ def classify_high_value(
 
     match = strategic_match(patent.industry, patent.ipc_codes, use_ipc=use_ipc)
     if match is None:
-        strategic = f"industry {patent.industry!r} and IPC {patent.ipc_codes} match no listed entry"
+        industry = patent.industry or "—"
+        codes = ", ".join(patent.ipc_codes) or "—"
+        strategic = f"industry {industry} and IPC {codes} match no listed entry"
     else:
         entry, matched = match
         how = "industry" if entry.kind == "industry" else f"IPC prefix {entry.key} [verify]:"
         strategic = (
-            f"{how} {matched!r} is {entry.name_zh} ({entry.name_en}, SEI {entry.category_code})"
+            f"{how} {matched} is {entry.name_zh} ({entry.name_en}, SEI {entry.category_code})"
         )
 
     abroad = sorted({c for c in patent.family_countries if c != HOME_COUNTRY})
-    foreign = (
-        f"family granted abroad in {', '.join(abroad)}"
-        if abroad
-        else f"no family country other than {HOME_COUNTRY} in {patent.family_countries}"
-    )
+    if abroad:
+        foreign = f"family granted abroad in {', '.join(abroad)}"
+    elif patent.family_countries:
+        codes = ", ".join(patent.family_countries)
+        foreign = f"no family country other than {HOME_COUNTRY} in {codes}"
+    else:
+        foreign = "no family country is recorded"
 
     limit = add_years(patent.filing_date, int(years.value))
     long_met = in_force and at > limit

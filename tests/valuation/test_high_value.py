@@ -46,6 +46,20 @@ def test_plain_invention_meets_nothing_and_says_why() -> None:
     assert result.audit.constants[0].name == "high_value_maintained_years"
 
 
+def test_the_reasons_name_values_as_a_reader_writes_them() -> None:
+    patent = make(industry="automotive", ipc_codes=["B60K 6/00", "G06F 16/00"])
+    reasons = {c.criterion: c.reason for c in classify_high_value(patent, at=AT).criteria}
+    assert reasons[Criterion.STRATEGIC_INDUSTRY] == (
+        "industry automotive and IPC B60K 6/00, G06F 16/00 match no listed entry"
+    )
+    assert reasons[Criterion.FOREIGN_FAMILY] == "no family country is recorded"
+    home = make(family_countries=["CN"])
+    assert classify_high_value(home, at=AT).criteria[1].reason == (
+        "no family country other than CN in CN"
+    )
+    assert not any(mark in r for r in reasons.values() for mark in ("'", "[]", "['"))
+
+
 @pytest.mark.parametrize(
     ("industry", "ipc", "fragment"),
     [
