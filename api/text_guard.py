@@ -1,11 +1,13 @@
-"""Refuse a NUL character in the text of a request body, naming the field.
+"""Refuse a NUL character in the text of a JSON request body, naming the field.
 
-JSON may carry U+0000 in a string (``"\\u0000"``), a form ``%00``. SQLite stores it; PostgreSQL
-refuses it in any text column, so on a PostgreSQL deployment such a request failed in the
-database. No field of the service takes it, on either engine: the body is refused first, 422 with
-the path of the first string that holds one (``body.title``, ``body.owners.0.name``).
+JSON may carry U+0000 in a string (``"\\u0000"``, or the character itself in a UTF-16 or UTF-32
+body). SQLite stores it; PostgreSQL refuses it in any text column, so on a PostgreSQL deployment
+such a request failed in the database. No field of the service takes it, on either engine: the
+body is refused first, 422 with the path of the first string that holds one (``body.title``,
+``body.owners.0.name``). A page's form is checked where the pages read it
+(``api.pages.routes._posted``), so that its refusal is an error page.
 
-Only a body that holds the escape or the byte at all is parsed here (a scan of its bytes), so
+Only a body that holds the escape or a zero byte at all is parsed here (a scan of its bytes), so
 the others pass through as they came, read once.
 """
 
@@ -13,17 +15,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
-from api.pages.web import NUL_IN_FORM, language_of, render
 
-_JSON_NUL, _FORM_NUL = b"\\u0000", b"%00"
-_MESSAGE = "contains a NUL character (U+0000), which no text field takes"
+_JSON_NUL, _ZERO = b"\\u0000", b"\x00"
+MESSAGE = "contains a NUL character (U+0000), which no text field takes"
 
 
 def _first_nul(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
@@ -45,34 +43,27 @@ def _first_nul(value: Any, path: tuple[str, ...] = ()) -> tuple[str, ...] | None
     return None
 
 
-def nul_field(body: bytes, content_type: str) -> str | None:
-    """The field path (``body.…``) of the first NUL in ``body``, or None."""
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        if _FORM_NUL not in body and b"\x00" not in body:
-            return None
-        for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
-            if "\x00" in name or "\x00" in value:
-                return f"body.{name.replace(chr(0), '')}"
+def nul_field(body: bytes) -> str | None:
+    """The field path (``body.…``) of the first NUL in the JSON ``body``, or None (also when
+    it is not JSON: the route's own parsing answers that)."""
+    if _JSON_NUL not in body and _ZERO not in body:
         return None
-    if _JSON_NUL not in body:
-        return None
-    try:
+    try:  # json.loads reads UTF-8, UTF-16 and UTF-32, as the routes do
         found = _first_nul(json.loads(body))
-    except ValueError:  # not JSON: the route's own parsing answers
+    except (ValueError, RecursionError):
         return None
     return None if found is None else ".".join(("body", *found))
 
 
 class NulGuard:
-    """ASGI middleware: a JSON or form body with a NUL in its text is 422 naming the field."""
+    """ASGI middleware: a JSON body with a NUL in its text is 422 naming the field."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
-        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if "json" not in content_type and "x-www-form-urlencoded" not in content_type:
+        if b"json" not in headers.get(b"content-type", b"").lower():
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -85,27 +76,11 @@ class NulGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        field = nul_field(body, content_type)
+        field = nul_field(body)
         if field is not None:
-            await _refusal(scope, field)(scope, receive, send)
+            await error_response(422, "VALIDATION_ERROR", MESSAGE, field)(scope, receive, send)
             return
         await self.app(scope, _replay(body, None, receive), send)
-
-
-def _refusal(scope: Scope, field: str) -> Response:
-    """The 422: in the error format for the API, an error page for a page's form."""
-    if str(scope.get("path", "")).startswith("/v1/"):
-        return error_response(422, "VALIDATION_ERROR", _MESSAGE, field)
-    request = Request(scope)
-    name = field.removeprefix("body.")
-    return render(
-        request,
-        "error.html",
-        language_of(request),
-        status=422,
-        message=NUL_IN_FORM,
-        params={"name": name},
-    )
 
 
 def _replay(body: bytes, last: Message | None, receive: Receive) -> Receive:

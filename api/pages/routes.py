@@ -35,6 +35,7 @@ from api.pages import forms, views
 from api.pages.refusals import refusals
 from api.pages.web import (
     HOME,
+    NUL_IN_FORM,
     SESSION_COOKIE,
     SIGNIN_COOKIE,
     SIGNIN_PATH,
@@ -73,13 +74,17 @@ async def _posted(request: Request) -> FormData:
     PDF never hold up the loop. A body that cannot be read as a form (a broken multipart body,
     too many fields) is an error page (400), as every refusal of a page is, not JSON."""
     try:
-        return await request.form()
+        form = await request.form()
     except HTTPException as error:
         if error.status_code != 400:
             raise
         raise PageRefused(
             400, N_("The form could not be read: open the page and send it again.")
         ) from None
+    for name, value in form.multi_items():  # PostgreSQL keeps no NUL in text (api.text_guard)
+        if "\x00" in name or (isinstance(value, str) and "\x00" in value):
+            raise PageRefused(422, NUL_IN_FORM, name=name.replace("\x00", ""))
+    return form
 
 
 Posted = Annotated[FormData, Depends(_posted)]
