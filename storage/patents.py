@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Final, Literal
 
@@ -78,7 +79,7 @@ def _refuse_transfer(session: Session, row: PatentRow, record: dict[str, Any]) -
         ("owners", "its owners, their shares and consents"),
         ("licences", "its licences"),
     ):
-        if record.get(name, []) != stored.get(name, []):
+        if _meaning(name, record) != _meaning(name, stored):
             raise RefusedError(
                 name,
                 f"{row.patent_id} is in a live pledge given by its owner {pledgor}: {what} stay "
@@ -86,6 +87,24 @@ def _refuse_transfer(session: Session, row: PatentRow, record: dict[str, Any]) -
                 "lasts without the pledgee's agreement, Civil Code art. 444)",
                 code="PLEDGED",
             )
+
+
+def _meaning(name: str, record: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The owners or licences of a stored ``record`` as what they say, in no order: each
+    entry's fields as text, its numbers normalised (a share of "100.00" is one of "100")."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, int | float | str) and not isinstance(value, bool):
+            try:
+                return str(Decimal(str(value)).normalize())
+            except InvalidOperation:
+                return str(value)
+        return str(value)
+
+    return sorted(
+        tuple(f"{key}={text(entry[key])}" for key in sorted(entry))
+        for entry in record.get(name, [])
+    )
 
 
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:

@@ -224,6 +224,9 @@ def test_a_pledged_patent_is_neither_transferred_nor_licensed_until_the_release(
     assert patents.get_patents(session, [number]) == [patent]  # nothing written
     corrected = changed(title="一种改进的电池", fees_paid_through_year=7)
     assert patents.save_patent(session, corrected, actor=CLERK) == corrected
+    # the same owner written another way is no transfer
+    same = changed(owners=[{**pledgor, "share_percent": "100.00"}], fees_paid_through_year=8)
+    assert patents.save_patent(session, same, actor=CLERK) == same
     later = date(2026, 6, 1)
     pledges.transition(session, "P-1", PledgeEvent.REQUEST_RELEASE, on=later, actor=CLERK)
     with pytest.raises(RefusedError):  # a release requested is not yet a release
