@@ -43,7 +43,8 @@ def create_loan(
     request = {**body.model_dump(mode="json"), "loan_id": None}
 
     def work(storage_key: str | None) -> LoanRead:
-        get_party(session, body.borrower_id)
+        with domain_errors({"party_id": "body.borrower_id"}):
+            get_party(session, body.borrower_id)
         with domain_errors(request_paths(LoanCreate.model_fields)):
             loan = Loan.model_validate(
                 {
@@ -59,9 +60,10 @@ def create_loan(
                     "maker": principal.actor,
                 }
             )
-        created = loans.create_loan(
-            session, loan, on=body.on, actor=principal.actor, idempotency_key=storage_key
-        )
+        with domain_errors(request_paths(LoanCreate.model_fields)):
+            created = loans.create_loan(
+                session, loan, on=body.on, actor=principal.actor, idempotency_key=storage_key
+            )
         return LoanRead.of(created)
 
     return idempotent(session, principal, key, "loan.create", request, LoanRead, work)

@@ -86,9 +86,10 @@ def create_pledge(
         for name, party in (("pledgor_id", pledge.pledgor_id), ("pledgee_id", pledge.pledgee_id)):
             with domain_errors({"party_id": f"body.{name}"}):
                 get_party(session, party)
-        created = pledges.create_pledge(
-            session, pledge, on=body.on, actor=principal.actor, idempotency_key=storage_key
-        )
+        with domain_errors(request_paths(PledgeCreate.model_fields)):
+            created = pledges.create_pledge(
+                session, pledge, on=body.on, actor=principal.actor, idempotency_key=storage_key
+            )
         return PledgeRead.of(created)
 
     return idempotent(session, principal, key, "pledge.create", request, PledgeRead, work)
@@ -131,7 +132,8 @@ def precheck(
     with domain_errors(LOAN_PATHS):
         lender = body.loan.lender or current.pledgee_id
         loan = body.loan.proposed(pledgor.name, lender, lender_name(session, lender))
-    outcome = pledges.precheck(session, pledge_id, loan, on=body.on, actor=principal.actor)
+    with domain_errors(request_paths(PrecheckCreate.model_fields)):
+        outcome = pledges.precheck(session, pledge_id, loan, on=body.on, actor=principal.actor)
     return PrecheckRead.of(outcome)
 
 

@@ -97,3 +97,34 @@ def test_a_pre_check_names_an_enterprise_as_pledgor(client: TestClient, own_worl
     assert (error["code"], error["field"]) == ("WRONG_PARTY_KIND", "body.pledgor")
     checked = client.post("/v1/eligibility", json={**body, "pledgor": "ent-a"}, headers=headers)
     assert checked.status_code == 200, checked.text
+
+
+def test_a_party_of_the_wrong_kind_is_named_by_its_request_field(
+    client: TestClient, own_world: World
+) -> None:
+    bank = own_world.headers("bank-a")
+    pledge = {
+        "patents": [own_world.records["a"]["patent"]],
+        "pledgor_id": "bank-b",
+        "secured_amount": money("1000.00"),
+        **ON,
+    }
+    refused = client.post("/v1/pledges", json=pledge, headers=bank)
+    assert (refused.json()["error"]["code"], refused.json()["error"]["field"]) == (
+        "WRONG_PARTY_KIND",
+        "body.pledgor_id",
+    )
+    loan = {
+        "borrower_id": "bank-b",
+        "principal": money("1000.00"),
+        "annual_rate": "0.04",
+        "term_months": 12,
+        **ON,
+    }
+    lent = client.post("/v1/loans", json=loan, headers=bank)
+    assert (lent.json()["error"]["code"], lent.json()["error"]["field"]) == (
+        "WRONG_PARTY_KIND",
+        "body.borrower_id",
+    )
+    unknown = client.post("/v1/loans", json={**loan, "borrower_id": "nobody"}, headers=bank)
+    assert (unknown.status_code, unknown.json()["error"]["field"]) == (404, "body.borrower_id")

@@ -214,7 +214,7 @@ def test_no_answer_tells_a_tenant_of_another_tenants_pledge_or_loan(
         "code": "PLEDGOR_NOT_OWNER",
         "message": f"ent-b is not named an owner of {a['patent']}: a patent is pledged by its "
         "patentee",
-        "field": "pledgor_id",
+        "field": "body.pledgor_id",
     }
     # ids are the service's: a caller cannot probe for another tenant's by choosing one
     chosen = client.post(
@@ -235,7 +235,7 @@ def test_no_answer_tells_a_tenant_of_another_tenants_pledge_or_loan(
     # a loan is secured by its borrower's own pledge to the lender
     crossed = client.post("/v1/loans", json={**loan, "pledge_id": a["pledge"]}, headers=h("bank-a"))
     assert crossed.status_code == 422
-    assert crossed.json()["error"]["field"] == "pledge_id"
+    assert crossed.json()["error"]["field"] == "body.pledge_id"
     assert "not given by the borrower ent-b" in crossed.json()["error"]["message"]
     listed = client.get("/v1/loans", headers=h("ent-b")).json()
     assert all(item["pledge_id"] != a["pledge"] for item in listed["items"])
