@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import Enum
 from typing import Any, Final, Literal
 
+from pydantic import BaseModel
 from sqlalchemy import Select, bindparam, delete, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from models.enums import LegalStatus, PatentType
 from models.lending import AppraisalSummary
 from models.money import Money, total
-from models.patent import Patent
+from models.patent import Licence, Owner, Patent
 from pledge.policy import PatentValuation
 from pledge.proposal import normalise_number
 from storage import audit
@@ -89,22 +90,11 @@ def _refuse_transfer(session: Session, row: PatentRow, record: dict[str, Any]) -
             )
 
 
-def _meaning(name: str, record: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    """The owners or licences of a stored ``record`` as what they say, in no order: each
-    entry's fields as text, its numbers normalised (a share of "100.00" is one of "100")."""
-
-    def text(value: Any) -> str:
-        if isinstance(value, int | float | str) and not isinstance(value, bool):
-            try:
-                return str(Decimal(str(value)).normalize())
-            except InvalidOperation:
-                return str(value)
-        return str(value)
-
-    return sorted(
-        tuple(f"{key}={text(entry[key])}" for key in sorted(entry))
-        for entry in record.get(name, [])
-    )
+def _meaning(name: str, record: Mapping[str, Any]) -> Counter[BaseModel]:
+    """The owners or licences of a stored ``record`` as what they say, in no order: read back
+    into their models, whose decimals compare by value (a share of "100.00" is one of "100")."""
+    model: type[BaseModel] = Owner if name == "owners" else Licence
+    return Counter(model.model_validate(entry) for entry in record.get(name, []))
 
 
 def save_patent(session: Session, patent: Patent, *, actor: str) -> Patent:

@@ -21,6 +21,7 @@ import polars as pl
 
 from models import rules
 from models.enums import LegalStatus, PatentType
+from models.money import AMOUNT_LIMIT
 from models.patent_number import TYPE_DIGITS
 from valuation.bounds import BOUNDED, bound
 from valuation.calendar import add_years as add_years  # re-exported: pledge.eligibility_batch
@@ -41,9 +42,10 @@ _TYPES = tuple(t.value for t in PatentType)
 _BOOLEAN_WORDS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 _STATUSES = tuple(s.value for s in LegalStatus)
 
-MONEY_LIMIT: Final = 10**15
-"""Money columns (yuan) must be below this: the service's limit on an amount of money, which
-also keeps every value computed from them inside the output's decimal columns."""
+MONEY_LIMIT: Final = float(AMOUNT_LIMIT)
+"""Money columns (yuan) must be below :data:`models.money.AMOUNT_LIMIT`, the service's limit on
+an amount of money, which also keeps every value computed from them inside the output's decimal
+columns (as a float: the batch checks read the columns as Float64)."""
 
 # Bounds each numeric column must respect: (lowest, highest, inclusive low, inclusive high).
 _BOUNDS: dict[str, tuple[float | None, float | None, bool, bool]] = {

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from api.schemas.common import FIRST_DAY, LAST_DAY
+from models.money import AMOUNT_LIMIT
 from pledge.proposal import normalise_number
 from reports.i18n import N_
 from reports.info import REPORT_ZONE
@@ -26,7 +27,6 @@ MAX_TEXT = 2_000
 _SEPARATORS = re.compile(r"[\n\r,;，；、]+")
 _HUNDRED = Decimal(100)
 _CENT = Decimal("0.01")
-_MONEY_LIMIT = Decimal("1e15")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．－＋％", "0123456789.-+%")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _WHOLE_NUMBER = re.compile(r"[0-9]+")
@@ -121,7 +121,7 @@ class Form:
                 self.fail(name, N_("Fill this in."))
             return None
         amount = _plain_decimal(_number_text(value))
-        if not amount.is_finite() or amount <= 0 or amount >= _MONEY_LIMIT:
+        if not amount.is_finite() or amount <= 0 or amount >= AMOUNT_LIMIT:
             self.fail(name, N_("%(value)s is not an amount of yuan above zero."), value=value)
             return None
         if amount != amount.quantize(_CENT):
