@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
 from api.schemas.common import Day, DecimalText, MoneyIn, MoneyRead, Strict
 from models.enums import PatentType, ValueType
 from models.money import to_decimal
 from storage.appraisals import StoredAppraisal, StoredValuation
-from valuation import bounds
 from valuation.engine import Financials, ValuationResult
 from valuation.income import Basis
 from valuation.reconcile import Approach
@@ -33,19 +31,6 @@ class FinancialsIn(Strict):
     tax_rate: DecimalText | None = None
     economic_life: DecimalText | None = None
     rd_cost: MoneyIn | None = None
-
-    @field_validator(*bounds.BOUNDED)
-    @classmethod
-    def _in_bounds(cls, text: str | None, info: ValidationInfo) -> str | None:
-        """Revenue growth, discount rate and economic life in the engine's bounds, refused here
-        so that the error names the field of the request."""
-        if text is None:
-            return None
-        assert info.field_name is not None
-        limit = bounds.bound(info.field_name)
-        if not limit.admits(to_decimal(text)):
-            raise PydanticCustomError("out_of_range", limit.refusal(text))
-        return text
 
     def financials(self) -> Financials:
         """The engine's inputs."""
