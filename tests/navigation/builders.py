@@ -1,8 +1,11 @@
-"""A small random navigation dataset, made with the standard library only (no project code)."""
+"""A small random navigation dataset, made with the standard library only (no project code), and
+the pledge frames the tests give it."""
 
 import random
 from datetime import date, timedelta
 from typing import Any
+
+import polars as pl
 
 WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 TYPES = {"invention": 1, "utility_model": 2, "design": 3}
@@ -65,3 +68,13 @@ def status_on(row: dict[str, Any], day: date) -> str | None:
     if grant is not None and grant <= day:
         return "in_force"  # no row of this dataset reaches its statutory expiry by 2019
     return "pending"
+
+
+def pledge_frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """Pledges in the statistics schema from their ``columns``: the release day a date, the
+    amounts ``Decimal(20, 2)`` (a column of ``None`` would be read as nulls of no type)."""
+    money = pl.Decimal(20, 2)
+    return pl.DataFrame(
+        columns,
+        schema_overrides={"released_on": pl.Date, "secured_amount": money, "outstanding": money},
+    )

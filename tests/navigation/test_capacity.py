@@ -17,7 +17,7 @@ from navigation.capacity import (
 from navigation.dataset import prepare
 from pledge import constants
 from pledge.policy import DEFAULT_LENDER, load_policies, policy_book
-from tests.navigation.builders import number
+from tests.navigation.builders import number, pledge_frame
 
 DAY = date(2019, 11, 30)
 MONEY = pl.Decimal(20, 2)
@@ -110,7 +110,7 @@ def patent(serial: int, firm: str | None, **fields: object) -> dict[str, object]
 
 def pledges(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
     """Pledges as (id, enterprise, listed patents, outstanding)."""
-    return pl.DataFrame(
+    return pledge_frame(
         {
             "pledge_id": [r[0] for r in rows],
             "registered_on": [date(2019, 1, 10)] * len(rows),
@@ -123,8 +123,7 @@ def pledges(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
             "secured_amount": [Decimal("5000000.00")] * len(rows),
             "outstanding": [Decimal(r[3]) for r in rows],
             "pledged_patents": [r[2] for r in rows],
-        },
-        schema_overrides={"released_on": pl.Date, "secured_amount": MONEY, "outstanding": MONEY},
+        }
     )
 
 

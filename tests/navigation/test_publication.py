@@ -13,7 +13,7 @@ from navigation.analytics import PLEDGE_TABLES, Navigation, navigate
 from navigation.output import write
 from pledge.disclosure import SUPPRESSED, DisclosureRule
 from pledge.statistics import Dimension, pledge_statistics, registrations
-from tests.navigation.builders import dataset
+from tests.navigation.builders import dataset, pledge_frame
 
 DAY = date(2019, 6, 30)
 RULE = DisclosureRule.standard()
@@ -21,7 +21,7 @@ RULE = DisclosureRule.standard()
 
 def pledges() -> pl.DataFrame:
     """Bank A lends to one firm; bank B to three (one of them also borrows from A)."""
-    return pl.DataFrame(
+    return pledge_frame(
         {
             "pledge_id": ["P1", "P2", "P3", "P4", "P5"],
             "registered_on": [
@@ -51,12 +51,7 @@ def pledges() -> pl.DataFrame:
                 Decimal("400000.00"),
                 Decimal("700000.00"),
             ],
-        },
-        schema_overrides={
-            "released_on": pl.Date,
-            "secured_amount": pl.Decimal(20, 2),
-            "outstanding": pl.Decimal(20, 2),
-        },
+        }
     )
 
 

@@ -15,13 +15,13 @@ from reports.formatting import Formatter
 from reports.i18n import Language
 from reports.navigation import navigation_view, render_navigation
 from reports.rendering import write
-from tests.navigation.builders import dataset
+from tests.navigation.builders import dataset, pledge_frame
 
 DAY = date(2019, 6, 30)
 
 
 def pledges() -> pl.DataFrame:
-    return pl.DataFrame(
+    return pledge_frame(
         {
             "pledge_id": ["P1", "P2"],
             "registered_on": [date(2018, 5, 1), date(2019, 2, 1)],
@@ -33,12 +33,7 @@ def pledges() -> pl.DataFrame:
             "patent_count": [1, 2],
             "secured_amount": [Decimal("3000000.00"), Decimal("1250000.50")],
             "outstanding": [Decimal("2000000.00"), Decimal("1000000.00")],
-        },
-        schema_overrides={
-            "released_on": pl.Date,
-            "secured_amount": pl.Decimal(20, 2),
-            "outstanding": pl.Decimal(20, 2),
-        },
+        }
     )
 
 
