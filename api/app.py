@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth_limits import FailureLimiter
+from api.auth_limits import FailureLimiter, worker_share
 from api.deps import EngineDep
 from api.errors import ERROR_RESPONSES, error_response, install_error_handlers
 from api.headers import SecurityHeaders, docs_policy
@@ -140,7 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
-    limiter = FailureLimiter(settings.auth_failure_limit, settings.auth_failure_window_seconds)
+    limiter = FailureLimiter(
+        worker_share(settings.auth_failure_limit, settings.workers),
+        settings.auth_failure_window_seconds,
+    )
     app.state.verifier = KeyVerifier(settings.key_cache_size, limiter)
     install_error_handlers(app)
     app.add_middleware(NulGuard)  # inside the upload limit: an oversized body is not read

@@ -10,9 +10,12 @@ cannot make the service hash for them. A key this process has already verified i
 (a bank's officers behind one address keep working while someone next to them guesses), and
 successful requests add nothing.
 
-The counters live in each worker process (with W workers a client gets up to W × ``limit`` tries
-per window) and hold at most ``max_clients`` addresses and key ids, the least recently failed
-forgotten first, so a flood of addresses cannot grow memory without bound.
+The counters live in each worker process, so each of W workers allows its share,
+⌈``limit`` / W⌉ failures (:func:`worker_share`): a client spreading its guesses over every worker
+gets at most W × ⌈``limit`` / W⌉ tries per window in all (``limit`` when W divides it), and one
+that keeps to one connection is refused sooner. They hold at most ``max_clients`` addresses and
+key ids, the least recently failed forgotten first, so a flood of addresses cannot grow memory
+without bound.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from collections.abc import Callable
 from api.errors import ApiError
 
 Clock = Callable[[], float]
+
+
+def worker_share(limit: int, workers: int) -> int:
+    """The failures one of ``workers`` processes allows so that all of them together allow at
+    most about ``limit``: ⌈limit / workers⌉ (0, no limit, stays 0)."""
+    return -(-limit // workers)
 
 
 def too_many(retry_after: int) -> ApiError:

@@ -101,6 +101,7 @@ def serve(
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise fail(f"--database-url {url!r}: cannot open the database ({reason})") from None
     os.environ["PATENTVAL_MIGRATE_ON_START"] = "false"
+    os.environ["PATENTVAL_WORKERS"] = str(workers)  # each worker takes its share of the limits
     typer.echo(f"patentval: serving on http://{host}:{port} with {workers} worker(s)")
     serve_workers(
         host,

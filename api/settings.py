@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     """Failed authentications per client address or key id within the window before 429
     (0: no limit)."""
     auth_failure_window_seconds: float = Field(default=60, gt=0, le=86_400)
+    workers: int = Field(default=1, ge=1, le=256)
+    """Worker processes serving together (``patentval serve --workers`` sets it): each counts
+    failed authentications on its own, so each allows its share of ``auth_failure_limit``."""
     hsts_seconds: int = Field(default=0, ge=0)
     """``Strict-Transport-Security: max-age`` when served over TLS (0: not sent)."""
     migrate_on_start: bool = True

@@ -21,7 +21,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.auth_limits import FailureLimiter
+from api.auth_limits import FailureLimiter, worker_share
 from api.headers import API_POLICY, FIXED_HEADERS
 from api.settings import DEFAULT_DEMO_SECRET, Settings
 from storage.database import make_engine
@@ -105,6 +105,20 @@ def test_failed_authentications_are_limited_per_client_and_per_key_id(own_world:
         assert other.get("/v1/me", headers=wrong).status_code == 429
         # No key at all is not an attempt.
         assert other.get("/v1/me").status_code == 401
+
+
+def test_each_worker_allows_its_share_of_the_failure_limit(own_world: World) -> None:
+    assert [worker_share(10, 2), worker_share(3, 2), worker_share(1, 8), worker_share(0, 4)] == [
+        5,
+        2,
+        1,
+        0,
+    ]
+    settings = Settings(database_url=own_world.url, auth_failure_limit=3, workers=2)
+    with TestClient(create_app(settings), client=("10.0.0.3", 1000)) as guesser:
+        wrong = {"Authorization": f"Bearer pv_{'a' * 12}_{'x' * 43}"}
+        statuses = [guesser.get("/v1/me", headers=wrong).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # 2 of the 3: the other worker allows the rest
 
 
 def test_the_failure_window_slides_and_its_memory_is_bounded() -> None:

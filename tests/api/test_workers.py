@@ -1,5 +1,6 @@
-"""``patentval serve --workers 2`` on PostgreSQL: both workers answer authenticated requests,
-and an Idempotency-Key holds across them."""
+"""``patentval serve --workers 2`` on PostgreSQL: both workers answer authenticated requests, an
+Idempotency-Key holds across them, and together they allow no more failed authentications than
+the limit."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def test_two_workers_on_postgresql_serve_authenticated_requests(database: str) -
     command = Path(sys.executable).parent / "patentval"
     server = subprocess.Popen(
         [str(command), "serve", "--port", str(port), "--workers", "2", "--database-url", database],
-        env={**os.environ, "PATENTVAL_ENVIRONMENT": "test"},
+        env={**os.environ, "PATENTVAL_ENVIRONMENT": "test", "PATENTVAL_AUTH_FAILURE_LIMIT": "4"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -111,6 +112,22 @@ def test_two_workers_on_postgresql_serve_authenticated_requests(database: str) -
         assert all(a == answers[0] for a in answers)
         listed = httpx.get(f"{base}/v1/appraisals", headers=as_bank, timeout=30).json()
         assert listed["total"] == 1
+        # Guessing at a key on new connections, spread over both workers, until both refuse:
+        # each allows its share (2 of the limit of 4), so 4 guesses are answered in all.
+        key_id = bank.key.split("_")[1]
+        wrong = {"Authorization": f"Bearer pv_{key_id}_{'x' * 43}"}
+        answered: dict[int, list[int]] = {}
+        for _ in range(80):
+            with httpx.Client(base_url=base, timeout=30) as fresh:
+                worker = fresh.get("/health").json()["worker"]
+                answered.setdefault(worker, []).append(
+                    fresh.get("/v1/me", headers=wrong).status_code
+                )
+            if len(answered) == 2 and all(429 in statuses for statuses in answered.values()):
+                break
+        assert sorted(answered) == sorted(workers)
+        assert {w: s.count(401) for w, s in answered.items()} == dict.fromkeys(workers, 2)
+        assert all(set(statuses) == {401, 429} for statuses in answered.values())
     finally:
         server.terminate()
         server.wait(timeout=20)
