@@ -129,6 +129,9 @@ ENGINE_PHRASES: tuple[str, ...] = (
     N_("replacement cost less obsolescence (floor)"),
     N_("only the cost approach could be applied: value = cost"),
     N_("no approach could be applied: no value"),
+    N_("income approach"),
+    N_("market approach"),
+    N_("cost approach"),
     N_("no pledge-financing amount given"),
     N_("no national S&T award or China Patent Award given"),
     N_("given"),
@@ -165,6 +168,10 @@ ENGINE_PATTERNS: tuple[str, ...] = (
     N_("LTV cap %(cap)s given instead of the %(kind)s policy"),
     # valuation.reconcile and valuation.cost: corroboration notes
     N_("reconciled value %(value)s is below the cost floor %(cost)s: check the inputs"),
+    N_(
+        "%(high)s (%(high_value)s) and %(low)s (%(low_value)s) differ by a factor of "
+        "%(factor)s (above %(limit)s): explain the difference, or weigh one approach"
+    ),
     N_(
         "value %(value)s is below the cost-approach floor %(cost)s: check the income "
         "assumptions (a patent can be worth less than it cost, but say why)"

@@ -33,7 +33,7 @@ from models.money import Fraction, Money, Rate, to_decimal
 from models.patent import Patent
 from valuation import ENGINE_VERSION, bounds
 from valuation.audit import AuditTrail, Citations, CitedConstant, Step, cite, input_hash
-from valuation.constants import Constant, read_table
+from valuation.constants import Constant, parameter, read_table
 from valuation.cost import CostResult, cost_approach_for_patent
 from valuation.features import FittedModel
 from valuation.high_value import HighValueResult, classify_high_value
@@ -46,7 +46,7 @@ from valuation.income import (
 )
 from valuation.market import default_model
 from valuation.pledge_value import PledgeValueResult, pledge_value
-from valuation.reconcile import Approach, Reconciliation, reconcile
+from valuation.reconcile import DIVERGENCE, Approach, Reconciliation, reconcile
 from valuation.renewal import MODEL_FILE_SOURCE
 from valuation.scoring import ScoringResult, score_patent
 from valuation.uncertainty import Tornado, ValueRange, tornado, value_range
@@ -373,6 +373,7 @@ def value_patent(
     for part in parts:
         constants.update((c.name, c) for c in part.constants)
     constants.update((c.name, c) for c in _weight_constants(weights))
+    constants[DIVERGENCE] = cite(parameter(DIVERGENCE))
     steps = (
         Step(name="remaining legal term", formula="years from base date to expiry", value=term),
         Step(name="score", formula="GB/T 42748 indicator score", value=score.total_score),

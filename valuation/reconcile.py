@@ -8,7 +8,10 @@ over them:
 Default weights per scenario are data (``reconcile_weights.csv``); a caller may override them, and
 the result prints the weights used and why. The cost approach is a floor for corroboration: weighted
 0 by default, it is used alone only when no other approach could be applied, and a reconciled value
-below it is flagged.
+below it is flagged. So are weighed approaches that disagree: when the highest value weighed is
+more than ``reconcile_divergence_ratio`` (data) times the lowest, a weighted mean of the two
+describes neither, and the note asks the appraiser to explain the difference or to weigh one
+approach.
 
 References
 ----------
@@ -27,9 +30,11 @@ import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict
 
 from models.money import Money
-from valuation.constants import read_table
+from valuation.constants import parameter, read_table
 
 _FEN_DECIMALS = 2
+DIVERGENCE = "reconcile_divergence_ratio"
+"""The parameter: the factor between the weighed approaches' values above which they are flagged."""
 
 
 class Approach(StrEnum):
@@ -80,6 +85,28 @@ def _effective_weights(
     return {}, None
 
 
+def divergence(
+    values: dict[Approach, Money | None], weights: dict[Approach, Decimal]
+) -> str | None:
+    """The note on the approaches weighed (``weights`` above 0) when the highest value is more
+    than the :data:`DIVERGENCE` factor times the lowest; None when they agree or fewer than two
+    are weighed."""
+    weighed = {a: v for a, v in values.items() if v is not None and weights.get(a, Decimal(0)) > 0}
+    if len(weighed) < 2:
+        return None
+    high = max(weighed, key=lambda a: weighed[a].amount)
+    low = min(weighed, key=lambda a: weighed[a].amount)
+    limit = parameter(DIVERGENCE).value
+    top, bottom = weighed[high], weighed[low]
+    if top.amount <= bottom.amount * limit:
+        return None
+    factor = "∞" if bottom.amount == 0 else f"{top.amount / bottom.amount:,.1f}"
+    return (
+        f"{high} approach ({top}) and {low} approach ({bottom}) differ by a factor of {factor} "
+        f"(above {limit}): explain the difference, or weigh one approach"
+    )
+
+
 def reconcile(
     values: dict[Approach, Money | None],
     reasons: dict[Approach, str],
@@ -122,6 +149,9 @@ def reconcile(
             total = part if total is None else total + part
     if not effective:
         notes.append("no approach could be applied: no value")
+    disagreement = divergence(values, effective)
+    if disagreement is not None:
+        notes.append(disagreement)
     cost = values.get(Approach.COST)
     if total is not None and cost is not None and total < cost:
         notes.append(f"reconciled value {total} is below the cost floor {cost}: check the inputs")

@@ -49,6 +49,11 @@ def test_oracle_two_through_the_engine() -> None:
     assert result.audit.engine_version
     assert result.audit.input_hash.startswith("sha256:")
     assert all(result.audit.sources[c.source_id] for c in result.audit.constants)
+    # The income and market approaches are far apart here: the note says so and the factor it
+    # is measured against is cited.
+    assert any("differ by a factor of" in note for note in result.reconciliation.notes)
+    cited = {c.name: c.source_id for c in result.audit.constants}
+    assert cited["reconcile_divergence_ratio"] == "PATENTVAL-RECONCILE-DIVERGENCE"
 
 
 def test_missing_inputs_skip_their_approach_and_say_why() -> None:

@@ -58,6 +58,26 @@ def test_cost_alone_when_nothing_else_applies_and_flagged_as_floor() -> None:
     assert any("below the cost floor" in note for note in below.notes)
 
 
+def test_weighed_approaches_that_disagree_are_flagged() -> None:
+    """Above reconcile_divergence_ratio (3, parameters_reconcile.csv) between the highest and
+    the lowest value weighed, the note names both; at the factor, or with the low one weighed 0,
+    none."""
+    income, market = Money.of("2450890.37"), Money.of("13748.06")
+    apart = reconcile({Approach.INCOME: income, Approach.MARKET: market}, REASONS)
+    assert apart.notes == (  # 2,450,890.37 / 13,748.06 = 178.27
+        "income approach (CNY 2,450,890.37) and market approach (CNY 13,748.06) differ by a "
+        "factor of 178.3 (above 3): explain the difference, or weigh one approach",
+    )
+    at_limit = {Approach.INCOME: Money.of(100), Approach.MARKET: Money.of(300)}
+    assert reconcile(at_limit, REASONS).notes == ()
+    past = reconcile({**at_limit, Approach.MARKET: Money.of("300.01")}, REASONS).notes
+    assert past[0].startswith("market approach (CNY 300.01) and income approach (CNY 100.00)")
+    unweighed = {Approach.INCOME: Money.of(1_000), Approach.COST: Money.of(10)}
+    assert reconcile(unweighed, REASONS).notes == ()  # cost carries no weight by default
+    zero = reconcile({Approach.INCOME: Money.of(100), Approach.MARKET: Money.of(0)}, REASONS)
+    assert "by a factor of ∞" in zero.notes[0]
+
+
 def test_overridden_weights_and_no_value() -> None:
     result = reconcile(
         {Approach.INCOME: Money.of(1_000), Approach.MARKET: Money.of(2_000)},
