@@ -9,8 +9,11 @@ and printed translated with its figures; any other text (a formula) as the audit
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from enum import StrEnum
 from functools import cache
+
+from babel.numbers import format_currency
 
 from models.enums import LegalStatus, LoanStatus, PatentType, ValueType
 from navigation.constants import read_table as navigation_table
@@ -227,7 +230,12 @@ def phrase(language: Language, text: str, patterns: tuple[str, ...] = ENGINE_PAT
 
 def _part(language: Language, text: str, patterns: tuple[str, ...]) -> str:
     """A figure or phrase inside an engine phrase: a closed-set value by its label (in lower
-    case in English, inside a sentence), a phrase translated, a figure as it is."""
+    case in English, inside a sentence), an amount of money as the report prints money
+    (``CNY 1,234.50`` → ``¥1,234.50``), a phrase translated, another figure as it is."""
+    money = _MONEY.fullmatch(text)
+    if money is not None:
+        amount = Decimal(money["amount"].replace(",", ""))
+        return format_currency(amount, money["currency"], locale=language.locale)
     member = _CLOSED_VALUES.get(text)
     if member is None:
         return phrase(language, text, patterns)
@@ -239,6 +247,8 @@ _PHRASES = frozenset(ENGINE_PHRASES)
 _CLOSED_VALUES: dict[str, StrEnum] = {m.value: m for m in (*PatentType, *LegalStatus)}
 """The closed-set values the engine writes into its phrases (a patent type, a legal status)."""
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_MONEY = re.compile(r"(?P<currency>[A-Z]{3}) (?P<amount>-?[0-9]{1,3}(?:,[0-9]{3})*(?:\.[0-9]+)?)")
+"""An amount as :class:`models.money.Money` writes itself into an engine phrase."""
 
 
 @cache

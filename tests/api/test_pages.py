@@ -227,6 +227,12 @@ def test_an_appraisal_form_sent_twice_makes_one_appraisal(
     again = browser.post("/bank/appraisals", data=data, follow_redirects=False)
     assert first.status_code == again.status_code == 303
     assert first.headers["location"] == again.headers["location"]
+    # Income on 40 M of revenue and the renewal model's market value are far apart: the page
+    # says so under the reconciliation, in its language.
+    shown = browser.get(first.headers["location"]).text
+    note = re.search(r'<p class="notice reconcile-note">([^<]+)</p>', shown)
+    assert note is not None
+    assert re.fullmatch(r"收益法（¥[0-9,.]+）与市场法（¥[0-9,.]+）相差 [0-9,.]+ 倍.*", note[1])
     bad = browser.post(
         "/bank/appraisals",
         data={**data, "form_id": "other", "royalty_rate": "300", "revenue": "1.234"},
