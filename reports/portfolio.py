@@ -71,6 +71,12 @@ class PortfolioStatement:
     year_chart: Markup
     month_chart: Markup
 
+    @property
+    def registered_in_last_months(self) -> bool:
+        """Whether any pledge was registered in the twelve months to the date (else the monthly
+        chart would be an empty frame)."""
+        return any(month.deals for month in self.by_month)
+
 
 def read_pledges(path: Path) -> pl.DataFrame:
     """A pledge file (CSV or Parquet) as a frame ``pledge.statistics`` reads: dates typed.

@@ -321,6 +321,9 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
         assert bank in statistics.text
     for enterprise in ("甲示例科技有限公司", "乙示例科技有限公司"):
         assert enterprise not in statistics.text  # no borrower is named
+    assert "no-registrations" not in statistics.text  # the pledges were registered in 2025
+    quiet = browser.get("/regulator", params={"as_of": "2029-06-30", "lang": "en"}).text
+    assert "No pledge was registered in the twelve months to June 30, 2029." in quiet
     statement = browser.get("/regulator/statement", params={**day, "format": "html"})
     assert statement.status_code == 200
     assert statement.headers["content-type"].startswith("text/html")

@@ -115,6 +115,26 @@ def test_the_statement_prints_in_both_languages(
     assert html.count("<svg") == 3
 
 
+@pytest.mark.parametrize("language", list(Language))
+def test_twelve_months_without_registrations_are_said_not_charted(
+    pledge_file: Path, language: Language
+) -> None:
+    frame = read_pledges(pledge_file)
+    later = date(2029, 6, 30)  # the file's last registration is in 2025
+    quiet = portfolio_statement(frame, later, language=language)
+    assert not quiet.registered_in_last_months
+    html = render_portfolio(quiet, language)
+    said = {
+        Language.ZH: "截至2029年6月30日的十二个月内没有质押登记。",
+        Language.EN: "No pledge was registered in the twelve months to June 30, 2029.",
+    }
+    assert said[language] in html
+    assert html.count("<svg") == 2  # the bank and year charts, no empty monthly one
+    busy = portfolio_statement(frame, AS_OF, language=language)
+    assert busy.registered_in_last_months
+    assert "no-registrations" not in render_portfolio(busy, language)
+
+
 @pytest.mark.parametrize(
     ("cells", "message"),
     [
