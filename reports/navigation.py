@@ -122,6 +122,7 @@ class NavigationView:
     pledge_industries: tuple[Line, ...]
     capacity: tuple[Line, ...]
     capacity_chart: Markup
+    """Empty when no firm has capacity (or, with borrowing shown, capacity or borrowing)."""
     firm_borrowing: bool
     """Whether the capacity table shows what each firm borrows and its headroom."""
     disclosure: DisclosureRule | None
@@ -247,7 +248,9 @@ def _capacity(
         room = table.filter(pl.col("headroom") > 0)["headroom"]
         # the firms whose capacity or borrowing is largest: where capacity and use differ most
         largest = pl.max_horizontal(pl.col("capacity"), pl.col("borrowed"))
-        charted = table.sort(largest, descending=True).head(FIRMS_CHARTED).to_dicts()
+        charted = (
+            table.filter(largest > 0).sort(largest, descending=True).head(FIRMS_CHARTED).to_dicts()
+        )
         chart = charts.paired_bars(
             [r["applicant"] for r in charted],
             [r["capacity"] for r in charted],
@@ -265,6 +268,8 @@ def _capacity(
             formatter=formatter,
             title=gettext_for(language, N_("Pledge capacity of the largest firms")),
         )
+    if not charted:  # nothing to draw: no empty frame
+        chart = Markup("")
     total = room.sum() if room.len() else Decimal(0)
     return lines, chart, room.len(), Decimal(total)
 

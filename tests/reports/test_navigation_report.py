@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -96,6 +97,23 @@ def test_html_is_self_contained_and_escapes_names(result: Navigation) -> None:
     assert "&lt;b&gt;Bank&lt;/b&gt;" in html
     assert html.count("<svg") == 3
     assert "http" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_no_capacity_anywhere_draws_no_capacity_chart(result: Navigation) -> None:
+    """Capacity 0 for every firm (nothing free to pledge): the sentence says 0 firms and no
+    empty chart frame is drawn; with borrowing shown the pairs of bars still are."""
+    public = result.without_firm_borrowing()
+    table = public.tables["capacity"].with_columns(
+        pl.lit(Decimal(0)).alias("eligible_value"), pl.lit(Decimal(0)).alias("capacity")
+    )
+    nothing = replace(public, tables={**public.tables, "capacity": table})
+    view = navigation_view(nothing, language=Language.EN)
+    assert view.capacity_chart == ""
+    html = render_navigation(view, Language.EN)
+    assert "0 firms hold patents free to pledge" in html
+    assert "Capacity: the loan the firm" not in html
+    assert html.count("<svg") == 2  # the trend and the mix
+    assert navigation_view(public, language=Language.EN).capacity_chart != ""
 
 
 @pytest.mark.parametrize(
