@@ -44,7 +44,7 @@ from valuation.engine import (
 )
 from valuation.features import FittedModel
 from valuation.income_kernel import FloatArray
-from valuation.reconcile import Approach, default_weights
+from valuation.reconcile import Approach, default_weights, divergence
 from valuation.scoring import Basis as ScoringBasis
 from valuation.scoring import IndicatorScore, LevelScore, indicator_tree
 from valuation.uncertainty import PERCENTILES, income_draws
@@ -506,6 +506,33 @@ def _ended(patent: PatentView, formatter: Formatter, language: Language) -> Noti
     return Notice(wording.NOT_IN_FORCE, {"number": number, "status": label(language, status)})
 
 
+def _disagreement(patent: PatentView, formatter: Formatter, language: Language) -> Notice | None:
+    """The special matter of a patent whose weighed approaches disagree
+    (:func:`valuation.reconcile.divergence`), if they do."""
+    lines = patent.result.reconciliation.lines
+    found = divergence({x.approach: x.value for x in lines}, {x.approach: x.weight for x in lines})
+    if found is None:
+        return None
+    factor = found.factor
+
+    def named(approach: Approach) -> str:  # inside a sentence: lower case in English
+        name = label(language, approach)
+        return name.lower() if language is Language.EN else name
+
+    return Notice(
+        wording.APPROACHES_DISAGREE,
+        {
+            "number": patent.patent.number.patent_number,
+            "high": named(found.high),
+            "high_value": formatter.money(found.high_value),
+            "low": named(found.low),
+            "low_value": formatter.money(found.low_value),
+            "factor": "∞" if factor is None else formatter.number(factor, "#,##0.0"),
+            "limit": formatter.step(found.limit),
+        },
+    )
+
+
 def _dated(sources: tuple[SourceGroup, ...], base_date: date, formatter: Formatter) -> list[Notice]:
     """A special matter for each constant cited whose stated year (``constant_dates.csv``) is
     more than the tolerance from the base date's year: it was not updated to the base date."""
@@ -535,9 +562,10 @@ def _notices(
     language: Language,
 ) -> tuple[Notice, ...]:
     """The special matters the figures call for: the patents not in force, in their order,
-    then the constants not updated to the base date."""
+    the patents whose approaches disagree, then the constants not updated to the base date."""
     found = [n for n in (_ended(p, formatter, language) for p in patents) if n is not None]
-    return (*found, *_dated(sources, base_date, formatter))
+    apart = [n for n in (_disagreement(p, formatter, language) for p in patents) if n]
+    return (*found, *apart, *_dated(sources, base_date, formatter))
 
 
 def appraisal_view(report: AppraisalReport, language: Language) -> AppraisalView:

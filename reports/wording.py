@@ -268,6 +268,12 @@ TERM_ENDED = N_(
     "The term of patent %(number)s ended on %(day)s, before the base date %(base)s: the right "
     "is no longer in force, has no income value and cannot be pledged; it is valued at zero."
 )
+APPROACHES_DISAGREE = N_(
+    "For patent %(number)s the %(high)s gives %(high_value)s and the %(low)s %(low_value)s, "
+    "a factor of %(factor)s apart (more than %(limit)s): the reconciled value lies between two "
+    "indications that describe the patent differently. The difference should be explained, or "
+    "the conclusion should rest on one approach."
+)
 NOT_IN_FORCE = N_(
     "Patent %(number)s is recorded as %(status)s: the right is not in force at the base date, "
     "has no income value and cannot be pledged; it is valued at zero."

@@ -85,25 +85,49 @@ def _effective_weights(
     return {}, None
 
 
+class Divergence(BaseModel):
+    """Two weighed approaches whose values are more than ``limit`` times apart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    high: Approach
+    high_value: Money
+    low: Approach
+    low_value: Money
+    limit: Decimal
+
+    @property
+    def factor(self) -> Decimal | None:
+        """high / low; None when the low value is 0."""
+        low = self.low_value.amount
+        return None if low == 0 else self.high_value.amount / low
+
+    def note(self) -> str:
+        """The reconciliation's note on it."""
+        factor = "∞" if self.factor is None else f"{self.factor:,.1f}"
+        return (
+            f"{self.high} approach ({self.high_value}) and {self.low} approach "
+            f"({self.low_value}) differ by a factor of {factor} (above {self.limit}): explain the "
+            "difference, or weigh one approach"
+        )
+
+
 def divergence(
     values: dict[Approach, Money | None], weights: dict[Approach, Decimal]
-) -> str | None:
-    """The note on the approaches weighed (``weights`` above 0) when the highest value is more
-    than the :data:`DIVERGENCE` factor times the lowest; None when they agree or fewer than two
-    are weighed."""
+) -> Divergence | None:
+    """The approaches weighed (``weights`` above 0) whose highest value is more than the
+    :data:`DIVERGENCE` factor times the lowest; None when they agree or fewer than two are
+    weighed."""
     weighed = {a: v for a, v in values.items() if v is not None and weights.get(a, Decimal(0)) > 0}
     if len(weighed) < 2:
         return None
     high = max(weighed, key=lambda a: weighed[a].amount)
     low = min(weighed, key=lambda a: weighed[a].amount)
     limit = parameter(DIVERGENCE).value
-    top, bottom = weighed[high], weighed[low]
-    if top.amount <= bottom.amount * limit:
+    if weighed[high].amount <= weighed[low].amount * limit:
         return None
-    factor = "∞" if bottom.amount == 0 else f"{top.amount / bottom.amount:,.1f}"
-    return (
-        f"{high} approach ({top}) and {low} approach ({bottom}) differ by a factor of {factor} "
-        f"(above {limit}): explain the difference, or weigh one approach"
+    return Divergence(
+        high=high, high_value=weighed[high], low=low, low_value=weighed[low], limit=limit
     )
 
 
@@ -151,7 +175,7 @@ def reconcile(
         notes.append("no approach could be applied: no value")
     disagreement = divergence(values, effective)
     if disagreement is not None:
-        notes.append(disagreement)
+        notes.append(disagreement.note())
     cost = values.get(Approach.COST)
     if total is not None and cost is not None and total < cost:
         notes.append(f"reconciled value {total} is below the cost floor {cost}: check the inputs")

@@ -6,12 +6,14 @@ those they rule out), in both languages where the wording matters.
 """
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from models.enums import LegalStatus
 from reports.appraisal import AppraisalReport, appraisal_view, appraise, render_appraisal
+from reports.formatting import Formatter
 from reports.i18n import Language
 from reports.rendering import html_to_pdf
 from tests.reports.conftest import (
@@ -25,6 +27,7 @@ from tests.reports.conftest import (
     number,
     page_texts,
 )
+from valuation.reconcile import Approach
 
 ENDED = number(2013, 2, 100873)
 
@@ -63,12 +66,39 @@ def test_a_patent_whose_term_ended_before_the_base_date_is_printed_as_expired() 
     assert ">有效<" not in row
 
 
-def test_a_patent_in_force_has_no_special_matter_of_its_own() -> None:
+def test_a_patent_in_force_whose_approaches_agree_has_no_special_matter_of_its_own() -> None:
+    income_only = {Approach.MARKET: Decimal(0)}  # one approach weighed: nothing to disagree
     report = AppraisalReport(
-        make_info(), (appraise(make_patent(), make_financials(), base_date=BASE),)
+        make_info(),
+        (appraise(make_patent(), make_financials(), base_date=BASE, weights=income_only),),
     )
     assert appraisal_view(report, Language.EN).notices == ()
     assert "Not in force at the base date" not in render_appraisal(report, Language.EN)
+
+
+def test_approaches_far_apart_are_a_special_matter_in_both_languages() -> None:
+    """Income on 20 M of revenue against the renewal model's market value: the factor between
+    them is above reconcile_divergence_ratio (3), so the report says so among its special
+    matters, with the figures of the working papers."""
+    appraisal = appraise(make_patent(), make_financials(), base_date=BASE)
+    report = AppraisalReport(make_info(), (appraisal,))
+    lines = {line.approach: line.value for line in appraisal.result.reconciliation.lines}
+    income, market = lines[Approach.INCOME], lines[Approach.MARKET]
+    assert income is not None
+    assert market is not None
+    factor = income.amount / market.amount
+    assert factor > 3
+    (notice,) = appraisal_view(report, Language.EN).notices
+    assert notice.values["factor"] == f"{factor:,.1f}"
+    en = render_appraisal(report, Language.EN).split("11. Special matters")[1]
+    number = appraisal.patent.number.patent_number
+    assert (
+        f"For patent {number} the income approach gives {Formatter(Language.EN).money(income)} "
+        f"and the market approach {Formatter(Language.EN).money(market)}, a factor of "
+        f"{factor:,.1f} apart (more than 3)"
+    ) in en
+    zh = render_appraisal(report, Language.ZH).split("十一、特别事项说明")[1]
+    assert f"专利{number}的收益法评估值为{Formatter(Language.ZH).money(income)}" in zh
 
 
 def body(html: str) -> str:
