@@ -1,11 +1,12 @@
 """What every page shares: its language, rendering, the signed-in browser and CSRF.
 
-**Language**: ``?lang=zh|en`` chooses it (and is remembered in a cookie); Chinese by default.
+**Language**: ``?lang=zh|en`` chooses it (and is remembered in a cookie); without a choice, the
+browser's ``Accept-Language``; Chinese by default.
 
 **Rendering**: the reports' Jinja2 environment of the language (:func:`reports.rendering.
 environment`): autoescaping on, the gettext catalog of ``reports/locale``, and the reports'
 money, number and date filters — one way to format money and dates. Pages are sent with
-``Cache-Control: no-store``.
+``Cache-Control: no-store`` and ``Vary: Accept-Language, Cookie``.
 
 **Signing in**: the sign-in form takes an API key, checks it as the JSON API does, and starts a
 server-side session (:mod:`storage.web_sessions`); the cookie holds only the session's random
@@ -107,11 +108,37 @@ class PageRefused(Exception):  # noqa: N818 - reads as what happened
 
 
 def language_of(request: Request) -> Language:
-    """``?lang=`` when it names a language, else the remembered one, else Chinese."""
+    """``?lang=`` when it names a language, else the remembered one, else the browser's first
+    choice among ours (``Accept-Language``), else Chinese."""
     for text in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if text in (Language.ZH.value, Language.EN.value):
             return Language(text)
-    return DEFAULT_LANGUAGE
+    return accepted_language(request.headers.get("accept-language", ""))
+
+
+def accepted_language(header: str) -> Language:
+    """The language of ours an ``Accept-Language`` header ranks highest (RFC 9110 §12.5.4: by
+    quality, then by order; ``zh-CN`` is ``zh``, ``*`` any), else Chinese."""
+    best: tuple[float, int, Language] | None = None
+    for order, item in enumerate(header.split(",")[:32]):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                quality = float(value)
+            except ValueError:
+                continue
+        primary = tag.strip().lower().split("-")[0]
+        chosen = DEFAULT_LANGUAGE if primary == "*" else _LANGUAGES.get(primary)
+        if chosen is None or not 0 < quality <= 1:
+            continue
+        if best is None or (quality, -order) > (best[0], -best[1]):
+            best = (quality, order, chosen)
+    return DEFAULT_LANGUAGE if best is None else best[2]
+
+
+_LANGUAGES = {language.value: language for language in Language}
 
 
 def _switch(request: Request, language: Language) -> str:
@@ -146,7 +173,8 @@ def render(
             **context,
         )
     )
-    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    headers = {"Cache-Control": "no-store", "Vary": "Accept-Language, Cookie"}
+    response = HTMLResponse(html, status_code=status, headers=headers)
     if request.query_params.get("lang") == language.value:
         response.set_cookie(
             LANG_COOKIE, language.value, max_age=YEAR_SECONDS, httponly=True, samesite="lax"

@@ -48,6 +48,30 @@ def errors(response: Response) -> dict[str, str]:
     return dict(ERRORS.findall(response.text))
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("", Language.ZH),
+        ("en-US,en;q=0.9", Language.EN),
+        ("zh-CN,zh;q=0.9,en;q=0.8", Language.ZH),
+        ("fr-FR, en;q=0.5, zh;q=0.4", Language.EN),
+        ("en;q=0.2, zh-TW;q=0.7", Language.ZH),
+        ("de, fr;q=0.8", Language.ZH),  # none of ours: the default
+        ("en;q=0, zh;q=0.1", Language.ZH),  # q=0: not acceptable
+        ("en;q=high, *;q=0.5", Language.ZH),  # a broken quality is skipped
+    ],
+)
+def test_without_a_choice_the_page_follows_the_browsers_languages(
+    browser: TestClient, header: str, expected: Language
+) -> None:
+    page = browser.get("/signin", headers={"Accept-Language": header} if header else {})
+    assert f'<html lang="{"en" if expected is Language.EN else "zh-Hans"}">' in page.text
+    assert page.headers["vary"] == "Accept-Language, Cookie"
+    chosen = browser.get("/signin?lang=zh", headers={"Accept-Language": "en"})
+    assert '<html lang="zh-Hans">' in chosen.text  # a choice made wins, and is remembered
+    assert '<html lang="zh-Hans">' in browser.get("/signin", headers={"Accept-Language": "en"}).text
+
+
 def test_signing_in_sets_a_strict_session_cookie_that_is_not_the_key(
     browser: TestClient, own_world: World
 ) -> None:
