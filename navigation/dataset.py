@@ -19,7 +19,10 @@ its status on D is rebuilt from its dates. The status the row holds applies from
 ``status_date``; before that day, and for a status that lasts (pending, in force), the row is
 pending until its grant date and in force from then until its expiry. A terminal status given
 without its ``status_date`` is taken to hold from the grant date (or, never granted, from the
-filing date): the dataset then cannot say more.
+filing date): the dataset then cannot say more. A dataset that has ``fees_paid_through_year`` (the
+register's has) says more: a Chinese patent in force whose first unpaid annual fee is still
+unpaid once its grace period ended has lapsed by D, as the pledge pre-check finds it
+(``FEE_UNPAID``).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from pathlib import Path
 
 import polars as pl
 
+from models import rules
 from models.enums import LegalStatus
-from valuation.frame import IN_MEMORY, normalise, remaining_term
+from pledge.eligibility import FEE_JURISDICTION
+from valuation.frame import IN_MEMORY, add_years, normalise, remaining_term
 from valuation.pipeline import in_order
 from valuation.schema import Column
 
@@ -130,34 +135,53 @@ def _prepared_chunk(batch: pl.DataFrame) -> pl.DataFrame:
     return prepare(batch).collect(engine=IN_MEMORY)
 
 
-def status_on(day: date) -> pl.Expr:
-    """Each row's legal status on ``day`` (null when it was not yet filed); see the module."""
+def status_on(day: date, fees: bool = False) -> pl.Expr:
+    """Each row's legal status on ``day`` (null when it was not yet filed); see the module.
+    With ``fees`` (the rows have ``fees_paid_through_year``), a granted Chinese patent whose
+    first unpaid annual fee is still unpaid when its grace period has ended by ``day`` has
+    lapsed (Patent Law art. 44; the same rule as the pre-check's ``FEE_UNPAID``)."""
     at = pl.lit(day, dtype=pl.Date)
     status, grant = pl.col("legal_status"), pl.col("grant_date")
     lasting = status.is_in(_LASTING)
     started = pl.coalesce(pl.col("status_date"), grant, pl.col("filing_date"))
     granted = grant.is_not_null() & (grant <= at)
-    return (
+    ruled = (
         pl.when(pl.col("filing_date") > at)
         .then(pl.lit(None, dtype=pl.String))
         .when(~lasting & (started <= at))
         .then(status)
         .when(granted & (pl.col("expiry_date") <= at))
         .then(pl.lit(LegalStatus.EXPIRED.value))
-        .when(granted)
+    )
+    if fees:
+        ruled = ruled.when(granted & _fee_window_ended(at)).then(pl.lit(LegalStatus.LAPSED.value))
+    return (
+        ruled.when(granted)
         .then(pl.lit(LegalStatus.IN_FORCE.value))
         .otherwise(pl.lit(LegalStatus.PENDING.value))
     )
 
 
+def _fee_window_ended(at: pl.Expr) -> pl.Expr:
+    """Whether the grace period of the first annual fee not paid (the year after
+    ``fees_paid_through_year``, due on that patent year's first day) ended before ``at``;
+    false where the fees paid are not known or the patent is not Chinese."""
+    paid = pl.col("fees_paid_through_year").cast(pl.Int64, strict=False)
+    due = add_years(pl.col("filing_date"), paid)  # the first day of patent year paid + 1
+    window_end = due.dt.offset_by(f"{rules.grace_months()}mo") - pl.duration(days=1)
+    chinese = pl.col("jurisdiction").fill_null(FEE_JURISDICTION) == FEE_JURISDICTION
+    return (chinese & paid.is_not_null() & (at > window_end)).fill_null(value=False)
+
+
 def as_of(prepared: pl.LazyFrame, day: date) -> pl.LazyFrame:
     """The valid rows filed on or before ``day``, with ``legal_status`` as it stood on ``day``
     and ``remaining_term`` (years) at ``day``; ``current_status`` keeps the dataset's own."""
+    fees = "fees_paid_through_year" in prepared.collect_schema().names()
     return (
         prepared.filter(pl.col("error").is_null() & (pl.col("filing_date") <= day))
         .with_columns(
             pl.col("legal_status").alias("current_status"),
-            status_on(day).alias("legal_status"),
+            status_on(day, fees).alias("legal_status"),
         )
         .with_columns(remaining_term(day).alias("remaining_term"))
     )

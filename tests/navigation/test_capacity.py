@@ -133,7 +133,7 @@ def test_only_eligible_patents_count_and_debts_are_subtracted() -> None:
         patent(2, "甲公司"),
         patent(3, "甲公司"),  # in a live pledge: not eligible again
         patent(4, "甲公司", legal_status="lapsed", status_date=date(2019, 3, 1)),  # not valid
-        patent(5, "甲公司", fees_paid_through_year=1),  # annual fees long unpaid: blocked
+        patent(5, "甲公司", fees_paid_through_year=1),  # fees long unpaid: lapsed, not valid
         patent(6, "乙公司"),
         patent(7, None),  # no applicant: no firm to count for
         patent(8, "丙公司", grant_date=None, legal_status="pending"),  # an application only
@@ -146,7 +146,7 @@ def test_only_eligible_patents_count_and_debts_are_subtracted() -> None:
     }
     assert set(table) == {"甲公司", "乙公司", "丁公司"}
     first = table["甲公司"]
-    assert (first["valid_patents"], first["eligible_patents"]) == (4, 2)
+    assert (first["valid_patents"], first["eligible_patents"]) == (3, 2)
     assert first["borrowed"] == Decimal("1000.00")
     assert first["capacity"] > 0
     assert first["headroom"] == max(first["capacity"] - first["borrowed"], Decimal(0))

@@ -46,6 +46,34 @@ def test_status_on_a_day(fields: dict[str, object], day: date, status: str | Non
     assert rows(**fields).select(status_on(day)).collect().item() == status
 
 
+@pytest.mark.parametrize(
+    ("fields", "day", "status"),
+    [
+        # Fees paid through patent year 5: year 6's fee falls due 2022-07-21 (the filing day's
+        # anniversary), the 6-month grace period (models/rules) ends 2023-01-20.
+        ({"fees_paid_through_year": 5}, date(2023, 1, 20), "in_force"),
+        ({"fees_paid_through_year": 5}, date(2023, 1, 21), "lapsed"),
+        ({"fees_paid_through_year": 20}, date(2030, 1, 1), "in_force"),
+        ({"fees_paid_through_year": None}, date(2030, 1, 1), "in_force"),  # not known
+        ({"fees_paid_through_year": 5}, date(2037, 7, 21), "expired"),  # the term ended first
+        ({"fees_paid_through_year": 5, "grant_date": None}, date(2030, 1, 1), "pending"),
+    ],
+)
+def test_a_patent_whose_fee_grace_period_ended_unpaid_has_lapsed(
+    fields: dict[str, object], day: date, status: str
+) -> None:
+    frame = as_of(rows(**fields), day).collect()
+    assert frame["legal_status"].to_list() == [status]
+    assert frame["current_status"].to_list() == ["in_force"]  # as the register records it
+
+
+def test_the_fee_rule_is_chinese_only() -> None:
+    abroad = rows(fees_paid_through_year=5, jurisdiction="US")
+    assert abroad.select(status_on(date(2030, 1, 1), fees=True)).collect().item() == "in_force"
+    home = rows(fees_paid_through_year=5, jurisdiction="CN")
+    assert home.select(status_on(date(2030, 1, 1), fees=True)).collect().item() == "lapsed"
+
+
 def test_as_of_keeps_rows_filed_by_then_with_their_remaining_term() -> None:
     frame = as_of(rows(), date(2027, 7, 21)).collect()
     assert frame["legal_status"].to_list() == ["in_force"]
