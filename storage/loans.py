@@ -42,13 +42,7 @@ from storage.tables import (
 SUBJECT = "loan"
 BORROWER_KINDS = frozenset({PartyKind.ENTERPRISE})
 LENDER_KINDS = frozenset({PartyKind.BANK})
-_ENDED = (
-    LoanStatus.CLOSED,
-    LoanStatus.WRITTEN_OFF,
-    LoanStatus.RESCHEDULED,
-    LoanStatus.REJECTED,
-    LoanStatus.WITHDRAWN,
-)
+_ENDED = (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF, LoanStatus.REJECTED, LoanStatus.WITHDRAWN)
 _NOT_REVERSIBLE = (EntryKind.DISBURSEMENT, EntryKind.WRITE_OFF)
 
 
