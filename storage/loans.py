@@ -10,11 +10,12 @@ due the interest-receivable balance.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from models.enums import DayCount, LoanStatus, PartyKind, RepaymentMethod
@@ -137,13 +138,20 @@ class Reschedule(BaseModel):
     rescheduled_to: str | None = None
 
 
-def reschedule_links(session: Session, loan_id: str) -> Reschedule:
-    """The loan ``loan_id`` continues (``rescheduled_from``) and the one that continues it."""
-    to = session.get(LoanRescheduleRow, loan_id)
-    back = session.execute(
-        select(LoanRescheduleRow.loan_id).where(LoanRescheduleRow.successor_id == loan_id)
-    ).scalar_one_or_none()
-    return Reschedule(rescheduled_from=back, rescheduled_to=None if to is None else to.successor_id)
+def reschedule_links(session: Session, loan_ids: Iterable[str]) -> dict[str, Reschedule]:
+    """For each of ``loan_ids``, the loan it continues (``rescheduled_from``) and the one that
+    continues it (``rescheduled_to``)."""
+    wanted = list(loan_ids)
+    links = {loan_id: Reschedule() for loan_id in wanted}
+    query = select(LoanRescheduleRow.loan_id, LoanRescheduleRow.successor_id).where(
+        or_(LoanRescheduleRow.loan_id.in_(wanted), LoanRescheduleRow.successor_id.in_(wanted))
+    )
+    for old, successor in session.execute(query):
+        if old in links:
+            links[old] = links[old].model_copy(update={"rescheduled_to": successor})
+        if successor in links:
+            links[successor] = links[successor].model_copy(update={"rescheduled_from": old})
+    return links
 
 
 def get_loan(session: Session, loan_id: str) -> Loan:

@@ -72,7 +72,7 @@ def create_loan(
 
 def _read(session: Session, loan: Loan) -> LoanRead:
     """The HTTP shape of a stored loan, with its reschedule links."""
-    return LoanRead.of(loan, loans.reschedule_links(session, loan.loan_id))
+    return LoanRead.of(loan, loans.reschedule_links(session, [loan.loan_id])[loan.loan_id])
 
 
 def read_loan(session: Session, principal: Principal, loan_id: str) -> LoanRead:
@@ -99,8 +99,9 @@ def list_loans(
         limit=limit,
         offset=offset,
     )
+    links = loans.reschedule_links(session, [loan.loan_id for loan in page.items])
     return PageRead[LoanRead].of(
-        page, lambda loan: _read(session, loan), limit=limit, offset=offset
+        page, lambda loan: LoanRead.of(loan, links[loan.loan_id]), limit=limit, offset=offset
     )
 
 

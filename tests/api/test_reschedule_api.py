@@ -63,6 +63,11 @@ def test_the_successor_is_returned_and_both_loans_show_the_link(
     assert owed["principal"]["amount"] == "0.00"
     borrower = client.get(f"/v1/loans/{old}", headers=own_world.headers("ent-a")).json()
     assert borrower["rescheduled_to"] == successor["loan_id"]
+    listed = client.get("/v1/loans", headers=headers).json()["items"]
+    assert {(x["loan_id"], x["rescheduled_from"], x["rescheduled_to"]) for x in listed} == {
+        (old, None, successor["loan_id"]),
+        (successor["loan_id"], old, None),
+    }
 
 
 def test_a_repeat_with_the_key_returns_the_same_successor(
