@@ -15,7 +15,14 @@ interest accrual  interest receivable                 interest income
 repayment         cash                                interest receivable (interest part),
                                                       loans receivable (principal part)
 write-off         credit-loss expense                 loans receivable, interest receivable
+reschedule (old)  cash                                loans receivable
+reschedule (new)  loans receivable                    cash
 ================  ==================================  ==================================
+
+A reschedule moves the old loan's principal to its successor as the old loan repaid by the new
+one's proceeds: a repayment entry on the old loan and a disbursement entry on the successor, the
+same amount on the same day, so cash nets to nothing (no money leaves the bank) and the
+principal is owed once, by the successor. Each names the other loan in its memo.
 
 A balance is debits minus credits, so asset and expense accounts carry positive balances and
 income accounts negative ones; over any set of balanced entries the balances sum to zero per
@@ -218,6 +225,29 @@ def write_off(
         [(Account.CREDIT_LOSS_EXPENSE, principal + interest)],
         [(Account.LOANS_RECEIVABLE, principal), (Account.INTEREST_RECEIVABLE, interest)],
         memo,
+    )
+
+
+def reschedule_out(
+    entry_id: str, loan_id: str, principal: Money, on: date, successor_id: str
+) -> JournalEntry:
+    """Dr cash, Cr loans receivable: the rescheduled loan's principal settled by its successor."""
+    return repay(
+        entry_id,
+        loan_id,
+        Money.zero(principal.currency),
+        principal,
+        on,
+        f"rescheduled: principal moved to {successor_id}",
+    )
+
+
+def reschedule_in(
+    entry_id: str, loan_id: str, principal: Money, on: date, rescheduled_id: str
+) -> JournalEntry:
+    """Dr loans receivable, Cr cash: the successor takes over the rescheduled loan's principal."""
+    return disburse(
+        entry_id, loan_id, principal, on, f"rescheduled: principal taken over from {rescheduled_id}"
     )
 
 

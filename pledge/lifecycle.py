@@ -21,9 +21,11 @@ follows Apache Fineract's states::
 
 ``approve`` needs an approver other than the loan's maker; ``disburse`` needs the loan's pledge
 registered, a valid (unexpired) valuation of every pledged patent and the principal within the
-lender's LTV cap (:mod:`pledge.policy`). Each transition returns the new frozen record and an event
-record for the audit log; an event the current state does not allow raises
-:class:`IllegalTransitionError` naming the state and the events it allows.
+lender's LTV cap (:mod:`pledge.policy`). ``reschedule`` is taken by :func:`reschedule_loan`: the
+old loan ends RESCHEDULED and a successor loan, ACTIVE from the reschedule date on the new terms,
+carries its outstanding principal (:func:`reschedule_blockers` says when it may). Each transition
+returns the new frozen record and an event record for the audit log; an event the current state
+does not allow raises :class:`IllegalTransitionError` naming the state and the events it allows.
 
 References
 ----------
@@ -41,9 +43,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from models.enums import LoanStatus, PledgeStatus
+from models.dates import add_months
+from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod
 from models.lending import Loan, Pledge
-from models.money import Money
+from models.money import Money, Rate
 from pledge.eligibility import PortfolioResult
 from pledge.findings import percent
 from pledge.policy import (
@@ -182,6 +185,14 @@ class LtvExceedsPolicyError(DisbursementRefusedError):
     """The principal is above the lender's LTV cap on the appraised values."""
 
 
+class TermExceedsPatentLifeError(DisbursementRefusedError):
+    """The debt term ends after a pledged patent expires (TERM_EXCEEDS_PATENT_LIFE)."""
+
+
+class InterestUnpaidError(ValueError):
+    """A loan with accrued interest unpaid cannot be rescheduled."""
+
+
 class PledgeEventRecord(BaseModel):
     """One transition of a pledge, for the audit log."""
 
@@ -212,6 +223,7 @@ class LoanEventRecord(BaseModel):
     actor: str
     amount: Money | None = None
     note: str | None = None
+    successor_id: str | None = None
 
 
 def _allowed(table: Mapping[tuple[Any, Any], Any], state: StrEnum) -> list[str]:
@@ -382,6 +394,8 @@ def apply_loan_event(
     :func:`disbursement_blockers` with ``pledge`` and ``valuations`` and raises the first.
     """
     target = next_loan_status(loan.status, event)
+    if event is LoanEvent.RESCHEDULE:
+        raise MissingEventDataError("reschedule takes the successor's terms: see reschedule_loan")
     changes: dict[str, Any] = {"status": target}
     amount = None
     if event is LoanEvent.APPROVE:
@@ -406,3 +420,117 @@ def apply_loan_event(
         note=note,
     )
     return _updated(loan, **changes), record
+
+
+class RescheduleTerms(BaseModel):
+    """The terms of the loan that continues a rescheduled one: what a loan application takes,
+    less the principal (the outstanding balance) and the parties and pledge (those of the old
+    loan)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    annual_rate: Rate
+    term_months: int
+    repayment: RepaymentMethod = RepaymentMethod.EQUAL_INSTALMENTS
+    day_count: DayCount = DayCount.ACT_365
+
+
+def reschedule_blockers(
+    successor: Loan,
+    on: date,
+    *,
+    pledge: Pledge | None,
+    valuations: Sequence[PatentValuation],
+    expiries: Mapping[str, date],
+    book: PolicyBook | None = None,
+) -> list[DisbursementRefusedError]:
+    """Every reason ``successor`` cannot start on ``on`` (empty when it can).
+
+    A reschedule is a new credit decision on the same collateral, so every activation check
+    applies to the successor as to a disbursement (:func:`disbursement_blockers`): the pledge
+    is registered, every pledged patent's valuation is still valid on ``on``, and the
+    outstanding principal is within the LTV cap (a loan whose collateral has fallen is topped
+    up first, by the margin call). And its debt term must end by every pledged patent's expiry
+    (``expiries``, by patent number): a pledge cannot secure a debt beyond the patent's life."""
+    found = disbursement_blockers(successor, on, pledge=pledge, valuations=valuations, book=book)
+    end = add_months(on, successor.term_months)
+    numbers = [p.patent_number for p in pledge.patents] if pledge is not None else []
+    for number in numbers:
+        expiry = expiries.get(number)
+        if expiry is None or end > expiry:
+            found.append(
+                TermExceedsPatentLifeError(
+                    f"TERM_EXCEEDS_PATENT_LIFE: the debt term ends on {end}, after {number} "
+                    f"expires on {expiry or 'an unknown day'}"
+                )
+            )
+    return found
+
+
+def reschedule_loan(
+    loan: Loan,
+    terms: RescheduleTerms,
+    *,
+    successor_id: str,
+    outstanding: Money,
+    interest_due: Money,
+    on: date,
+    actor: str,
+    note: str | None = None,
+    pledge: Pledge | None = None,
+    valuations: Sequence[PatentValuation] = (),
+    expiries: Mapping[str, date] | None = None,
+    book: PolicyBook | None = None,
+) -> tuple[Loan, Loan, LoanEventRecord]:
+    """The old loan closed as RESCHEDULED, its ACTIVE successor, and the event record.
+
+    The successor lends ``outstanding`` (the old loan's principal outstanding on ``on``) to
+    the same borrower, from the same lender, secured by the same pledge, on ``terms``; it
+    continues the credit approved on the old loan, so it keeps its maker and approver (the
+    audit log records ``actor`` as the one who rescheduled). :func:`reschedule_blockers` must
+    find nothing; the first it finds is raised.
+
+    Accrued unpaid interest (``interest_due``) must be paid first: a reschedule with interest
+    due raises :class:`InterestUnpaidError`. A bank rolls over principal only: folding unpaid
+    interest into the new principal would charge interest on interest and show arrears as
+    fresh lending, hiding the very delinquency the bank's classification has to see.
+    """
+    target = next_loan_status(loan.status, LoanEvent.RESCHEDULE)
+    if interest_due.amount != 0:
+        raise InterestUnpaidError(
+            f"loan {loan.loan_id} has {interest_due} interest accrued and unpaid: it is repaid "
+            "before the principal is rescheduled"
+        )
+    if outstanding.amount <= 0:
+        raise ValueError(f"loan {loan.loan_id} owes no principal to reschedule")
+    successor = Loan(
+        loan_id=successor_id,
+        borrower_id=loan.borrower_id,
+        lender_id=loan.lender_id,
+        pledge_id=loan.pledge_id,
+        principal=outstanding,
+        annual_rate=terms.annual_rate,
+        term_months=terms.term_months,
+        repayment=terms.repayment,
+        day_count=terms.day_count,
+        status=LoanStatus.ACTIVE,
+        maker=loan.maker,
+        approver=loan.approver,
+    )
+    blockers = reschedule_blockers(
+        successor, on, pledge=pledge, valuations=valuations, expiries=expiries or {}, book=book
+    )
+    if blockers:
+        raise blockers[0]
+    record = LoanEventRecord(
+        loan_id=loan.loan_id,
+        event=LoanEvent.RESCHEDULE,
+        from_status=loan.status,
+        to_status=target,
+        on=on,
+        actor=actor,
+        amount=outstanding,
+        note=note,
+        successor_id=successor_id,
+    )
+    return _updated(loan, status=target), successor, record

@@ -17,9 +17,11 @@ from pydantic import ValidationError
 from pledge.lifecycle import (
     FourEyesError,
     IllegalTransitionError,
+    InterestUnpaidError,
     LtvExceedsPolicyError,
     MissingEventDataError,
     PledgeNotRegisteredError,
+    TermExceedsPatentLifeError,
     ValuationNotValidError,
 )
 from pledge.schedule import ScheduleError
@@ -79,6 +81,8 @@ _PLEDGE_ERRORS: tuple[tuple[type[Exception], str, str], ...] = (
     (FourEyesError, "FOUR_EYES", "approver"),
     (PledgeNotRegisteredError, "PLEDGE_NOT_REGISTERED", "pledge_id"),
     (ValuationNotValidError, "VALUATION_NOT_VALID", "valuation"),
+    (TermExceedsPatentLifeError, "TERM_EXCEEDS_PATENT_LIFE", "term_months"),
+    (InterestUnpaidError, "INTEREST_UNPAID", "interest"),
     (LtvExceedsPolicyError, "LTV_EXCEEDS_POLICY", "principal"),
     (ScheduleError, "SCHEDULE_INVALID", "schedule"),
 )

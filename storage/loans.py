@@ -10,11 +10,12 @@ due the interest-receivable balance.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import bindparam, case, func, insert, select
+from sqlalchemy import bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from models.enums import DayCount, LoanStatus, PartyKind, RepaymentMethod
@@ -22,15 +23,22 @@ from models.lending import Loan, Pledge
 from models.money import AMOUNT_LIMIT, Money, within_limit
 from pledge import ledger as postings
 from pledge.ledger import Account, EntryKind, JournalEntry
-from pledge.lifecycle import LoanEvent, apply_loan_event
+from pledge.lifecycle import LoanEvent, RescheduleTerms, apply_loan_event, reschedule_loan
 from pledge.schedule import allocate_payment
 from storage import audit, ledger
 from storage.commands import execute
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
 from storage.parties import require_kind, require_parties
-from storage.patents import latest_valuations
+from storage.patents import get_patents, latest_valuations
 from storage.pledges import get_pledge
-from storage.tables import JournalEntryRow, JournalLegRow, LoanRow, RepaymentRow, table_of
+from storage.tables import (
+    JournalEntryRow,
+    JournalLegRow,
+    LoanRescheduleRow,
+    LoanRow,
+    RepaymentRow,
+    table_of,
+)
 
 SUBJECT = "loan"
 BORROWER_KINDS = frozenset({PartyKind.ENTERPRISE})
@@ -119,6 +127,31 @@ def _dated(row: LoanRow, on: date, field: str) -> None:
         raise DomainError(
             field, f"{on} is before loan {row.loan_id} was {what} on {began}", code="BEFORE_LOAN"
         )
+
+
+class Reschedule(BaseModel):
+    """The loans a loan is continued from and by (none when it was not rescheduled)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rescheduled_from: str | None = None
+    rescheduled_to: str | None = None
+
+
+def reschedule_links(session: Session, loan_ids: Iterable[str]) -> dict[str, Reschedule]:
+    """For each of ``loan_ids``, the loan it continues (``rescheduled_from``) and the one that
+    continues it (``rescheduled_to``)."""
+    wanted = list(loan_ids)
+    links = {loan_id: Reschedule() for loan_id in wanted}
+    query = select(LoanRescheduleRow.loan_id, LoanRescheduleRow.successor_id).where(
+        or_(LoanRescheduleRow.loan_id.in_(wanted), LoanRescheduleRow.successor_id.in_(wanted))
+    )
+    for old, successor in session.execute(query):
+        if old in links:
+            links[old] = links[old].model_copy(update={"rescheduled_to": successor})
+        if successor in links:
+            links[successor] = links[successor].model_copy(update={"rescheduled_from": old})
+    return links
 
 
 def get_loan(session: Session, loan_id: str) -> Loan:
@@ -459,3 +492,91 @@ def reverse_entry(
 
     request = {"entry_id": entry_id, "on": on, "actor": actor, "memo": memo}
     return execute(session, "ledger.reverse", request, JournalEntry, work, idempotency_key)
+
+
+def reschedule(
+    session: Session,
+    loan_id: str,
+    terms: RescheduleTerms,
+    *,
+    successor_id: str,
+    on: date,
+    actor: str,
+    note: str | None = None,
+    idempotency_key: str | None = None,
+) -> Loan:
+    """Close the active loan as RESCHEDULED and open its successor on ``terms``, ACTIVE from
+    ``on``, lending the principal outstanding (see :func:`pledge.lifecycle.reschedule_loan`:
+    interest due is paid first; the pledge, valuations, LTV and patent lives are checked as at a
+    disbursement). The principal moves in two entries posted on ``on``
+    (:func:`pledge.ledger.reschedule_out` and :func:`pledge.ledger.reschedule_in`), so the old
+    loan owes nothing and the successor owes what the old one did; returns the successor."""
+
+    def work() -> Loan:
+        row = _locked(session, loan_id)
+        _active(row, "a reschedule")
+        _dated(row, on, "on")
+        if session.get(LoanRow, successor_id) is not None:
+            raise AlreadyExistsError("loan_id", f"loan {successor_id} exists")
+        current = loan_of(row)
+        owed = _position(session, row)
+        pledge = valuations = None
+        expiries: dict[str, date] = {}
+        if current.pledge_id is not None:
+            pledge = get_pledge(session, current.pledge_id)
+            numbers = [p.patent_number for p in pledge.patents]
+            valuations = latest_valuations(session, numbers, on, relied_on_by=current.lender_id)
+            patents = get_patents(session, numbers)
+            expiries = {p.number.patent_number: p.expiry_date for p in patents}
+        closed, successor, record = reschedule_loan(
+            current,
+            terms,
+            successor_id=successor_id,
+            outstanding=owed.principal,
+            interest_due=owed.interest,
+            on=on,
+            actor=actor,
+            note=note,
+            pledge=pledge,
+            valuations=valuations or (),
+            expiries=expiries,
+        )
+        session.add(
+            LoanRow(
+                loan_id=successor.loan_id,
+                borrower_id=successor.borrower_id,
+                lender_id=successor.lender_id,
+                pledge_id=successor.pledge_id,
+                currency=successor.principal.currency,
+                principal=successor.principal.amount,
+                annual_rate=successor.annual_rate,
+                term_months=successor.term_months,
+                repayment=successor.repayment.value,
+                day_count=successor.day_count.value,
+                status=successor.status.value,
+                maker=successor.maker,
+                approver=successor.approver,
+                submitted_on=on,
+                disbursed_on=on,
+            )
+        )
+        row.status, row.ended_on = closed.status.value, on
+        session.flush()
+        session.add(
+            LoanRescheduleRow(loan_id=loan_id, successor_id=successor_id, rescheduled_on=on)
+        )
+        out = postings.reschedule_out(
+            next_entry_id(session, row), loan_id, owed.principal, on, successor_id
+        )
+        _post(session, out, actor)
+        into = postings.reschedule_in(
+            ledger.next_entry_id(session, successor_id), successor_id, owed.principal, on, loan_id
+        )
+        _post(session, into, actor)
+        session.flush()
+        _record(session, actor, "loan.reschedule", loan_id, record)
+        _record(session, actor, "loan.create", successor_id, {"loan": successor, "on": on})
+        return successor
+
+    request = {"loan_id": loan_id, "terms": terms, "on": on, "actor": actor, "note": note}
+    return execute(session, "loan.reschedule", request, Loan, work, idempotency_key)

@@ -254,6 +254,18 @@ class LoanRow(Base):
     ended_on: Mapped[date | None] = mapped_column(Date)
 
 
+class LoanRescheduleRow(Base):
+    """A rescheduled loan and the successor loan that continues its debt: each loan is
+    rescheduled once at most and continues at most one other."""
+
+    __tablename__ = "loan_reschedules"
+    __table_args__ = (CheckConstraint("successor_id <> loan_id", name="distinct"),)
+
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
+    successor_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), unique=True)
+    rescheduled_on: Mapped[date] = mapped_column(Date)
+
+
 class JournalEntryRow(Base):
     """The header of a journal entry. Its legs are inserted first; inserting the header seals
     the entry, and the database refuses it unless its legs balance (see the migrations)."""

@@ -25,6 +25,7 @@ from api.schemas.financing import (
     PrecheckRead,
     RepaymentCreate,
     RepaymentRead,
+    RescheduleCreate,
     ScheduleRead,
 )
 from api.services import loans, pledges
@@ -156,9 +157,22 @@ def _loan_event(event: LoanEvent) -> Callable[..., Any]:
     return by_lender
 
 
-for _loan_event_kind in LoanEvent:
+for _loan_event_kind in (e for e in LoanEvent if e is not LoanEvent.RESCHEDULE):
     _who = "either party" if _loan_event_kind in BORROWER_LOAN_EVENTS else "the lender"
     _event_route("loan", _loan_event_kind, _who, _loan_event(_loan_event_kind))
+
+
+@router.post("/loans/{loan_id}/reschedule", status_code=201)
+def loan_reschedule(
+    loan_id: LoanId,
+    body: RescheduleCreate,
+    session: SessionDep,
+    caller: Bank,
+    key: IdempotencyKey = None,
+) -> LoanRead:
+    """Loan event reschedule (by the lender): the loan closes as rescheduled and a successor
+    loan, active from ``on`` on the new terms, carries its outstanding principal."""
+    return loans.reschedule(session, caller, loan_id, body, key)
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)

@@ -30,7 +30,7 @@ from pledge.lifecycle import (
     allowed_pledge_events,
 )
 from pledge.schedule import Schedule
-from storage.loans import LoanPosition, Repayment
+from storage.loans import LoanPosition, Repayment, Reschedule
 from storage.pledges import PrecheckOutcome
 
 
@@ -130,10 +130,13 @@ class LoanRead(BaseModel):
     maker: str
     approver: str | None
     allowed_events: list[LoanEvent]
+    rescheduled_from: str | None = None
+    rescheduled_to: str | None = None
 
     @classmethod
-    def of(cls, loan: Loan) -> LoanRead:
-        """The HTTP shape of a loan."""
+    def of(cls, loan: Loan, links: Reschedule | None = None) -> LoanRead:
+        """The HTTP shape of a loan, with the loans it continues and is continued by."""
+        links = links or Reschedule()
         return cls(
             loan_id=loan.loan_id,
             borrower_id=loan.borrower_id,
@@ -148,12 +151,26 @@ class LoanRead(BaseModel):
             maker=loan.maker,
             approver=loan.approver,
             allowed_events=list(allowed_loan_events(loan.status)),
+            rescheduled_from=links.rescheduled_from,
+            rescheduled_to=links.rescheduled_to,
         )
 
 
 class LoanEventCreate(Strict):
     """A lifecycle event on a loan."""
 
+    on: Day
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class RescheduleCreate(Strict):
+    """The terms of the successor loan that continues a rescheduled one: its principal is the
+    outstanding balance, its parties and pledge those of the old loan."""
+
+    annual_rate: LoanRate
+    term_months: Annotated[int, Field(ge=1, le=360)]
+    repayment: RepaymentMethod = RepaymentMethod.EQUAL_INSTALMENTS
+    day_count: DayCount = DayCount.ACT_365
     on: Day
     note: Annotated[str, Field(max_length=500)] | None = None
 

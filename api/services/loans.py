@@ -18,6 +18,7 @@ from api.schemas.financing import (
     PositionRead,
     RepaymentCreate,
     RepaymentRead,
+    RescheduleCreate,
     ScheduleRead,
 )
 from api.security import Principal
@@ -25,7 +26,7 @@ from api.services.tenancy import scope_of, visible_loan, visible_pledge
 from models.enums import LoanStatus
 from models.lending import Loan
 from models.money import Money
-from pledge.lifecycle import LoanEvent
+from pledge.lifecycle import LoanEvent, RescheduleTerms
 from pledge.schedule import schedule_for_loan
 from storage import listings, loans
 from storage.errors import DomainError, domain_errors, request_paths
@@ -69,10 +70,15 @@ def create_loan(
     return idempotent(session, principal, key, "loan.create", request, LoanRead, work)
 
 
+def _read(session: Session, loan: Loan) -> LoanRead:
+    """The HTTP shape of a stored loan, with its reschedule links."""
+    return LoanRead.of(loan, loans.reschedule_links(session, [loan.loan_id])[loan.loan_id])
+
+
 def read_loan(session: Session, principal: Principal, loan_id: str) -> LoanRead:
     """A loan the caller is a party to."""
     visible_loan(session, principal, loan_id)
-    return LoanRead.of(loans.get_loan(session, loan_id))
+    return _read(session, loans.get_loan(session, loan_id))
 
 
 def list_loans(
@@ -93,7 +99,10 @@ def list_loans(
         limit=limit,
         offset=offset,
     )
-    return PageRead[LoanRead].of(page, LoanRead.of, limit=limit, offset=offset)
+    links = loans.reschedule_links(session, [loan.loan_id for loan in page.items])
+    return PageRead[LoanRead].of(
+        page, lambda loan: LoanRead.of(loan, links[loan.loan_id]), limit=limit, offset=offset
+    )
 
 
 def transition(
@@ -105,7 +114,36 @@ def transition(
     updated = loans.transition(
         session, loan_id, event, on=body.on, actor=principal.actor, note=body.note
     )
-    return LoanRead.of(updated)
+    return _read(session, updated)
+
+
+def reschedule(
+    session: Session, principal: Principal, loan_id: str, body: RescheduleCreate, key: str | None
+) -> LoanRead:
+    """Close the loan as rescheduled and return the successor that continues its debt on the
+    new terms (with the old loan named in ``rescheduled_from``)."""
+    visible_loan(session, principal, loan_id)
+    request = {"loan_id": loan_id, **body.model_dump(mode="json")}
+    fields = request_paths(RescheduleCreate.model_fields)
+
+    def work(storage_key: str | None) -> LoanRead:
+        with domain_errors(fields):
+            terms = RescheduleTerms.model_validate(
+                body.model_dump(include={"annual_rate", "term_months", "repayment", "day_count"})
+            )
+            successor = loans.reschedule(
+                session,
+                loan_id,
+                terms,
+                successor_id=new_id("ln", storage_key),
+                on=body.on,
+                actor=principal.actor,
+                note=body.note,
+                idempotency_key=storage_key,
+            )
+        return _read(session, successor)
+
+    return idempotent(session, principal, key, "loan.reschedule", request, LoanRead, work)
 
 
 def repay(

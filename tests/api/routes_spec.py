@@ -148,6 +148,9 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
             frozenset({BANK}), {"amount": money("100.00"), "paid_on": "2025-07-01"}
         ),
         ("GET", "/v1/loans/{loan_id}/repayments"): Case(BORROWING),
+        ("POST", "/v1/loans/{loan_id}/reschedule"): Case(
+            frozenset({BANK}), {"annual_rate": "0.0385", "term_months": 24, **ON}
+        ),
         ("POST", "/v1/loans/{loan_id}/interest-accruals"): Case(
             frozenset({BANK}), {"amount": money("10.00"), **ON}
         ),
@@ -180,7 +183,6 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         "disburse",
         "close",
         "write-off",
-        "reschedule",
     ):
         table[("POST", f"/v1/loans/{{loan_id}}/{event}")] = lender_event
     return table

@@ -186,7 +186,9 @@ def test_registered_is_entered_only_from_submitted() -> None:
 # -- loan machine --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pair", sorted(LOAN_TRANSITIONS), ids=ids)
+@pytest.mark.parametrize(
+    "pair", sorted(p for p in LOAN_TRANSITIONS if p[1] is not LoanEvent.RESCHEDULE), ids=ids
+)
 def test_every_legal_loan_transition(pair: tuple[LoanStatus, LoanEvent]) -> None:
     state, event = pair
     before = loan(state, approver="bob" if state is not LoanStatus.SUBMITTED else None)

@@ -34,8 +34,8 @@ INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
 
 
 def test_migrations_reach_the_head_and_match_the_mappings(fresh_engine: Engine) -> None:
-    assert current_revision(fresh_engine) == head_revision() == "0006"
-    assert upgrade(fresh_engine) == "0006"  # a second run is a no-op
+    assert current_revision(fresh_engine) == head_revision() == "0007"
+    assert upgrade(fresh_engine) == "0007"  # a second run is a no-op
     with fresh_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -48,7 +48,7 @@ def test_downgrade_to_nothing_and_back(fresh_engine: Engine) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(fresh_engine).get_table_names()) == {"alembic_version"}
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0006"
+    assert current_revision(fresh_engine) == "0007"
 
 
 def test_the_requester_of_each_valuation_is_filled_in_from_the_requests(
