@@ -23,7 +23,9 @@ Checks run as of a date ``at``:
 
 A rule whose input is absent is not guessed: the result lists it under ``not_checked``.
 A patent with a valuation gets an indicative maximum loan: the lower of its appraised value times
-the lender's cap and the appraisal's own maximum loan, zero when a finding blocks it.
+the lender's cap and the appraisal's own maximum loan, zero when a finding blocks it. A list's LTV
+test weighs the loan against the appraised values of the patents that can be pledged: those no
+finding blocks other than the lender's policy (:data:`POLICY_CODES`).
 """
 
 from __future__ import annotations
@@ -244,10 +246,26 @@ def whose_policy(owner: str, loan: ProposedLoan) -> Wording:
     return Wording(zh=name, en=name)
 
 
+POLICY_CODES = frozenset(
+    {Code.TERM_EXCEEDS_POLICY, Code.VALUATION_EXPIRED, Code.LTV_EXCEEDS_POLICY}
+)
+"""Blocks of the lender's policy: the patent can be pledged once the loan's terms or the appraisal
+change, so its value still counts toward the LTV test."""
+
+
+def can_be_pledged(findings: Iterable[Finding]) -> bool:
+    """No finding other than the lender's policy blocks the patent."""
+    return not any(f.blocks and f.code not in POLICY_CODES for f in findings)
+
+
 def loan_findings(
-    loan: ProposedLoan, ltv: LtvCheck | None
+    loan: ProposedLoan, ltv: LtvCheck | None, *, any_pledgeable: bool = True
 ) -> tuple[list[Finding], list[Unchecked]]:
-    """The findings on the loan as a whole: contract items, forfeiture clause, LTV."""
+    """The findings on the loan as a whole: contract items, forfeiture clause, LTV.
+
+    When no patent can be pledged (``any_pledgeable`` false) their own findings say why, and
+    the LTV test, weighing the loan against nothing, adds no finding.
+    """
     found: list[Finding] = []
     unchecked: list[Unchecked] = []
     if loan.contract is None:
@@ -258,6 +276,10 @@ def loan_findings(
         found.append(finding(Code.FORFEITURE_CLAUSE))
     if ltv is None:
         unchecked.append(Unchecked.VALUATION)
+    elif not any_pledgeable:
+        pass
+    elif not ltv.within and ltv.appraised_total.amount == 0:
+        found.append(finding(Code.LTV_EXCEEDS_POLICY, "no_collateral", loan_amount=loan.amount))
     elif not ltv.within:
         found.append(
             finding(
@@ -329,8 +351,11 @@ def check_patent(
         already_pledged=number in {normalise_number(n) for n in live_pledges},
         dual_filing=number in {normalise_number(n) for n in dual_filings},
     )
-    ltv = None if valuation is None else check_ltv(loan.amount, [valuation], loan.lender, book)
-    more, more_unchecked = loan_findings(loan, ltv)
+    pledgeable = can_be_pledged(found)
+    ltv = None
+    if valuation is not None:
+        ltv = check_ltv(loan.amount, [valuation] if pledgeable else [], loan.lender, book)
+    more, more_unchecked = loan_findings(loan, ltv, any_pledgeable=pledgeable)
     return _result(patent, loan, at, found + more, unchecked + more_unchecked, valuation, policy)
 
 
@@ -391,9 +416,14 @@ def check_portfolio(
         )
         unchecked |= set(missing)
         results.append(_result(patent, loan, at, found, missing, valuation, policy))
-    valued = [by_number[n] for n in numbers if n in by_number]
-    ltv = check_ltv(loan.amount, valued, loan.lender, book) if len(valued) == len(numbers) else None
-    found, missing = loan_findings(loan, ltv)
+    # The loan is secured only by the patents that can be pledged: the value of a patent that a
+    # registration ground blocks neither lowers the LTV nor raises the policy's maximum loan.
+    ltv = None
+    if all(n in by_number for n in numbers):
+        pledgeable = [by_number[r.patent_number] for r in results if can_be_pledged(r.findings)]
+        ltv = check_ltv(loan.amount, pledgeable, loan.lender, book)
+    any_pledgeable = any(can_be_pledged(r.findings) for r in results)
+    found, missing = loan_findings(loan, ltv, any_pledgeable=any_pledgeable)
     unchecked |= set(missing)
     found.sort(key=order)
     currency = loan.amount.currency

@@ -43,8 +43,14 @@ from models import rules
 from models.enums import FeeReduction, PatentType
 from models.money import DEFAULT_CURRENCY, Money
 from models.patent import annual_fee, late_surcharge
-from pledge.eligibility import ENDED_STATUS, NOT_GRANTED_STATUS, loan_findings, whose_policy
-from pledge.findings import SEPARATOR, Code, Finding, catalogue, order, text
+from pledge.eligibility import (
+    ENDED_STATUS,
+    NOT_GRANTED_STATUS,
+    POLICY_CODES,
+    loan_findings,
+    whose_policy,
+)
+from pledge.findings import SEPARATOR, Code, Finding, Severity, catalogue, order, text
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
 from valuation.frame import IN_MEMORY, add_years, normalised, years_between
@@ -379,12 +385,16 @@ def _render(template: str, params: Mapping[str, Param], language: str) -> pl.Exp
     return pl.concat_str(parts)
 
 
-def _ltv(staged: pl.DataFrame, loan: ProposedLoan, book: PolicyBook) -> LtvCheck | None:
-    """The LTV test when every row is valid and valued (as for a portfolio)."""
+def _ltv(
+    staged: pl.DataFrame, blocked: pl.Series, loan: ProposedLoan, book: PolicyBook
+) -> LtvCheck | None:
+    """The LTV test when every row is valid and valued, over the rows that can be pledged
+    (``blocked`` holds the others' row numbers), as for a portfolio."""
     unvalued = staged["appraised_value"].null_count() > 0
     if staged.height == 0 or staged["error"].null_count() < staged.height or unvalued:
         return None
-    sums = staged.group_by("patent_type").agg(pl.col("appraised_value").sum())
+    pledgeable = staged.filter(~pl.col("_row").is_in(blocked.implode()))
+    sums = pledgeable.group_by("patent_type").agg(pl.col("appraised_value").sum())
     values = {
         PatentType(kind): Money.of(amount, DEFAULT_CURRENCY) for kind, amount in sums.iter_rows()
     }
@@ -431,8 +441,12 @@ def eligibility_batch(
         for i, (_, code, variant, params) in enumerate(rules)
     ]
     findings = pl.concat(pieces).sort("row", "_order").drop("_order").collect()
-    ltv = _ltv(staged, loan, book)
-    found, _ = loan_findings(loan, ltv)
+    blocked = findings.filter(
+        (pl.col("severity") == Severity.BLOCK.value) & ~pl.col("code").is_in(sorted(POLICY_CODES))
+    )["row"]
+    ltv = _ltv(staged, blocked, loan, book)
+    any_pledgeable = blocked.n_unique() < staged.height
+    found, _ = loan_findings(loan, ltv, any_pledgeable=any_pledgeable)
     return BatchEligibility(
         findings=findings.cast(FINDING_SCHEMA),
         loan_findings=tuple(sorted(found, key=order)),

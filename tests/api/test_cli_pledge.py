@@ -90,8 +90,21 @@ def test_eligibility_of_a_proposed_loan(tmp_path: Path) -> None:
         assert "exceeds the default lender policy's maximum of 36 months" in english
         assert "超过默认贷款人政策对该类专利的最长期限36个月" in chinese
         assert f"出质人他人公司不是登记的专利权人（登记的专利权人：{OWNER}）" in chinese
-    # CNY 600,000 on CNY 2,000,000 appraised is 30 %, above the 25 % cap of inventions
-    assert "loan: LTV_EXCEEDS_POLICY" in result.output
+    # patents the pledgor does not own secure nothing: the LTV test adds no finding of its own
+    assert "LTV_EXCEEDS_POLICY" not in result.output
+    owned = runner.invoke(
+        app,
+        [
+            *("eligibility", str(source), "--as-of", "2025-06-01", "--out", str(out)),
+            *("--loan-amount", "600000", "--term-months", "48", "--pledgor", OWNER),
+            *("--database-url", f"sqlite:///{tmp_path / 'none.db'}"),
+        ],
+    )
+    assert owned.exit_code == 0, owned.output
+    assert set(pl.read_csv(out)["blocking"]) == {"TERM_EXCEEDS_POLICY"}
+    # CNY 600,000 on CNY 2,000,000 appraised is 30 %, above the 25 % cap of inventions; the term
+    # is the lender's policy, which leaves the patents' values counted
+    assert "loan: LTV_EXCEEDS_POLICY" in owned.output
 
 
 def test_audit_verify_names_the_edited_event(database: str, tmp_path: Path) -> None:

@@ -344,6 +344,42 @@ def test_portfolio_totals_and_policy_fit() -> None:
     assert all(r.eligible for r in over.patents)
 
 
+def test_portfolio_ltv_weighs_only_the_patents_that_can_be_pledged() -> None:
+    """A lapsed patent secures nothing: the LTV test of a 300,000 loan on an invention (cap 25 %
+    of 1,000,000) and a lapsed utility model (15 % of 1,000,000) weighs the invention alone, and
+    fails, though the two values together would allow 400,000. A patent blocked only by the
+    lender's policy (an expired valuation) still counts: it can be pledged once reappraised."""
+    invention = make_patent()
+    filed = date(2019, 9, 2)  # not the invention's twin
+    lapsed = make_patent("utility_model", serial=11, filing_date=filed, legal_status="lapsed")
+    loan = make_loan(invention, lapsed, amount=Money.of("300000"))
+    valuations = [make_valuation(invention), make_valuation(lapsed)]
+    result = check_portfolio([invention, lapsed], loan, AT, valuations=valuations)
+    assert [r.codes for r in result.patents] == [(), (Code.PATENT_NOT_IN_FORCE,)]
+    assert result.appraised_total == Money.of("1000000")
+    assert result.ltv is not None
+    assert (result.ltv.ltv, result.ltv.cap) == (Decimal("0.3000"), Decimal("0.2500"))
+    assert result.ltv.policy_max_loan == Money.of("250000")
+    assert [f.code for f in result.findings] == [Code.LTV_EXCEEDS_POLICY]
+    assert "of the patents that can be pledged" in result.findings[0].message_en
+    assert result.indicative_max_loan == Money.of("250000")
+
+    utility = make_patent("utility_model", serial=11, filing_date=filed)
+    stale = make_valuation(utility, base_date=date(2020, 1, 1))
+    kept = check_portfolio(
+        [invention, utility], loan, AT, valuations=[make_valuation(invention), stale]
+    )
+    assert kept.patents[1].codes == (Code.VALUATION_EXPIRED,)
+    assert kept.appraised_total == Money.of("2000000")
+    assert kept.findings == ()  # 300,000 is within the 400,000 of both values
+
+    nothing = check_portfolio([lapsed], make_loan(lapsed), AT, valuations=[valuations[1]])
+    assert nothing.ltv is not None
+    assert nothing.ltv.ltv is None
+    assert nothing.appraised_total == Money.of("0")
+    assert nothing.findings == ()  # the patent's own finding says why; the LTV adds nothing
+
+
 def test_portfolio_keeps_loan_findings_apart() -> None:
     patent = make_patent()
     loan = make_loan(patent, forfeiture_clause=True)
@@ -400,12 +436,15 @@ def test_proposed_loan_validation() -> None:
 
 
 def _policy_findings(loan: ProposedLoan, book: PolicyBook) -> dict[Code, Finding]:
-    """The TERM, VALUATION_EXPIRED and LTV findings of an over-long, over-large loan on a
-    patent whose valuation has expired."""
+    """The TERM and LTV findings of an over-long, over-large loan on a patent, and the
+    VALUATION_EXPIRED finding when its valuation has expired."""
     patent = make_patent()
-    stale = make_valuation(patent, value="100000", base_date=date(2020, 1, 1))
-    result = check_portfolio([patent], loan, AT, valuations=[stale], book=book)
-    found = {f.code: f for f in (*result.findings, *result.patents[0].findings)}
+    fresh = make_valuation(patent, value="100000")
+    stale = fresh.model_copy(update={"base_date": date(2020, 1, 1)})
+    found: dict[Code, Finding] = {}
+    for valuation in (stale, fresh):
+        result = check_portfolio([patent], loan, AT, valuations=[valuation], book=book)
+        found |= {f.code: f for f in (*result.findings, *result.patents[0].findings)}
     wanted = {Code.TERM_EXCEEDS_POLICY, Code.VALUATION_EXPIRED, Code.LTV_EXCEEDS_POLICY}
     assert wanted <= set(found)
     return {code: found[code] for code in wanted}
