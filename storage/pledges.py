@@ -1,11 +1,12 @@
 """Pledges: drafting, the pre-check, and every registration event, persisted one command at a
 time through :func:`pledge.lifecycle.apply_pledge_event`.
 
-A patent is in at most one live pledge (:data:`storage.tables.LIVE_PLEDGE_STATUSES`). The
-commands check it first and refuse with :class:`~storage.errors.AlreadyPledgedError`; the
-database's partial unique index is the guarantee when two requests race. A pledge is given by
-a patentee: its pledgor is a party each of its patents names as an owner (so a draft, which
-already holds its patents, cannot hold another party's).
+A patent is in at most one live pledge (:data:`storage.tables.LIVE_PLEDGE_STATUSES`): a pledge
+holds its patents from the pledgor's application for registration (submit) on; drafts hold
+nothing. The commands check it first and refuse with :class:`~storage.errors.AlreadyPledgedError`;
+the database's partial unique index is the guarantee when two requests race. A pledge is given
+by a patentee: its pledgor is a party each of its patents names as an owner, when it is drafted
+and again when it is submitted.
 """
 
 from __future__ import annotations
@@ -278,7 +279,8 @@ def transition(
             proceeds=proceeds,
         )
         if updated.status in LIVE_PLEDGE_STATUSES and current.status not in LIVE_PLEDGE_STATUSES:
-            # holding its patents again: as a new draft would (the owners may have changed)
+            # the application holds the patents: the pledgor must own them still, and no other
+            # application may hold them
             _refuse_not_owned(session, numbers, updated.pledgor_id)
             _refuse_held(session, numbers, pledge_id)
         given = updated.registration_number

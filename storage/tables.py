@@ -54,14 +54,19 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+UNSUBMITTED_PLEDGE_STATUSES = (PledgeStatus.DRAFT, PledgeStatus.READY, PledgeStatus.PRECHECK_FAILED)
+"""Before the pledgor's application for registration: the pledge is a proposal only."""
 LIVE_PLEDGE_STATUSES: tuple[PledgeStatus, ...] = tuple(
     s
     for s in PledgeStatus
-    if s not in (PledgeStatus.PRECHECK_FAILED, PledgeStatus.REFUSED, PledgeStatus.CANCELLED)
+    if s not in (*UNSUBMITTED_PLEDGE_STATUSES, PledgeStatus.REFUSED, PledgeStatus.CANCELLED)
 )
-"""Statuses in which a pledge holds its patents: drafted and in progress (draft, ready, submitted,
-correction requested) or registered and not yet cancelled (registered, release requested,
-impaired, enforcing, realised). A pre-check failure, a refusal or a cancellation frees them."""
+"""Statuses in which a pledge holds its patents: from the pledgor's application for
+registration (submitted, correction requested) until it is cancelled (registered, release
+requested, impaired, enforcing, realised). A draft, ready or failed pledge holds nothing, so
+that a bank's draft cannot stop the patentee from pledging elsewhere, and a patentee may ask two
+banks at once: the first application submitted holds the patents. A refusal or a cancellation
+frees them (migration 0008)."""
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first audit event."""

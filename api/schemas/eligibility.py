@@ -144,7 +144,11 @@ class EligibilityRead(BaseModel):
     eligible: bool
     patent_count: int
     eligible_count: int
-    appraised_total: MoneyRead | None
+    appraised_total: MoneyRead | None = Field(
+        description="The appraised value of the patents that can be pledged, the LTV's base: a "
+        "patent a registration ground blocks (lapsed, not the pledgor's, already pledged, …) "
+        "counts nothing; each patent's own value is under patents. Null when a patent has none."
+    )
     indicative_max_loan: MoneyRead | None
     ltv: str | None
     ltv_cap: str | None

@@ -1,6 +1,6 @@
-"""Concurrent commands on separate connections: one pledge of a patent wins and the others get
-ALREADY_PLEDGED; concurrent repayments on one loan keep its balances exact; requests repeated
-concurrently under one idempotency key run once."""
+"""Concurrent commands on separate connections: one application for registration of a patent
+wins and the others get ALREADY_PLEDGED; concurrent repayments on one loan keep its balances
+exact; requests repeated concurrently under one idempotency key run once."""
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -13,10 +13,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Money
+from pledge.lifecycle import PledgeEvent
 from storage import ledger, loans, pledges
 from storage.database import transaction
 from storage.errors import AlreadyPledgedError
-from storage.tables import AuditEventRow, PledgedPatentRow, PledgeRow, RepaymentRow
+from storage.tables import AuditEventRow, PledgedPatentRow, RepaymentRow
 from tests.storage.builders import CLERK, ON, active_loan, draft, stored_parties, stored_patent
 
 T = TypeVar("T")
@@ -44,27 +45,37 @@ def rows(engine: Engine, table: type) -> int:
         return session.execute(select(func.count()).select_from(table)).scalar_one()
 
 
-def test_fifty_pledges_of_one_patent_one_wins(fresh_engine: Engine) -> None:
-    with transaction(fresh_engine) as session:
+def ready_pledges(engine: Engine, count: int) -> str:
+    """``count`` pledges P-0 … of one patent, each drafted and pre-checked: the patent's number.
+    Unsubmitted pledges hold nothing, so all of them stand."""
+    with transaction(engine) as session:
         stored_parties(session)
         number = stored_patent(session).number.patent_number
+        for i in range(count):
+            pledges.create_pledge(session, draft(f"P-{i}", number), on=ON, actor=CLERK)
+            pledges.transition(session, f"P-{i}", PledgeEvent.PRECHECK_PASSED, on=ON, actor=CLERK)
+    return number
+
+
+def submit(session: Session, i: int) -> str:
+    return pledges.transition(session, f"P-{i}", PledgeEvent.SUBMIT, on=ON, actor=CLERK).pledge_id
+
+
+def test_fifty_applications_of_one_patent_one_wins(fresh_engine: Engine) -> None:
+    number = ready_pledges(fresh_engine, ATTEMPTS)
     events = rows(fresh_engine, AuditEventRow)
-
-    def pledge(session: Session, i: int) -> str:
-        return pledges.create_pledge(session, draft(f"P-{i}", number), on=ON, actor=CLERK).pledge_id
-
-    outcomes = race(fresh_engine, ATTEMPTS, pledge)
+    outcomes = race(fresh_engine, ATTEMPTS, submit)
     won = [o for o in outcomes if isinstance(o, str)]
     lost = [o for o in outcomes if not isinstance(o, str)]
     assert len(won) == 1
     assert len(lost) == ATTEMPTS - 1
     assert all(isinstance(o, AlreadyPledgedError) for o in lost), {type(o) for o in lost}
     assert {o.code for o in lost if isinstance(o, AlreadyPledgedError)} == {"ALREADY_PLEDGED"}
-    # no partial rows: one pledge, one pledged patent, one audit event more
-    assert rows(fresh_engine, PledgeRow) == 1
-    assert rows(fresh_engine, PledgedPatentRow) == 1
+    # nothing half-written: the others are still ready, one audit event more
     assert rows(fresh_engine, AuditEventRow) == events + 1
     with transaction(fresh_engine) as session:
+        statuses = session.execute(select(PledgedPatentRow.pledge_status)).scalars().all()
+        assert sorted(statuses) == ["ready"] * (ATTEMPTS - 1) + ["submitted"]
         assert pledges.live_pledges(session) == {number: won[0]}
 
 
@@ -113,15 +124,10 @@ def test_without_the_code_check_the_index_still_refuses(
 ) -> None:
     """The database is the guarantee: the race goes through the index, and maps to the code."""
     monkeypatch.setattr(pledges, "_refuse_held", lambda *_: None)
-    with transaction(fresh_engine) as session:
-        stored_parties(session)
-        number = stored_patent(session).number.patent_number
-
-    def pledge(session: Session, i: int) -> str:
-        return pledges.create_pledge(session, draft(f"P-{i}", number), on=ON, actor=CLERK).pledge_id
-
-    outcomes = race(fresh_engine, 10, pledge)
+    ready_pledges(fresh_engine, 10)
+    outcomes = race(fresh_engine, 10, submit)
     lost = [o for o in outcomes if isinstance(o, AlreadyPledgedError)]
     assert len(lost) == 9
     assert all("already in a live pledge" in o.reason for o in lost)
-    assert rows(fresh_engine, PledgeRow) == 1
+    with transaction(fresh_engine) as session:
+        assert len(pledges.live_pledges(session)) == 1

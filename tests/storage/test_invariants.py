@@ -83,23 +83,25 @@ def pledge_patent(session: Session, pledge_id: str, number: str, status: str) ->
 def test_a_patent_is_in_one_live_pledge_at_most(session: Session, refused: Any) -> None:
     held = registered_pledge(session).patents[0].patent_number
     with refused("unique"):
-        insert_pledge(session, "P-2", "draft")
-        pledge_patent(session, "P-2", held, "draft")
-    # a refused pledge does not hold the patent: the database takes it
+        insert_pledge(session, "P-2", "submitted")
+        pledge_patent(session, "P-2", held, "submitted")
+    # a refused pledge does not hold the patent, nor does an unsubmitted one: the database
+    # takes both
     insert_pledge(session, "P-3", "refused")
     pledge_patent(session, "P-3", held, "refused")
+    insert_pledge(session, "P-5", "ready")
+    pledge_patent(session, "P-5", held, "ready")
     # the status copy must be the pledge's own status
     with refused("foreign key"):
         pledge_patent(session, "P-3", stored_patent(session, 2).number.patent_number, "draft")
-    # reviving the refused pledge would make two live pledges of the patent
+    # submitting the ready pledge would make two live pledges of the patent
     with refused("unique"):
-        session.execute(text("UPDATE pledges SET status = 'draft' WHERE pledge_id = 'P-3'"))
+        session.execute(text("UPDATE pledges SET status = 'submitted' WHERE pledge_id = 'P-5'"))
     # cancelling the first frees the patent: the copy follows the pledge's status
     session.execute(text("UPDATE pledges SET status = 'cancelled' WHERE pledge_id = 'P-1'"))
     copied = "SELECT pledge_status FROM pledged_patents WHERE pledge_id = 'P-1'"
     assert session.execute(text(copied)).scalar_one() == "cancelled"
-    insert_pledge(session, "P-4", "draft")
-    pledge_patent(session, "P-4", held, "draft")
+    session.execute(text("UPDATE pledges SET status = 'submitted' WHERE pledge_id = 'P-5'"))
 
 
 def test_journal_entries_and_legs_are_never_changed(session: Session, refused: Any) -> None:

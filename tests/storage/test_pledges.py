@@ -66,41 +66,22 @@ def test_a_second_live_pledge_of_a_patent_is_refused(session: Session) -> None:
     assert pledges.live_pledges(session) == {number: "P-1"}
 
 
-def test_a_failed_precheck_frees_the_patent_and_a_revision_needs_it_back(
-    session: Session,
-) -> None:
+def test_an_application_needs_the_pledgor_to_own_the_patents_still(session: Session) -> None:
+    """An unsubmitted pledge does not hold its patent: it may be transferred meanwhile, and the
+    application that would hold it is then refused as a new draft would be."""
     stored_parties(session)
     patent = stored_patent(session)
     number = patent.number.patent_number
     pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
-    outcome = pledges.precheck(
-        session, "P-1", make_loan(patent, pledgor="他人公司"), on=ON, actor=CLERK
-    )
-    assert outcome.pledge.status is PledgeStatus.PRECHECK_FAILED
-    assert Code.PLEDGOR_NOT_REGISTERED_OWNER in outcome.result.patents[0].codes
-    # the failed pledge no longer holds the patent: another may take it
-    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
-    with pytest.raises(AlreadyPledgedError):
-        pledges.transition(session, "P-1", PledgeEvent.REVISE, on=ON, actor=CLERK)
-    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.PRECHECK_FAILED
-
-
-def test_a_revision_needs_the_pledgor_to_own_the_patents_still(session: Session) -> None:
-    """A failed pledge does not hold its patent: it may be transferred, and the revision that
-    would hold it again is then refused as a new draft would be."""
-    stored_parties(session)
-    patent = stored_patent(session)
-    number = patent.number.patent_number
-    pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
-    pledges.transition(session, "P-1", PledgeEvent.PRECHECK_FAILED, on=ON, actor=CLERK)
+    pledges.transition(session, "P-1", PledgeEvent.PRECHECK_PASSED, on=ON, actor=CLERK)
     sold = Patent.model_validate(
         {**patent.model_dump(), "owners": [{"name": "另一家公司", "share_percent": "100"}]}
     )
     patents.save_patent(session, sold, actor=CLERK)
     with pytest.raises(DomainError) as refused:
-        pledges.transition(session, "P-1", PledgeEvent.REVISE, on=ON, actor=CLERK)
+        pledges.transition(session, "P-1", PledgeEvent.SUBMIT, on=ON, actor=CLERK)
     assert refused.value.code == "PLEDGOR_NOT_OWNER"
-    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.PRECHECK_FAILED
+    assert pledges.get_pledge(session, "P-1").status is PledgeStatus.READY
     assert pledges.live_pledges(session) == {}
 
 
@@ -167,8 +148,8 @@ def test_drafts_only_and_no_duplicates(session: Session) -> None:
 
 
 def test_a_pledge_is_given_by_a_party_its_patents_name_as_owner(session: Session) -> None:
-    """A draft holds its patents: one naming a pledgor that owns one of them but not the other
-    would hold the other's patent; it is refused and writes nothing."""
+    """A draft naming a pledgor that owns one of its patents but not the other would pledge
+    the other's patent: it is refused and writes nothing."""
     stored_parties(session)
     owned = stored_patent(session).number.patent_number
     theirs = make_patent(serial=7)  # its owner is named without a party
@@ -182,8 +163,8 @@ def test_a_pledge_is_given_by_a_party_its_patents_name_as_owner(session: Session
     )
     assert session.execute(select(func.count()).select_from(PledgeRow)).scalar_one() == 0
     assert pledges.live_pledges(session) == {}
-    pledges.create_pledge(session, draft("P-1", owned), on=ON, actor=CLERK)
-    assert pledges.live_pledges(session) == {owned: "P-1"}
+    assert pledges.create_pledge(session, draft("P-1", owned), on=ON, actor=CLERK).patents
+    assert pledges.live_pledges(session) == {}  # a draft holds nothing yet
 
 
 def test_a_pledged_patent_is_neither_transferred_nor_licensed_until_the_release(
@@ -272,7 +253,7 @@ def test_a_lapsed_patent_impairs_its_registered_pledge(session: Session) -> None
 
 
 @pytest.mark.parametrize("before", [PledgeEvent.PRECHECK_PASSED, PledgeEvent.PRECHECK_FAILED, None])
-def test_a_pledge_withdrawn_before_submission_frees_its_patents(
+def test_a_pledge_is_withdrawn_before_its_submission_only(
     session: Session, before: PledgeEvent | None
 ) -> None:
     stored_parties(session)
@@ -280,18 +261,19 @@ def test_a_pledge_withdrawn_before_submission_frees_its_patents(
     pledges.create_pledge(session, draft("P-1", number), on=ON, actor=CLERK)
     if before is not None:
         pledges.transition(session, "P-1", before, on=ON, actor=CLERK)
-    if before is not PledgeEvent.PRECHECK_FAILED:  # a draft or a ready pledge holds its patents
-        with pytest.raises(AlreadyPledgedError):
-            pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
+    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)  # P-1 holds nothing
     withdrawn = pledges.transition(session, "P-1", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
     assert withdrawn.status is PledgeStatus.CANCELLED
     row = session.get(PledgeRow, "P-1")
     assert row is not None
     assert (row.registered_on, row.released_on) == (None, None)  # never registered or released
-    pledges.create_pledge(session, draft("P-2", number), on=ON, actor=CLERK)
-    assert pledges.live_pledges(session) == {number: "P-2"}
     with pytest.raises(DomainError, match="cannot take event 'withdraw'"):
         pledges.transition(session, "P-1", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
+    pledges.transition(session, "P-2", PledgeEvent.PRECHECK_PASSED, on=ON, actor=CLERK)
+    pledges.transition(session, "P-2", PledgeEvent.SUBMIT, on=ON, actor=CLERK)
+    assert pledges.live_pledges(session) == {number: "P-2"}
+    with pytest.raises(DomainError, match="cannot take event 'withdraw'"):
+        pledges.transition(session, "P-2", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
 
 
 def test_a_pledge_event_dated_before_the_draft_or_the_registration_is_refused(

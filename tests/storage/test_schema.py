@@ -13,11 +13,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from models.enums import PledgeStatus
-from storage import patents
+from pledge.lifecycle import PledgeEvent
+from storage import patents, pledges
+from storage.errors import AlreadyPledgedError
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.tables import (
     LIVE_PLEDGE_STATUSES,
@@ -27,15 +29,16 @@ from storage.tables import (
     one_of,
 )
 from tests.pledge.builders import make_valuation
-from tests.storage.builders import BANK, CLERK, stored_parties, stored_patent
+from tests.storage.builders import BANK, CLERK, ON, draft, stored_parties, stored_patent
 from tests.storage.conftest import POSTGRES_URL_VARIABLE
 
 INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
+HOLD = import_module("storage.migrations.versions.0008_pledge_holds_from_submission")
 
 
 def test_migrations_reach_the_head_and_match_the_mappings(fresh_engine: Engine) -> None:
-    assert current_revision(fresh_engine) == head_revision() == "0007"
-    assert upgrade(fresh_engine) == "0007"  # a second run is a no-op
+    assert current_revision(fresh_engine) == head_revision() == "0008"
+    assert upgrade(fresh_engine) == "0008"  # a second run is a no-op
     with fresh_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -48,7 +51,7 @@ def test_downgrade_to_nothing_and_back(fresh_engine: Engine) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(fresh_engine).get_table_names()) == {"alembic_version"}
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0007"
+    assert current_revision(fresh_engine) == "0008"
 
 
 def test_the_requester_of_each_valuation_is_filled_in_from_the_requests(
@@ -80,9 +83,41 @@ def test_the_requester_of_each_valuation_is_filled_in_from_the_requests(
 
 
 def test_the_live_statuses_of_the_index_are_those_of_the_code() -> None:
-    assert one_of("pledge_status", LIVE_PLEDGE_STATUSES) == INITIAL.LIVE_PLEDGE
+    assert one_of("pledge_status", LIVE_PLEDGE_STATUSES) == HOLD.HELD_FROM_SUBMISSION
+    assert HOLD.HELD_FROM_DRAFT == INITIAL.LIVE_PLEDGE  # the downgrade restores the first index
     freed = set(PledgeStatus) - set(LIVE_PLEDGE_STATUSES)
-    assert freed == {PledgeStatus.PRECHECK_FAILED, PledgeStatus.REFUSED, PledgeStatus.CANCELLED}
+    assert freed == {
+        PledgeStatus.DRAFT,
+        PledgeStatus.READY,
+        PledgeStatus.PRECHECK_FAILED,
+        PledgeStatus.REFUSED,
+        PledgeStatus.CANCELLED,
+    }
+
+
+def test_two_drafts_of_a_patent_stand_until_a_downgrade_would_hold_both(
+    fresh_engine: Engine,
+) -> None:
+    """From 0008 two unsubmitted pledges may list one patent; the index of 0007 would hold both,
+    so the downgrade is refused and changes nothing until one is withdrawn."""
+    upgrade(fresh_engine)
+    with Session(fresh_engine) as session, session.begin():
+        stored_parties(session)
+        number = stored_patent(session).number.patent_number
+        for pledge_id in ("P-1", "P-2"):
+            pledges.create_pledge(session, draft(pledge_id, number), on=ON, actor=CLERK)
+    with pytest.raises(IntegrityError), fresh_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0007")
+    assert current_revision(fresh_engine) == "0008"
+    with Session(fresh_engine) as session, session.begin():
+        pledges.transition(session, "P-2", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
+    with fresh_engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0007")
+    # a draft holds its patent again
+    with Session(fresh_engine) as session, session.begin(), pytest.raises(AlreadyPledgedError):
+        pledges.create_pledge(session, draft("P-3", number), on=ON, actor=CLERK)
+    upgrade(fresh_engine)
+    assert current_revision(fresh_engine) == "0008"
 
 
 def test_money_is_exact_to_the_fen_in_and_out(session: Session) -> None:
