@@ -17,9 +17,31 @@ from importlib import resources
 
 @dataclass(frozen=True, slots=True)
 class Source:
+    """A source of constants. ``checked`` is false while a figure rests on a secondary source or
+    on judgement and has not been checked against its primary source; ``to_check`` says what
+    is still to be checked, when more than that."""
+
     source_id: str
     title: str
     reference: str
+    checked: bool = True
+    to_check: str = ""
+
+    @classmethod
+    def of_row(cls, row: dict[str, str], where: str) -> Source:
+        """The source of a ``sources*.csv`` row (``checked`` is yes or no)."""
+        checked = {"yes": True, "no": False}.get(row.get("checked", ""))
+        if checked is None:
+            raise UnknownConstantError(
+                f"{where}: source {row['source_id']!r}: checked must be yes or no, "
+                f"not {row.get('checked')!r}"
+            )
+        to_check = row.get("to_check") or ""
+        if checked and to_check:
+            raise UnknownConstantError(
+                f"{where}: source {row['source_id']!r} is checked but names something to check"
+            )
+        return cls(row["source_id"], row["title"], row["reference"], checked, to_check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +88,8 @@ class DataFiles:
             for row in self._rows(name):
                 if row["source_id"] in result:
                     raise UnknownConstantError(f"source_id {row['source_id']!r} defined twice")
-                result[row["source_id"]] = Source(**row)
+                where = f"{self.package}/{self.folder}/{name}.csv"
+                result[row["source_id"]] = Source.of_row(row, where)
         return result
 
     def sources(self) -> dict[str, Source]:

@@ -27,6 +27,7 @@ from models.money import Money, round_money, total
 from models.patent import Patent
 from pledge.policy import policy_book, valuation_valid_until
 from reports import charts, wording
+from reports.constants import FILES as DATA_FILES
 from reports.constants import dated_constant_tolerance
 from reports.formatting import Formatter
 from reports.i18n import DEFAULT_LANGUAGE, N_, Language, gettext_for
@@ -240,6 +241,10 @@ class SourceGroup:
     source: str
     prefix: str
     entries: tuple[tuple[str, CitedConstant], ...]
+    checked: bool = True
+    """False while the source's figures await a check against their primary source
+    (:class:`models.datafiles.Source`); ``to_check`` says what, when more than that."""
+    to_check: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,11 +472,14 @@ def _shared_prefix(names: list[str]) -> str:
 def _group(source_id: str, source: str, cited: list[CitedConstant]) -> SourceGroup:
     ordered = sorted(cited, key=lambda c: c.name)
     prefix = _shared_prefix([c.name for c in ordered])
+    known = DATA_FILES.sources().get(source_id)
     return SourceGroup(
         source_id=source_id,
         source=source,
         prefix=prefix,
         entries=tuple((c.name.removeprefix(prefix), c) for c in ordered),
+        checked=known is None or known.checked,
+        to_check="" if known is None else known.to_check,
     )
 
 

@@ -185,7 +185,11 @@ ENGINE_PATTERNS: tuple[str, ...] = (
     N_("an invention patent in force at %(date)s"),
     N_("industry %(industry)s and IPC %(ipc)s match no listed entry"),
     N_("industry %(matched)s is %(name_zh)s (%(name_en)s, SEI %(code)s)"),
-    N_("IPC prefix %(prefix)s [verify]: %(matched)s is %(name_zh)s (%(name_en)s, SEI %(code)s)"),
+    N_(
+        "IPC prefix %(prefix)s (still to check): %(matched)s is %(name_zh)s (%(name_en)s, "
+        "SEI %(code)s)"
+    ),
+    N_("IPC prefix %(prefix)s: %(matched)s is %(name_zh)s (%(name_en)s, SEI %(code)s)"),
     N_("family granted abroad in %(countries)s"),
     N_("no family country other than %(home)s in %(countries)s"),
     N_("in force at %(date)s, filed %(filed)s: over %(years)s years"),

@@ -7,7 +7,7 @@ criteria; the result names each criterion met or not, with its reason:
    (``valuation/data/strategic_industries.csv``, kind ``industry``, matched on the key after
    lower-casing and turning spaces and hyphens into ``_``, or on the Chinese name), or one of its
    IPC codes starts with a listed prefix (kind ``ipc_prefix``, a hand-picked subset of the CNIPA
-   concordance, [verify]);
+   concordance, still to check against it: ``checked`` no in ``sources_scoring.csv``);
 2. ``foreign_family``: ``family_countries`` holds a country other than CN. The field is read as
    the countries where a family member is *granted*; the register data does not say more;
 3. ``long_maintained``: granted and in force at the base date, and more than
@@ -15,7 +15,7 @@ criteria; the result names each criterion met or not, with its reason:
    :math:`t > \text{filing} + 10\,\text{y}` by anniversary. The term runs from the filing date,
    so this is the reading under which the annual fee of the eleventh patent year has been paid;
 4. ``high_pledge_financing``: the pledge-financing amount passed in is at least
-   ``high_value_pledge_amount_threshold`` (configuration, [verify]);
+   ``high_value_pledge_amount_threshold`` (configuration, still to check);
 5. ``award``: a national science and technology award or the China Patent Award (a flag).
 
 Eligibility: only invention patents in force at the base date (status ``in_force``, granted on or
@@ -46,7 +46,7 @@ from models.enums import LegalStatus, PatentType
 from models.money import Money
 from models.patent import Patent
 from valuation.audit import AuditTrail, Step, cite, input_hash
-from valuation.constants import parameter, read_table
+from valuation.constants import parameter, read_table, sources
 from valuation.frame import IN_MEMORY, normalised
 
 METHOD = "CNIPA high-value invention patent criteria (any one of five)"
@@ -281,7 +281,12 @@ def classify_high_value(
         strategic = f"industry {industry} and IPC {codes} match no listed entry"
     else:
         entry, matched = match
-        how = "industry" if entry.kind == "industry" else f"IPC prefix {entry.key} [verify]:"
+        if entry.kind == "industry":
+            how = "industry"
+        elif sources()[entry.source_id].checked:
+            how = f"IPC prefix {entry.key}:"
+        else:
+            how = f"IPC prefix {entry.key} (still to check):"
         strategic = (
             f"{how} {matched} is {entry.name_zh} ({entry.name_en}, SEI {entry.category_code})"
         )
@@ -336,7 +341,7 @@ def classify_high_value(
         constants=(cite(years), cite(threshold)),
         assumptions=(
             "family_countries lists countries where a family member is granted",
-            "IPC prefixes are a hand-picked subset of the CNIPA concordance [verify]",
+            "IPC prefixes are a hand-picked subset of the CNIPA concordance, still to check",
         ),
     )
     return HighValueResult(

@@ -10,7 +10,7 @@ The haircut band :math:`[h_{low}, h_{high}]` depends on the patent type
 (``valuation/data/haircuts.csv``); the indicator score :math:`S` (0..100) places the haircut in
 it, a higher score giving a lower haircut. Without a score the band's upper end applies (the
 conservative choice for a lender). The cap :math:`\mathrm{LTV}_{cap}` (质押率) is per patent type
-(``ltv_caps.csv``: one bank's policy, invention 25 %, utility model 15 %; design [verify]).
+(``ltv_caps.csv``: one bank's policy, invention 25 %, utility model 15 %; design still to check).
 Money is rounded half-even to the fen once, at the end; both outputs are computed from the exact
 realisable value, so :math:`L_{max} \le V_{real} \le V_{market}` holds after rounding.
 
@@ -173,7 +173,7 @@ def pledge_value(
         assumptions=(
             *assumptions,
             "money rounded half-even to the minor unit once, at the end",
-            "haircut bands are engine defaults [verify]; the LTV cap is one lender's policy",
+            "haircut bands are engine defaults, still to check; the LTV cap is one lender's policy",
         ),
     )
     return PledgeValueResult(

@@ -25,7 +25,8 @@ risk premium, haircut); it is never itself a value in money.
 References
 ----------
 .. [1] GB/T 42748-2023 专利评估指引 (Guidelines for patent evaluation), CNIPA, PBOC, NFRA.
-.. [2] CNIPA, 专利价值分析指标体系 (LVD, TVD, EVD); docs/DOMAIN.md §3 [verify the tree].
+.. [2] CNIPA, 专利价值分析指标体系 (LVD, TVD, EVD); docs/DOMAIN.md §3 (the tree still to check
+   against GB/T 42748-2023).
 .. [3] D. Harhoff, F. M. Scherer, K. Vopel, Research Policy 32 (2003) 1343-1363.
 .. [4] M. Trajtenberg, RAND Journal of Economics 21 (1990) 172-187.
 .. [5] J. Lerner, RAND Journal of Economics 25 (1994) 319-333.
@@ -434,7 +435,8 @@ def score_patent(
         steps=tuple(steps),
         constants=(*cited, *(cite(w) for w in profile.weights.values())),
         assumptions=(
-            f"indicator tree {tree.version}, {scenario} weights {profile.version} [verify]",
+            f"indicator tree {tree.version}, {scenario} weights {profile.version} "
+            "(still to check against GB/T 42748-2023)",
             "the score places inputs within their bands; it is not a value in money",
             *(() if at is not None else (f"base date defaulted to today ({base})",)),
         ),

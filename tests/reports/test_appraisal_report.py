@@ -192,6 +192,22 @@ def test_the_html_is_self_contained(rendered: dict[Language, tuple[str, Path]]) 
     assert 'lang="zh-Hans"' in rendered[Language.ZH][0]
 
 
+def test_a_source_not_yet_checked_is_marked_and_the_mark_explained(
+    rendered: dict[Language, tuple[str, Path]],
+) -> None:
+    """Annex B marks with † each cited source whose figures are not yet checked against their
+    primary source (``checked`` no in its sources file), says what is still to check, and
+    explains the mark once; no raw to-do mark is printed."""
+    legend = {Language.ZH: "† 尚未与原始出处核对", Language.EN: "† Not yet checked against"}
+    still = {Language.ZH: "待核对：", Language.EN: "still to check: "}
+    for language, (html, _) in rendered.items():
+        assert "[verify" not in html
+        assert html.count(legend[language]) == 1
+        assert "<b>CN-ROYALTY-TEXTBOOK</b> † —" in html  # the textbook royalty table
+        assert "<b>CN-CIT-LAW</b> —" in html  # the tax law, checked
+        assert f"({still[language]}against GB/T 42748-2023)" in html
+
+
 def test_a_value_range_chart_needs_the_monte_carlo() -> None:
     bare = appraise(make_patent(), make_financials(), base_date=BASE)
     assert bare.draws is None

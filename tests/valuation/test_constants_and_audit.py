@@ -112,3 +112,23 @@ def test_a_step_read_back_from_json_is_what_was_written() -> None:
 def test_a_malformed_trail_is_a_validation_error(shape: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         AuditTrail.model_validate({"input_hash": "sha256:0", "method": "test", **shape})
+
+
+def test_a_source_says_whether_its_figures_were_checked(tmp_path: Path) -> None:
+    """A source's ``checked`` is yes or no; what is still to check is given only for one not
+    checked. The royalty table comes from textbooks that cite a survey: not yet checked."""
+    from models.datafiles import Source
+
+    textbook = sources()["CN-ROYALTY-TEXTBOOK"]
+    assert not textbook.checked
+    assert "[verify" not in textbook.title
+    assert sources()["CN-CIT-LAW"].checked
+    assert all(s.checked or not s.to_check or s.to_check.strip() for s in sources().values())
+    row = {"source_id": "X", "title": "t", "reference": "r", "checked": "yes", "to_check": ""}
+    assert Source.of_row(row, "f.csv") == Source("X", "t", "r")
+    with pytest.raises(UnknownConstantError, match=r"f\.csv: source 'X': checked must be yes"):
+        Source.of_row({**row, "checked": "maybe"}, "f.csv")
+    with pytest.raises(UnknownConstantError, match="names something to check"):
+        Source.of_row({**row, "to_check": "against the law"}, "f.csv")
+    unchecked = Source.of_row({**row, "checked": "no", "to_check": "against the law"}, "f.csv")
+    assert (unchecked.checked, unchecked.to_check) == (False, "against the law")

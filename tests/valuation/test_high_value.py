@@ -66,7 +66,7 @@ def test_the_reasons_name_values_as_a_reader_writes_them() -> None:
         ("new_energy_vehicles", [], "新能源汽车产业"),
         ("New-Energy Vehicles", [], "新能源汽车产业"),
         ("生物产业", [], "biotechnology"),
-        (None, ["H01M 10/052"], "IPC prefix H01M [verify]"),
+        (None, ["H01M 10/052"], "IPC prefix H01M (still to check):"),
         ("textiles", ["A61K 39/395"], "IPC prefix A61K39"),
     ],
 )
