@@ -26,6 +26,7 @@ from api import cli_navigation, cli_reports, cli_users
 from api.cli_common import (
     DatabaseOption,
     PublicationOption,
+    day,
     err,
     fail,
     market_model,
@@ -139,10 +140,7 @@ def value(
         raise fail(f"--out {out}: expected a .csv or .parquet file")
     if (draws is None) != (seed is None):
         raise fail("--draws and --seed go together: give both for P10/P50/P90, or neither")
-    try:
-        at = date.fromisoformat(base_date) if base_date else date.today()  # noqa: DTZ011
-    except ValueError:
-        raise fail(f"--base-date {base_date!r}: expected YYYY-MM-DD") from None
+    at = day("--base-date", base_date) if base_date else date.today()  # noqa: DTZ011
     market = market_model(model)
     chosen = weights_option(weights)
     with Progress(
@@ -189,7 +187,7 @@ def calibrate(
     ] = None,
 ) -> None:
     """Fit a market model on INPUT (price or renewals_paid column); use it with --model."""
-    at = date.fromisoformat(base_date) if base_date else date.today()  # noqa: DTZ011
+    at = day("--base-date", base_date) if base_date else date.today()  # noqa: DTZ011
     frame = normalise(read_input(readable(source)), at).collect()
     column = "price" if target is Target.PRICE else "renewals_paid"
     if frame[column].null_count() == frame.height:
@@ -246,14 +244,6 @@ class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
-
-
-def _date(option: str, text: str) -> date:
-    """An ISO date option; exit 2 naming the option otherwise."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def _url(given: str | None) -> str:
@@ -319,7 +309,7 @@ def eligibility(
     (pledge/eligibility_batch.py). Without --loan-amount and --term-months the patents are
     screened alone (no LTV or term findings). A database, when there is one, tells which patents
     are already in a live pledge (ALREADY_PLEDGED)."""
-    at = _date("--as-of", as_of)
+    at = day("--as-of", as_of)
     readable(source)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise fail(f"--out {out}: expected a .csv or .parquet file")
@@ -448,7 +438,7 @@ def stats_pledges(
     """Registered pledges live on --as-of: deals, patents, enterprises, registered amount and
     outstanding, in total or by bank, industry, patent type, month or year of registration
     (--for-publication: a withheld amount is blank in CSV, null in JSON and x in the table)."""
-    at = _date("--as-of", as_of)
+    at = day("--as-of", as_of)
     dimensions = tuple(b.dimension for b in by or ())
     if len(set(dimensions)) != len(dimensions):
         raise fail("--by: each breakdown once")

@@ -3,6 +3,7 @@ an input file, the market model and reconciliation weights options."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +12,7 @@ import polars as pl
 import typer
 from rich.console import Console
 
+from models.dates import FIRST_DAY, LAST_DAY, in_service_range
 from models.money import to_decimal
 from valuation.features import FittedModel
 from valuation.market import default_model, load_model
@@ -38,6 +40,22 @@ PublicationOption = Annotated[
 def fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code=2)
+
+
+def day(option: str, text: str) -> date:
+    """The YYYY-MM-DD day ``text`` of ``option``, one the service accepts (the API's range,
+    :data:`models.dates.FIRST_DAY` to :data:`models.dates.LAST_DAY`); exit 2 naming the option
+    otherwise."""
+    try:
+        parsed = date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option} {text!r}: expected a date YYYY-MM-DD") from None
+    if not in_service_range(parsed):
+        raise fail(
+            f"{option} {text}: outside the days accepted, {FIRST_DAY.isoformat()} to "
+            f"{LAST_DAY.isoformat()}"
+        )
+    return parsed
 
 
 def readable(path: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ import polars as pl
 import typer
 
 from api.cli_common import PublicationOption, err, fail
+from api.cli_common import day as parse_day
 from navigation.analytics import navigate as navigate_dataset
 from navigation.city import city_patents, city_pledges, reported
 from navigation.dataset import DatasetError, scan
@@ -25,13 +25,6 @@ from reports.rendering import write as write_report
 FORMATS = (".json", ".parquet", ".xlsx", ".html", ".pdf")
 REPORT_FORMATS = (".html", ".pdf")
 PATENTS_FILE, PLEDGES_FILE = "patents.parquet", "pledges.parquet"
-
-
-def _day(text: str, option: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
 
 
 def _inputs(dataset: Path, pledges: Path | None) -> tuple[pl.LazyFrame, pl.DataFrame | None]:
@@ -81,7 +74,7 @@ def navigate(
     Flows, grant rates, top applicants, high-value patents, pledge financing and each firm's
     pledge capacity; for publication, without what each firm borrows and with the amounts of
     pledge lines of few enterprises withheld."""
-    day = _day(as_of, "--as-of")
+    day = parse_day("--as-of", as_of)
     if out.suffix.lower() not in FORMATS:
         raise fail(f"--out {out}: expected one of {', '.join(FORMATS)}")
     frame, pledge_frame = _inputs(dataset, pledges)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.cli_common import (
     DatabaseOption,
     PublicationOption,
+    day,
     err,
     fail,
     market_model,
@@ -59,12 +60,7 @@ OutOption = Annotated[Path, typer.Option("--out", help="The report, .pdf or .htm
 
 def _day(text: str | None, option: str) -> date:
     """A YYYY-MM-DD option (today in China when not given)."""
-    if not text:
-        return datetime.now(REPORT_ZONE).date()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise fail(f"{option} {text!r}: expected YYYY-MM-DD") from None
+    return day(option, text) if text else datetime.now(REPORT_ZONE).date()
 
 
 def _is_file_input(source: str) -> bool:

@@ -11,6 +11,18 @@ from datetime import date
 from decimal import Decimal
 
 MONTHS_PER_YEAR = 12
+FIRST_DAY = date(1900, 1, 1)
+"""The earliest day the service accepts: no patent in force, pledge or loan it records is older."""
+LAST_DAY = date(2999, 12, 31)
+"""The latest day the service accepts: far beyond any term, yet the statutory terms (at most 20
+years and a term adjustment), loan terms (at most 30 years) and the navigation's years ahead added
+to it stay well inside the calendar, which ends with 9999. The API, the pages and the command
+line accept the days from :data:`FIRST_DAY` to this one."""
+
+
+def in_service_range(day: date) -> bool:
+    """Whether ``day`` is one the service accepts (:data:`FIRST_DAY` … :data:`LAST_DAY`)."""
+    return FIRST_DAY <= day <= LAST_DAY
 
 
 def add_years(start: date, years: int) -> date:

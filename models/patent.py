@@ -23,7 +23,7 @@ from models.enums import FeeReduction, LegalStatus, LicenceKind, PatentType
 from models.money import Money, round_money, to_decimal
 from models.patent_number import PatentNumber
 
-_IPC = re.compile(r"^[A-H]\d{2}[A-Z](?:\s*\d{1,4}/\d{1,6})?$")
+_IPC = re.compile(r"^[A-H]\d{2}[A-Z](?:\s*\d{1,4}/\d{1,6})?$", re.ASCII)
 _HUNDRED = Decimal(100)
 
 

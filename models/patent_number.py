@@ -31,8 +31,8 @@ TYPE_DIGITS: dict[int, tuple[PatentType, bool]] = {
     9: (PatentType.UTILITY_MODEL, True),
 }
 
-_CN_BODY = re.compile(r"^(?:ZL|CN)*(?P<digits>\d{12}|\d{8})\.?(?P<check>[0-9X])?$")
-_FOREIGN = re.compile(r"^(?P<cc>[A-Z]{2})(?P<rest>(?=[A-Z./-]*\d)[A-Z0-9./-]+)$")
+_CN_BODY = re.compile(r"^(?:ZL|CN)*(?P<digits>\d{12}|\d{8})\.?(?P<check>[0-9X])?$", re.ASCII)
+_FOREIGN = re.compile(r"^(?P<cc>[A-Z]{2})(?P<rest>(?=[A-Z./-]*\d)[A-Z0-9./-]+)$", re.ASCII)
 
 
 class InvalidPatentNumberError(ValueError):

@@ -81,7 +81,7 @@ def _date(column: pl.Series) -> pl.Series:
         return column
     if column.dtype == pl.String:
         text = column.str.strip_chars().replace("", None)
-        iso = text.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+        iso = text.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
         parsed = pl.select(
             pl.when(iso).then(text.str.to_date("%Y-%m-%d", strict=False))
         ).to_series()

@@ -34,7 +34,7 @@ engine spends more CPU on them and leaves every column in many chunks, which slo
 steps that read them afterwards."""
 HOME_JURISDICTION = "CN"
 _NUMERIC = (pl.Int64, pl.Float64)
-_CN_NUMBER = r"^(?:ZL|CN)?(\d{12}|\d{8})\.?([0-9X])$"
+_CN_NUMBER = r"^(?:ZL|CN)?([0-9]{12}|[0-9]{8})\.?([0-9X])$"  # ASCII digits only
 _WEIGHTS_12 = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _WEIGHTS_8 = (2, 3, 4, 5, 6, 7, 8, 9)
 _RADIX, _MODULUS = 10, 11

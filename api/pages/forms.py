@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from api.schemas.common import FIRST_DAY, LAST_DAY
+from models.dates import FIRST_DAY, LAST_DAY, in_service_range
 from models.money import AMOUNT_LIMIT
 from pledge.proposal import normalise_number
 from reports.i18n import N_
@@ -103,7 +103,7 @@ class Form:
         except ValueError:
             self.fail(name, N_("%(value)s is not a date: write it as YYYY-MM-DD."), value=value)
             return None
-        if not FIRST_DAY <= day <= LAST_DAY:
+        if not in_service_range(day):
             self.fail(
                 name,
                 N_("%(value)s is outside the days accepted, %(first)s to %(last)s."),

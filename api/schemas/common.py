@@ -19,21 +19,15 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from models.dates import FIRST_DAY, LAST_DAY, in_service_range
 from models.money import AMOUNT_DIGITS, AMOUNT_LIMIT, Money, minor_unit, to_decimal
 
 if TYPE_CHECKING:
     from storage.listings import Page
 
-FIRST_DAY = date(1900, 1, 1)
-"""The earliest day the service accepts: no patent in force, pledge or loan it records is older."""
-LAST_DAY = date(2999, 12, 31)
-"""The latest day the service accepts: far beyond any term, yet the statutory terms (at most 20
-years and a term adjustment), loan terms (at most 30 years) and the navigation's years ahead added
-to it stay well inside the calendar, which ends with 9999."""
-
 
 def _in_service_range(day: date) -> date:
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not in_service_range(day):
         raise PydanticCustomError(
             "date_out_of_range",
             "{day} is outside the days the service accepts, {first} to {last}",

@@ -132,6 +132,18 @@ def test_audit_verify_names_the_edited_event(database: str, tmp_path: Path) -> N
     ("arguments", "message"),
     [
         (["stats", "pledges", "--as-of", "30/11/2019"], "--as-of '30/11/2019': expected a date"),
+        (
+            ["stats", "pledges", "--as-of", "0001-01-01"],
+            "--as-of 0001-01-01: outside the days accepted, 1900-01-01 to 2999-12-31",
+        ),
+        (
+            ["report", "portfolio", "--as-of", "9999-12-31", "--out", "p.html"],
+            "--as-of 9999-12-31: outside the days accepted",
+        ),
+        (
+            ["navigate", "absent", "--as-of", "9999-12-31", "--out", "n.json"],
+            "--as-of 9999-12-31: outside the days accepted",
+        ),
         (["stats", "pledges", "--as-of", "2019-11-30", "--by", "bank", "--by", "bank"], "--by"),
         (["stats", "pledges", "--as-of", "2019-11-30", "--by", "colour"], "colour"),
         (

@@ -201,6 +201,8 @@ def test_bad_ipc_code_is_refused() -> None:
     loc, msg = field_error(ipc_codes=["H01M 10/052", "banana"])
     assert loc == ("ipc_codes",)
     assert "'BANANA' is not an IPC code" in msg
+    _, other_script = field_error(ipc_codes=["H٠١M 10/052"])  # Arabic-Indic digits
+    assert "is not an IPC code" in other_script
 
 
 def test_in_force_needs_a_grant_date() -> None:

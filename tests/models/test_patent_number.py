@@ -30,6 +30,22 @@ def test_forms_people_type_normalise_to_one_number(typed: str) -> None:
     assert number.patent_type is PatentType.INVENTION
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ZL٢٠١٧١٠٦٠١٨٦٢.٣",  # Arabic-Indic digits: no NFKC form, another key for the same patent
+        "ZL२०१७१०६०१८६२.३",  # Devanagari
+        "US१२३४५६७",
+    ],
+)
+def test_digits_of_other_scripts_are_refused(typed: str) -> None:
+    """Only ASCII digits, and the full-width ones a Chinese input method types, make a number:
+    ``\\d`` alone would take any script's digits and store the same patent under a second
+    number."""
+    with pytest.raises(InvalidPatentNumberError):
+        PatentNumber.parse(typed)
+
+
 def test_check_character_oracle() -> None:
     # DOMAIN.md §2: weights 2,3,4,5,6,7,8,9,2,3,4,5; sum 157; 157 mod 11 = 3.
     assert check_character("201710601862") == "3"

@@ -46,6 +46,10 @@ def test_good_rows_are_typed_and_derived() -> None:
     [
         ({"patent_id": "201710601862.4"}, "patent_id: '201710601862.4' has check character '4'"),
         ({"patent_id": "nonsense"}, "patent_id: 'nonsense' is not a Chinese patent number"),
+        (
+            {"patent_id": "ZL٢٠١٧١٠٦٠١٨٦٢.٣"},  # Arabic-Indic digits: refused, as one at a time
+            "patent_id: 'ZL٢٠١٧١٠٦٠١٨٦٢.٣' is not a Chinese patent number",
+        ),
         ({"patent_type": "software"}, "patent_type: 'software' is not one of"),
         ({"patent_type": "design"}, "patent_type: 'design' contradicts the number"),
         ({"filing_date": "2017-02-30"}, "filing_date: '2017-02-30' is not a date"),
