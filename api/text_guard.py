@@ -1,4 +1,5 @@
-"""Refuse a NUL character in the text of a JSON request body, naming the field.
+"""Refuse a NUL character in a request's text, naming the field: in the path, in the query
+string, or in the text of a JSON body.
 
 JSON may carry U+0000 in a string (``"\\u0000"``, or the character itself in a UTF-16 or UTF-32
 body). SQLite stores it; PostgreSQL refuses it in any text column, so on a PostgreSQL deployment
@@ -8,14 +9,18 @@ body is refused first, 422 with the path of the first string that holds one (``b
 (``api.pages.routes._posted``), so that its refusal is an error page.
 
 Only a body that holds the escape or a zero byte at all is parsed here (a scan of its bytes), so
-the others pass through as they came, read once.
+the others pass through as they came, read once. A path or a query string with a NUL (``%00``)
+is refused before any route reads it: 422 on ``path`` or on ``query.<name>``, in the error format
+on the API and as a short page elsewhere.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response
@@ -55,13 +60,45 @@ def nul_field(body: bytes) -> str | None:
     return None if found is None else ".".join(("body", *found))
 
 
+def address_nul_field(path: str, query: bytes) -> str | None:
+    """``path`` when the (decoded) path holds a NUL, ``query.<name>`` when a parameter of the
+    query string does (its name or its value), else None."""
+    if "\x00" in path:
+        return "path"
+    if b"%00" not in query and _ZERO not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if "\x00" in name or "\x00" in value:
+            return f"query.{name}"
+    return None
+
+
+_PAGE = (
+    '<!doctype html><html lang="zh-Hans"><meta charset="utf-8"><title>422</title>'
+    "<p>地址含有 NUL 字符（U+0000），无法处理。</p>"
+    '<p lang="en">The address contains a NUL character (U+0000), which no page takes.</p></html>'
+)
+_API_PREFIXES = ("/v1/", "/health", "/docs", "/openapi")
+
+
 class NulGuard:
-    """ASGI middleware: a JSON body with a NUL in its text is 422 naming the field."""
+    """ASGI middleware: a NUL in the path, the query string or the text of a JSON body is 422
+    naming the field."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            field = address_nul_field(scope.get("path", ""), scope.get("query_string", b""))
+            if field is not None:
+                response: Response
+                if scope.get("path", "").startswith(_API_PREFIXES):
+                    response = error_response(422, "VALIDATION_ERROR", MESSAGE, field)
+                else:
+                    response = HTMLResponse(_PAGE, status_code=422)
+                await response(scope, receive, send)
+                return
         headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
         if b"json" not in headers.get(b"content-type", b"").lower():
             await self.app(scope, receive, send)
