@@ -129,29 +129,38 @@ def _dated(row: LoanRow, on: date, field: str) -> None:
         )
 
 
-class Reschedule(BaseModel):
-    """The loans a loan is continued from and by (none when it was not rescheduled)."""
+class LoanFacts(BaseModel):
+    """A loan's days (submitted, disbursed, ended: none yet when it has not come to that), and
+    the loans it is continued from and by (none when it was not rescheduled)."""
 
     model_config = ConfigDict(frozen=True)
 
+    submitted_on: date | None = None
+    disbursed_on: date | None = None
+    ended_on: date | None = None
     rescheduled_from: str | None = None
     rescheduled_to: str | None = None
 
 
-def reschedule_links(session: Session, loan_ids: Iterable[str]) -> dict[str, Reschedule]:
-    """For each of ``loan_ids``, the loan it continues (``rescheduled_from``) and the one that
-    continues it (``rescheduled_to``)."""
+def loan_facts(session: Session, loan_ids: Iterable[str]) -> dict[str, LoanFacts]:
+    """The :class:`LoanFacts` of each of ``loan_ids`` that exists, in two queries."""
     wanted = list(loan_ids)
-    links = {loan_id: Reschedule() for loan_id in wanted}
-    query = select(LoanRescheduleRow.loan_id, LoanRescheduleRow.successor_id).where(
+    days = select(LoanRow.loan_id, LoanRow.submitted_on, LoanRow.disbursed_on, LoanRow.ended_on)
+    facts = {
+        loan_id: LoanFacts(submitted_on=submitted, disbursed_on=disbursed, ended_on=ended)
+        for loan_id, submitted, disbursed, ended in session.execute(
+            days.where(LoanRow.loan_id.in_(wanted))
+        )
+    }
+    links = select(LoanRescheduleRow.loan_id, LoanRescheduleRow.successor_id).where(
         or_(LoanRescheduleRow.loan_id.in_(wanted), LoanRescheduleRow.successor_id.in_(wanted))
     )
-    for old, successor in session.execute(query):
-        if old in links:
-            links[old] = links[old].model_copy(update={"rescheduled_to": successor})
-        if successor in links:
-            links[successor] = links[successor].model_copy(update={"rescheduled_from": old})
-    return links
+    for old, successor in session.execute(links):
+        if old in facts:
+            facts[old] = facts[old].model_copy(update={"rescheduled_to": successor})
+        if successor in facts:
+            facts[successor] = facts[successor].model_copy(update={"rescheduled_from": old})
+    return facts
 
 
 def get_loan(session: Session, loan_id: str) -> Loan:

@@ -30,7 +30,7 @@ from pledge.lifecycle import (
     allowed_pledge_events,
 )
 from pledge.schedule import Schedule
-from storage.loans import LoanPosition, Repayment, Reschedule
+from storage.loans import LoanFacts, LoanPosition, Repayment
 from storage.pledges import PrecheckOutcome
 
 
@@ -130,13 +130,19 @@ class LoanRead(BaseModel):
     maker: str
     approver: str | None
     allowed_events: list[LoanEvent]
+    submitted_on: date | None = None
+    disbursed_on: date | None = None
+    ended_on: date | None = Field(
+        None, description="The day it was closed, written off, rescheduled or withdrawn."
+    )
     rescheduled_from: str | None = None
     rescheduled_to: str | None = None
 
     @classmethod
-    def of(cls, loan: Loan, links: Reschedule | None = None) -> LoanRead:
-        """The HTTP shape of a loan, with the loans it continues and is continued by."""
-        links = links or Reschedule()
+    def of(cls, loan: Loan, facts: LoanFacts | None = None) -> LoanRead:
+        """The HTTP shape of a loan, with its days and the loans it continues and is continued
+        by."""
+        facts = facts or LoanFacts()
         return cls(
             loan_id=loan.loan_id,
             borrower_id=loan.borrower_id,
@@ -151,8 +157,11 @@ class LoanRead(BaseModel):
             maker=loan.maker,
             approver=loan.approver,
             allowed_events=list(allowed_loan_events(loan.status)),
-            rescheduled_from=links.rescheduled_from,
-            rescheduled_to=links.rescheduled_to,
+            submitted_on=facts.submitted_on,
+            disbursed_on=facts.disbursed_on,
+            ended_on=facts.ended_on,
+            rescheduled_from=facts.rescheduled_from,
+            rescheduled_to=facts.rescheduled_to,
         )
 
 

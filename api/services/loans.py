@@ -65,14 +65,14 @@ def create_loan(
             created = loans.create_loan(
                 session, loan, on=body.on, actor=principal.actor, idempotency_key=storage_key
             )
-        return LoanRead.of(created)
+        return _read(session, created)
 
     return idempotent(session, principal, key, "loan.create", request, LoanRead, work)
 
 
 def _read(session: Session, loan: Loan) -> LoanRead:
-    """The HTTP shape of a stored loan, with its reschedule links."""
-    return LoanRead.of(loan, loans.reschedule_links(session, [loan.loan_id])[loan.loan_id])
+    """The HTTP shape of a stored loan, with its days and reschedule links."""
+    return LoanRead.of(loan, loans.loan_facts(session, [loan.loan_id]).get(loan.loan_id))
 
 
 def read_loan(session: Session, principal: Principal, loan_id: str) -> LoanRead:
@@ -99,9 +99,9 @@ def list_loans(
         limit=limit,
         offset=offset,
     )
-    links = loans.reschedule_links(session, [loan.loan_id for loan in page.items])
+    facts = loans.loan_facts(session, [loan.loan_id for loan in page.items])
     return PageRead[LoanRead].of(
-        page, lambda loan: LoanRead.of(loan, links[loan.loan_id]), limit=limit, offset=offset
+        page, lambda loan: LoanRead.of(loan, facts.get(loan.loan_id)), limit=limit, offset=offset
     )
 
 

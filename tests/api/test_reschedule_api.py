@@ -52,12 +52,18 @@ def test_the_successor_is_returned_and_both_loans_show_the_link(
     assert (successor["annual_rate"], successor["term_months"]) == ("0.0385", 36)
     assert successor["repayment"] == "equal_principal"
     assert successor["pledge_id"] == own_world.records["a"]["pledge"]
+    day = TERMS["on"]
+    assert (successor["submitted_on"], successor["disbursed_on"]) == (day, day)
+    assert successor["ended_on"] is None
     shown = client.get(f"/v1/loans/{old}", headers=headers).json()
     assert (shown["status"], shown["rescheduled_to"], shown["allowed_events"]) == (
         "rescheduled",
         successor["loan_id"],
         [],
     )
+    assert shown["ended_on"] == day  # the reschedule's day
+    assert shown["disbursed_on"] is not None
+    assert shown["submitted_on"] <= shown["disbursed_on"] <= day
     assert client.get(f"/v1/loans/{successor['loan_id']}", headers=headers).json() == successor
     owed = client.get(f"/v1/loans/{old}/position", headers=headers).json()
     assert owed["principal"]["amount"] == "0.00"

@@ -173,8 +173,10 @@ def _side(client: TestClient, world: World, side: str, serial: int) -> None:
         201,
     )
     loan_id = loan["loan_id"]
+    assert (loan["submitted_on"], loan["disbursed_on"]) == (AS_OF.isoformat(), None)
     _expect(client.post(f"/v1/loans/{loan_id}/approve", json=on, headers=h(officer2)), 200)
-    _expect(client.post(f"/v1/loans/{loan_id}/disburse", json=on, headers=h(bank)), 200)
+    paid = _expect(client.post(f"/v1/loans/{loan_id}/disburse", json=on, headers=h(bank)), 200)
+    assert (paid["disbursed_on"], paid["ended_on"]) == (AS_OF.isoformat(), None)
     world.records[side] = {
         "patent": number,
         "appraisal": appraisal["appraisal_id"],

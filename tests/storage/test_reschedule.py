@@ -48,10 +48,11 @@ def test_the_outstanding_principal_moves_to_the_successor(session: Session) -> N
         Money.zero(),
     )
     assert (new.principal, new.interest) == (Money.of("150000"), Money.zero())
-    assert loans.reschedule_links(session, ["L-1", "L-2"]) == {
-        "L-1": loans.Reschedule(rescheduled_to="L-2"),
-        "L-2": loans.Reschedule(rescheduled_from="L-1"),
-    }
+    facts = loans.loan_facts(session, ["L-1", "L-2", "L-none"])
+    assert set(facts) == {"L-1", "L-2"}
+    assert (facts["L-1"].rescheduled_to, facts["L-1"].ended_on) == ("L-2", LATER)
+    assert (facts["L-2"].rescheduled_from, facts["L-2"].disbursed_on) == ("L-1", LATER)
+    assert (facts["L-2"].submitted_on, facts["L-2"].ended_on) == (LATER, None)
     row = session.get(LoanRow, "L-2")
     assert row is not None
     assert (row.pledge_id, row.submitted_on, row.disbursed_on) == ("P-L-1", LATER, LATER)
