@@ -76,6 +76,19 @@ def _patents_of(session: Session, pledge_id: str) -> list[str]:
     return list(session.execute(_PATENTS, {"pledge_id": pledge_id}).scalars())
 
 
+def patents_of_pledges(session: Session, pledge_ids: Iterable[str]) -> dict[str, list[str]]:
+    """Each pledge's patent numbers, in their order, for ``pledge_ids``, in one query."""
+    query = (
+        select(PledgedPatentRow.pledge_id, PledgedPatentRow.patent_id)
+        .where(PledgedPatentRow.pledge_id.in_(list(pledge_ids)))
+        .order_by(PledgedPatentRow.pledge_id, PledgedPatentRow.position)
+    )
+    found: dict[str, list[str]] = {}
+    for pledge_id, number in session.execute(query):
+        found.setdefault(pledge_id, []).append(number)
+    return found
+
+
 _LOCK = (
     select(PledgeRow)
     .where(PledgeRow.pledge_id == bindparam("pledge_id"))

@@ -193,6 +193,8 @@ APPRAISAL_FIELDS = (
 )
 SCREENING_TERM_MONTHS = 12
 """The term a list of patents is screened for when the form gives no loan."""
+PATENT_NUMBER_LENGTH = 60
+"""The longest patent number a form takes (as the API's path parameter)."""
 SCREENING_AMOUNT = Decimal("0.01")
 
 
@@ -237,7 +239,7 @@ def eligibility_input(form: Form) -> EligibilityInput | None:
 def appraisal_body(form: Form, draws: int, seed: int) -> dict[str, Any] | None:
     """The JSON API's appraisal request (``AppraisalCreate``) of the appraisal form, with
     ``draws`` and ``seed`` for the value range; None when a field is wrong."""
-    number = form.text("patent_number", required=True, limit=60)
+    number = form.text("patent_number", required=True, limit=PATENT_NUMBER_LENGTH)
     if number is not None:
         try:
             number = normalise_number(number)

@@ -266,9 +266,13 @@ def _appraisal_form(
 
 @router.get("/bank/appraisals/new", response_class=HTMLResponse)
 def new_appraisal(request: Request, session: SessionDep) -> HTMLResponse:
-    """The appraisal form (a registered patent and its financials)."""
+    """The appraisal form (a registered patent and its financials), the patent filled in when
+    the address names one (``?patent_number=``, the bank page's links to a loan's collateral)."""
     user = require(request, session, Role.BANK)
-    form = forms.Form({"base_date": forms.today().isoformat(), "form_id": new_token()})
+    values = {"base_date": forms.today().isoformat(), "form_id": new_token()}
+    # a link from a loan's collateral names the patent; the form checks it when it is sent
+    chosen = request.query_params.get("patent_number", "")[: forms.PATENT_NUMBER_LENGTH]
+    form = forms.Form({**values, "patent_number": chosen} if chosen else values)
     return _appraisal_form(request, user, form)
 
 

@@ -36,6 +36,7 @@ from reports.portfolio import PortfolioStatement, portfolio_statement
 from reports.vocabulary import label
 from storage.errors import DomainError
 from storage.parties import get_party
+from storage.pledges import patents_of_pledges
 from storage.statistics import pledge_frame
 
 LISTED = 50
@@ -176,6 +177,8 @@ class BankHome:
     loan_total: int
     borrowers: dict[str, str]
     """The name of each borrower of the listed loans, by party id."""
+    collateral: dict[str, list[str]]
+    """The patent numbers of each listed loan's pledge, by pledge id."""
 
 
 def bank_home(session: Session, user: PageUser) -> BankHome:
@@ -190,7 +193,8 @@ def bank_home(session: Session, user: PageUser) -> BankHome:
             borrowers[party_id] = get_party(session, party_id).name
         except DomainError:
             borrowers[party_id] = party_id
-    return BankHome(found.items, found.total, lent.items, lent.total, borrowers)
+    pledged = patents_of_pledges(session, {loan.pledge_id for loan in lent.items if loan.pledge_id})
+    return BankHome(found.items, found.total, lent.items, lent.total, borrowers, pledged)
 
 
 def money(read: object) -> Money | None:

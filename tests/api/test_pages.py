@@ -305,6 +305,14 @@ def test_a_bank_sees_its_appraisal_with_charts_and_downloads_its_report(
     assert "<td>还款中</td>" in loan.group(0)  # the status by its label, not active
     english = browser.get("/bank?lang=en").text
     assert "<td>Active</td>" in english
+    # the loan's collateral, each patent a link to the appraisal form with it filled in
+    pledged = own_world.records["a"]["patent"]
+    link = f'href="/bank/appraisals/new?patent_number={pledged}"'
+    assert link in loan.group(0)
+    form = browser.get(f"/bank/appraisals/new?patent_number={pledged}")
+    assert f'name="patent_number" value="{pledged}"' in form.text, form.text[:300]
+    long = browser.get("/bank/appraisals/new?patent_number=" + "9" * 500)
+    assert 'value="' + "9" * 60 + '"' in long.text
     page = browser.get(f"/bank/appraisals/{mine}?lang=en")
     assert page.status_code == 200
     assert 'id="approaches"' in page.text  # no draws were asked: no range, no tornado
