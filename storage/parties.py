@@ -62,6 +62,17 @@ def get_party(session: Session, party_id: str) -> Party:
     return party_of(row)
 
 
+def names_of_kind(session: Session, kind: PartyKind, limit: int = 200) -> dict[str, str]:
+    """Party id → name of the parties of ``kind`` (the first ``limit`` by name)."""
+    query = (
+        select(PartyRow.party_id, PartyRow.name)
+        .where(PartyRow.kind == kind.value)
+        .order_by(PartyRow.name, PartyRow.party_id)
+        .limit(limit)
+    )
+    return dict(session.execute(query).all())
+
+
 def lender_name(session: Session, lender: str) -> str | None:
     """The name of the lender party ``lender``, as a pre-check's findings name it; None for the
     default policy's lender, or an id that names no party (the findings then give the id)."""

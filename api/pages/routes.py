@@ -57,11 +57,12 @@ from api.routes.reports import sent
 from api.services import navigation as navigation_service
 from api.services import reports
 from api.services.reports import Document, NavigationFormat, ReportFormat, safe_filename
-from models.enums import Role
+from models.enums import PartyKind, Role
 from reports.constants import default_seed
 from reports.eligibility import render_certificate
 from reports.i18n import N_
 from storage.errors import DomainError
+from storage.parties import names_of_kind
 from storage.web_sessions import close_session, open_session
 from valuation.uncertainty import default_draws
 
@@ -189,6 +190,7 @@ def _eligibility(
         user=user,
         form=form,
         own=views.my_patents(session, user),
+        banks=names_of_kind(session, PartyKind.BANK),
         status=status,
         **context,
     )

@@ -213,6 +213,14 @@ def test_an_enterprise_reads_its_verdict_and_gets_the_certificate(
     assert certificate.status_code == 200
     assert certificate.headers["content-type"] == "application/pdf"
     assert certificate.content.startswith(b"%PDF-")
+    # the lender is chosen among the register's banks, by name; the choice is kept
+    chosen = browser.post("/enterprise/eligibility", data={**data, "lender": "bank-b"})
+    lenders = re.search(r'<select id="lender" name="lender">(.*?)</select>', chosen.text, re.S)
+    assert lenders is not None
+    assert '<option value="">默认贷款人政策</option>' in lenders.group(1)
+    assert '<option value="bank-a">甲示例银行</option>' in lenders.group(1)
+    assert '<option value="bank-b" selected>乙示例银行</option>' in lenders.group(1)
+    assert "ent-a" not in lenders.group(1)  # banks only
 
 
 def test_values_are_escaped(browser: TestClient, own_world: World, client: TestClient) -> None:
