@@ -50,7 +50,16 @@ from pledge.eligibility import (
     loan_findings,
     whose_policy,
 )
-from pledge.findings import SEPARATOR, Code, Finding, Severity, catalogue, order, text
+from pledge.findings import (
+    SEPARATOR,
+    Code,
+    Finding,
+    Severity,
+    catalogue,
+    money_text,
+    order,
+    text,
+)
 from pledge.policy import LtvCheck, PolicyBook, ltv_by_type, policy_book
 from pledge.proposal import ProposedLoan, normalise_number
 from valuation.frame import IN_MEMORY, add_years, normalised, years_between
@@ -134,8 +143,14 @@ def _fee_table() -> pl.DataFrame:
                             "_year": year,
                             "_reduction": _NO_REDUCTION if reduction is None else reduction.value,
                             "_month": month,
-                            "_fee": str(fee),
-                            "_surcharge": str(late_surcharge(fee, month)),
+                            **{
+                                f"_{name}_{language}": money_text(amount, language)
+                                for name, amount in (
+                                    ("fee", fee),
+                                    ("surcharge", late_surcharge(fee, month)),
+                                )
+                                for language in ("zh", "en")
+                            },
                         }
                     )
     return pl.DataFrame(rows, schema_overrides={"_year": pl.Int64, "_month": pl.Int64})
@@ -206,7 +221,9 @@ def _stage(frame: pl.DataFrame | pl.LazyFrame, at: date) -> pl.DataFrame:
     # The fee lookup joins the key columns alone: a join copies every column it carries.
     keys = ["patent_type", "_year", "_reduction", "_month"]
     fees = staged.select(keys).join(_fee_table(), on=keys, how="left", maintain_order="left")
-    return staged.with_columns(fees["_fee"], fees["_surcharge"])
+    return staged.with_columns(
+        *(fees[f"_{name}_{language}"] for name in ("fee", "surcharge") for language in ("zh", "en"))
+    )
 
 
 Param = pl.Expr | Mapping[str, pl.Expr]
@@ -317,10 +334,15 @@ def _rules(loan: ProposedLoan, at: date, book: PolicyBook, live: Iterable[str]) 
         ),
         (unpaid, Code.FEE_UNPAID, "", window),
         (
-            owing & ~unpaid & col("_fee").is_not_null(),
+            owing & ~unpaid & col("_fee_en").is_not_null(),
             Code.FEE_IN_GRACE,
             "",
-            {**window, "fee": col("_fee"), "month": col("_month"), "surcharge": col("_surcharge")},
+            {
+                **window,
+                "fee": {language: col(f"_fee_{language}") for language in ("zh", "en")},
+                "month": col("_month"),
+                "surcharge": {language: col(f"_surcharge_{language}") for language in ("zh", "en")},
+            },
         ),
         (col("ownership_dispute").fill_null(False), Code.SUSPENDED_OR_PRESERVED, "dispute", {}),
         (

@@ -149,11 +149,21 @@ class Wording:
     en: str
 
 
+def money_text(money: Money, language: str) -> str:
+    """Money in a message: ``¥300,000.00`` in Chinese (the yuan sign, as the reports print
+    CNY), ``CNY 300,000.00`` in English and for other currencies."""
+    if language == "zh" and money.currency == "CNY":
+        return f"¥{money.amount:,.2f}"
+    return str(money)
+
+
 def text(value: object, language: str) -> str:
-    """A placeholder value as text: dates ISO, tuples of names joined per ``language``, a
-    :class:`Wording` in ``language``."""
+    """A placeholder value as text: dates ISO, money per :func:`money_text`, tuples of names
+    joined per ``language``, a :class:`Wording` in ``language``."""
     if isinstance(value, Wording):
         return value.zh if language == "zh" else value.en
+    if isinstance(value, Money):
+        return money_text(value, language)
     if isinstance(value, tuple):
         return SEPARATOR[language].join(str(item) for item in value)
     if isinstance(value, date):

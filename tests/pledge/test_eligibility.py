@@ -230,6 +230,7 @@ def test_fee_grace_window(at: date, code: Code | None, surcharge: str | None) ->
     if surcharge is not None:
         assert fee_codes[0].amount == Money.of(surcharge)
         assert f"CNY {surcharge}" in fee_codes[0].message_en
+        assert f"¥{surcharge}" in fee_codes[0].message_zh
 
 
 def test_surcharge_follows_the_fee_reduction() -> None:
@@ -362,6 +363,9 @@ def test_portfolio_ltv_weighs_only_the_patents_that_can_be_pledged() -> None:
     assert result.ltv.policy_max_loan == Money.of("250000")
     assert [f.code for f in result.findings] == [Code.LTV_EXCEEDS_POLICY]
     assert "of the patents that can be pledged" in result.findings[0].message_en
+    # money as the reports print it in Chinese; in English as the API writes it
+    assert result.findings[0].message_zh.startswith("借款金额¥300,000.00为可质押专利评估价值¥1,000")
+    assert result.findings[0].message_en.startswith("The loan of CNY 300,000.00 is 30.00 %")
     assert result.indicative_max_loan == Money.of("250000")
 
     utility = make_patent("utility_model", serial=11, filing_date=filed)

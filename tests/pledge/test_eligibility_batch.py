@@ -177,6 +177,21 @@ def test_a_bad_row_is_reported_and_the_others_checked() -> None:
     assert batch.ltv is None  # rows 1-3 have no valuation
 
 
+def test_a_fee_in_grace_reads_as_in_the_single_check() -> None:
+    """The fee and surcharge of the batch's messages are those of the single check, money
+    printed per language (¥ in Chinese, CNY in English)."""
+    patent = make_patent()  # year 7 falls due on 2025-09-01
+    at = date(2025, 10, 1)  # month 2 of the grace window: 5 % of the fee
+    single = check_portfolio([patent], make_loan(patent), at)
+    batch = eligibility_batch(frame([frame_row(patent, None, dual=False)]), make_loan(patent), at)
+    grace = batch.findings.filter(pl.col("code") == Code.FEE_IN_GRACE)
+    expected = next(f for f in single.patents[0].findings if f.code is Code.FEE_IN_GRACE)
+    assert grace["message_zh"].to_list() == [expected.message_zh]
+    assert grace["message_en"].to_list() == [expected.message_en]
+    assert "¥" in expected.message_zh
+    assert "CNY" in expected.message_en
+
+
 def test_typed_columns_and_missing_ones() -> None:
     patent = make_patent(ownership_dispute=True)
     typed = pl.DataFrame(
