@@ -336,7 +336,10 @@ def eligibility(
     if database_url is not None or _has_database(url):
         with _database(url) as session:
             live = set(live_pledges(session))
-            loan = loan.model_copy(update={"lender_name": lender_name(session, lender)})
+            try:
+                loan = loan.model_copy(update={"lender_name": lender_name(session, lender)})
+            except DomainError as error:
+                raise fail(f"--lender {lender}: {error.reason}") from None
     try:
         batch = eligibility_batch(frame, loan, at, live_pledges=live)
     except (ValueError, pl.exceptions.PolarsError) as error:

@@ -45,7 +45,7 @@ from reports.portfolio import portfolio_statement, read_pledges, render_portfoli
 from reports.rendering import OutputFormat, names
 from reports.rendering import write as write_report
 from storage import parties
-from storage.errors import NotFoundError
+from storage.errors import DomainError, NotFoundError
 from storage.patents import EVERY_VALUATION, get_patents, owned_by
 from storage.statistics import pledge_frame
 from valuation.uncertainty import default_draws
@@ -412,7 +412,11 @@ def _registered_certificate(
         if party is None:
             party = parties.get_party(session, _owning_party(patents))
         loan = proposed(party.name)
-        loan = loan.model_copy(update={"lender_name": parties.lender_name(session, loan.lender)})
+        try:
+            named = parties.lender_name(session, loan.lender)
+        except DomainError as error:
+            raise fail(f"--lender {loan.lender}: {error.reason}") from None
+        loan = loan.model_copy(update={"lender_name": named})
         check = registered_check(session, patents, loan, at, relied_on_by=EVERY_VALUATION)
     return certificate_of(check, number)
 

@@ -28,7 +28,7 @@ from pledge.schedule import allocate_payment
 from storage import audit, ledger
 from storage.commands import execute
 from storage.errors import AlreadyExistsError, DomainError, NotFoundError, RefusedError
-from storage.parties import require_kind, require_parties
+from storage.parties import LENDER_KINDS, require_kind, require_parties
 from storage.patents import get_patents, latest_valuations
 from storage.pledges import get_pledge
 from storage.tables import (
@@ -42,7 +42,6 @@ from storage.tables import (
 
 SUBJECT = "loan"
 BORROWER_KINDS = frozenset({PartyKind.ENTERPRISE})
-LENDER_KINDS = frozenset({PartyKind.BANK})
 _ENDED = (LoanStatus.CLOSED, LoanStatus.WRITTEN_OFF, LoanStatus.REJECTED, LoanStatus.WITHDRAWN)
 _NOT_REVERSIBLE = (EntryKind.DISBURSEMENT, EntryKind.WRITE_OFF)
 

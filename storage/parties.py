@@ -73,13 +73,27 @@ def names_of_kind(session: Session, kind: PartyKind, limit: int = 200) -> dict[s
     return dict(session.execute(query).all())
 
 
+LENDER_KINDS = frozenset({PartyKind.BANK})
+"""Who lends against a pledge (and whose policy a pre-check applies)."""
+
+
 def lender_name(session: Session, lender: str) -> str | None:
     """The name of the lender party ``lender``, as a pre-check's findings name it; None for the
-    default policy's lender, or an id that names no party (the findings then give the id)."""
+    default policy's lender, or an id that names no party (a lender of the policy file only:
+    the findings then give the id). A party that is not a bank is refused (``lender``,
+    ``WRONG_PARTY_KIND``): its name would print as the lender's on the certificate."""
     if lender == DEFAULT_LENDER:
         return None
     row = session.execute(_ONE, {"party_id": lender}).one_or_none()
-    return None if row is None else str(row.name)
+    if row is None:
+        return None
+    if PartyKind(row.kind) not in LENDER_KINDS:
+        raise DomainError(
+            "lender",
+            f"{lender} is a party of kind {row.kind}, not a lender: name a bank",
+            code="WRONG_PARTY_KIND",
+        )
+    return str(row.name)
 
 
 def require_parties(session: Session, ids: Iterable[str]) -> dict[str, Party]:

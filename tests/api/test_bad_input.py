@@ -241,3 +241,24 @@ def test_a_domain_refusal_names_the_request_field_without_a_prefix(
     error = _error(client.post("/v1/patents", json=patent, headers=own_world.headers("admin")), 422)
     assert error["field"].startswith("body.owners"), error
     assert not error["message"].startswith("Value error")
+
+
+def test_a_lender_that_is_not_a_bank_is_422_on_the_lender(
+    client: TestClient, own_world: World
+) -> None:
+    """A pre-check names its lender on the certificate: an enterprise's id as the lender would
+    print the enterprise's name there. A lender of the policy file only (no party) is kept."""
+    loan = {"amount": money("100000"), "term_months": 12}
+    body = {"patents": [own_world.records["a"]["patent"]], "as_of": AS_OF.isoformat()}
+    headers = own_world.headers("ent-a")
+    refused = client.post(
+        "/v1/eligibility", json={**body, "loan": {**loan, "lender": "ent-b"}}, headers=headers
+    )
+    error = _error(refused, 422)
+    assert (error["field"], error["code"]) == ("body.loan.lender", "WRONG_PARTY_KIND")
+    assert "ent-b is a party of kind enterprise, not a lender" in error["message"]
+    for lender in ("bank-b", "policy-only-lender"):
+        kept = client.post(
+            "/v1/eligibility", json={**body, "loan": {**loan, "lender": lender}}, headers=headers
+        )
+        assert kept.status_code == 200, kept.text

@@ -12,7 +12,7 @@ from api.cli import app
 from storage.database import make_engine, transaction
 from storage.migrate import upgrade
 from tests.pledge.builders import OWNER, make_patent
-from tests.storage.builders import registered_pledge
+from tests.storage.builders import ENTERPRISE, registered_pledge
 
 runner = CliRunner()
 
@@ -69,6 +69,30 @@ def test_eligibility_screens_a_list_against_the_live_pledges(tmp_path: Path, dat
     assert findings["eligible"].to_list() == [False, True, False]
     assert findings["blocking"].to_list() == ["ALREADY_PLEDGED", "", "VALUATION_EXPIRED"]
     assert findings["pledgor"].to_list() == [OWNER] * 3
+
+
+def test_a_lender_that_is_not_a_bank_is_refused(tmp_path: Path, database: str) -> None:
+    source = tmp_path / "patents.csv"
+    patent_rows(1).write_csv(source)
+    result = runner.invoke(
+        app,
+        [
+            *(
+                "eligibility",
+                str(source),
+                "--as-of",
+                "2025-06-01",
+                "--out",
+                str(tmp_path / "o.csv"),
+            ),
+            *("--loan-amount", "100000", "--term-months", "12", "--lender", ENTERPRISE.party_id),
+            *("--database-url", database),
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert f"--lender {ENTERPRISE.party_id}: {ENTERPRISE.party_id} is a party of kind" in (
+        result.output.replace("\n", "")
+    )
 
 
 def test_eligibility_of_a_proposed_loan(tmp_path: Path) -> None:

@@ -221,6 +221,10 @@ def test_an_enterprise_reads_its_verdict_and_gets_the_certificate(
     assert '<option value="bank-a">甲示例银行</option>' in lenders.group(1)
     assert '<option value="bank-b" selected>乙示例银行</option>' in lenders.group(1)
     assert "ent-a" not in lenders.group(1)  # banks only
+    # a lender posted that is a party but not a bank is refused on the lender field
+    forged = browser.post("/enterprise/eligibility", data={**data, "lender": "ent-b"})
+    assert forged.status_code == 422
+    assert 'id="lender-error"' in forged.text
 
 
 def test_values_are_escaped(browser: TestClient, own_world: World, client: TestClient) -> None:
