@@ -276,11 +276,11 @@ def loan_findings(
         found.append(finding(Code.FORFEITURE_CLAUSE))
     if ltv is None:
         unchecked.append(Unchecked.VALUATION)
-    elif not any_pledgeable:
+    elif not any_pledgeable or ltv.within:
         pass
-    elif not ltv.within and ltv.appraised_total.amount == 0:
+    elif ltv.appraised_total.amount == 0:  # pledgeable patents, all appraised at nothing
         found.append(finding(Code.LTV_EXCEEDS_POLICY, "no_collateral", loan_amount=loan.amount))
-    elif not ltv.within:
+    else:
         found.append(
             finding(
                 Code.LTV_EXCEEDS_POLICY,

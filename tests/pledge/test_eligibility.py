@@ -377,6 +377,17 @@ def test_portfolio_ltv_weighs_only_the_patents_that_can_be_pledged() -> None:
     assert kept.appraised_total == Money.of("2000000")
     assert kept.findings == ()  # 300,000 is within the 400,000 of both values
 
+    worthless = check_portfolio(
+        [invention], make_loan(invention), AT, valuations=[make_valuation(invention, value="0")]
+    )
+    assert [(f.code, f.variant) for f in worthless.findings] == [
+        (Code.LTV_EXCEEDS_POLICY, "no_collateral")
+    ]
+    assert worthless.findings[0].message_en == (
+        "No patent that can be pledged carries an appraised value to secure the loan of "
+        "CNY 200,000.00."
+    )
+
     nothing = check_portfolio([lapsed], make_loan(lapsed), AT, valuations=[valuations[1]])
     assert nothing.ltv is not None
     assert nothing.ltv.ltv is None
