@@ -86,6 +86,15 @@ class LoanStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+class RescheduleStatus(StrEnum):
+    """A request to reschedule a loan: asked for, then approved by another officer (the loan
+    continues as its successor) or rejected."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class RepaymentMethod(StrEnum):
     EQUAL_INSTALMENTS = "equal_instalments"  # 等额本息
     EQUAL_PRINCIPAL = "equal_principal"  # 等额本金

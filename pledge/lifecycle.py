@@ -21,9 +21,10 @@ follows Apache Fineract's states::
 
 ``approve`` needs an approver other than the loan's maker; ``disburse`` needs the loan's pledge
 registered, a valid (unexpired) valuation of every pledged patent and the principal within the
-lender's LTV cap (:mod:`pledge.policy`). ``reschedule`` is taken by :func:`reschedule_loan`: the
-old loan ends RESCHEDULED and a successor loan, ACTIVE from the reschedule date on the new terms,
-carries its outstanding principal (:func:`reschedule_blockers` says when it may). Each transition
+lender's LTV cap (:mod:`pledge.policy`). ``reschedule`` is taken by :func:`reschedule_loan`, with
+four eyes like ``approve`` (one asks for the new terms, another approves them): the old loan ends
+RESCHEDULED and a successor loan, ACTIVE from the reschedule date on the new terms, carries its
+outstanding principal (:func:`check_reschedule` says when it may). Each transition
 returns the new frozen record and an event record for the audit log; an event the current state
 does not allow raises :class:`IllegalTransitionError` naming the state and the events it allows.
 
@@ -36,7 +37,7 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -44,7 +45,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from models.dates import add_months
-from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod
+from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod, RescheduleStatus
 from models.lending import Loan, Pledge
 from models.money import Money, Rate
 from pledge.eligibility import PortfolioResult
@@ -166,7 +167,7 @@ class MissingEventDataError(ValueError):
 
 
 class FourEyesError(ValueError):
-    """The approver of a loan is its maker."""
+    """The approver of a loan, or of its reschedule, is the one who asked for it."""
 
 
 class DisbursementRefusedError(ValueError):
@@ -435,6 +436,27 @@ class RescheduleTerms(BaseModel):
     day_count: DayCount = DayCount.ACT_365
 
 
+class RescheduleRequest(BaseModel):
+    """A request to reschedule loan ``loan_id`` on ``terms`` from ``on``, by ``requested_by``;
+    once decided, by ``decided_by`` (never ``requested_by`` for an approval) with the
+    ``successor_id`` of the loan that continues it when approved."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    loan_id: str
+    terms: RescheduleTerms
+    on: date
+    note: str | None = None
+    status: RescheduleStatus = RescheduleStatus.SUBMITTED
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    successor_id: str | None = None
+
+
 def reschedule_blockers(
     successor: Loan,
     on: date,
@@ -467,43 +489,16 @@ def reschedule_blockers(
     return found
 
 
-def reschedule_loan(
+def _successor(
     loan: Loan,
     terms: RescheduleTerms,
-    *,
     successor_id: str,
     outstanding: Money,
-    interest_due: Money,
-    on: date,
-    actor: str,
-    note: str | None = None,
-    pledge: Pledge | None = None,
-    valuations: Sequence[PatentValuation] = (),
-    expiries: Mapping[str, date] | None = None,
-    book: PolicyBook | None = None,
-) -> tuple[Loan, Loan, LoanEventRecord]:
-    """The old loan closed as RESCHEDULED, its ACTIVE successor, and the event record.
-
-    The successor lends ``outstanding`` (the old loan's principal outstanding on ``on``) to
-    the same borrower, from the same lender, secured by the same pledge, on ``terms``; it
-    continues the credit approved on the old loan, so it keeps its maker and approver (the
-    audit log records ``actor`` as the one who rescheduled). :func:`reschedule_blockers` must
-    find nothing; the first it finds is raised.
-
-    Accrued unpaid interest (``interest_due``) must be paid first: a reschedule with interest
-    due raises :class:`InterestUnpaidError`. A bank rolls over principal only: folding unpaid
-    interest into the new principal would charge interest on interest and show arrears as
-    fresh lending, hiding the very delinquency the bank's classification has to see.
-    """
-    target = next_loan_status(loan.status, LoanEvent.RESCHEDULE)
-    if interest_due.amount != 0:
-        raise InterestUnpaidError(
-            f"loan {loan.loan_id} has {interest_due} interest accrued and unpaid: it is repaid "
-            "before the principal is rescheduled"
-        )
-    if outstanding.amount <= 0:
-        raise ValueError(f"loan {loan.loan_id} owes no principal to reschedule")
-    successor = Loan(
+    *,
+    maker: str,
+    approver: str | None,
+) -> Loan:
+    return Loan(
         loan_id=successor_id,
         borrower_id=loan.borrower_id,
         lender_id=loan.lender_id,
@@ -514,14 +509,94 @@ def reschedule_loan(
         repayment=terms.repayment,
         day_count=terms.day_count,
         status=LoanStatus.ACTIVE,
-        maker=loan.maker,
-        approver=loan.approver,
+        maker=maker,
+        approver=approver,
     )
+
+
+def check_reschedule(
+    loan: Loan,
+    terms: RescheduleTerms,
+    *,
+    outstanding: Money,
+    interest_due: Money,
+    on: date,
+    pledge: Pledge | None = None,
+    valuations: Sequence[PatentValuation] = (),
+    expiries: Mapping[str, date] | None = None,
+    book: PolicyBook | None = None,
+) -> None:
+    """Raise the first reason ``loan`` cannot continue on ``terms`` from ``on``: it is not
+    active, interest is due, no principal is outstanding, or one of
+    :func:`reschedule_blockers`.
+
+    Accrued unpaid interest (``interest_due``) must be paid first (:class:`InterestUnpaidError`):
+    a bank rolls over principal only. Folding unpaid interest into the new principal would charge
+    interest on interest and show arrears as fresh lending, hiding the very delinquency the
+    bank's classification has to see."""
+    next_loan_status(loan.status, LoanEvent.RESCHEDULE)
+    if interest_due.amount != 0:
+        raise InterestUnpaidError(
+            f"loan {loan.loan_id} has {interest_due} interest accrued and unpaid: it is repaid "
+            "before the principal is rescheduled"
+        )
+    if outstanding.amount <= 0:
+        raise ValueError(f"loan {loan.loan_id} owes no principal to reschedule")
+    # the successor as it would start, under the old loan's id, which its refusals then name
+    candidate = _successor(loan, terms, loan.loan_id, outstanding, maker=loan.maker, approver=None)
     blockers = reschedule_blockers(
-        successor, on, pledge=pledge, valuations=valuations, expiries=expiries or {}, book=book
+        candidate, on, pledge=pledge, valuations=valuations, expiries=expiries or {}, book=book
     )
     if blockers:
         raise blockers[0]
+
+
+def reschedule_loan(
+    loan: Loan,
+    terms: RescheduleTerms,
+    *,
+    successor_id: str,
+    outstanding: Money,
+    interest_due: Money,
+    on: date,
+    requested_by: str,
+    actor: str,
+    note: str | None = None,
+    pledge: Pledge | None = None,
+    valuations: Sequence[PatentValuation] = (),
+    expiries: Mapping[str, date] | None = None,
+    book: PolicyBook | None = None,
+) -> tuple[Loan, Loan, LoanEventRecord]:
+    """The old loan closed as RESCHEDULED, its ACTIVE successor, and the event record.
+
+    A reschedule is a new credit decision, so it takes four eyes as the loan did:
+    ``requested_by`` asked for ``terms`` and ``actor`` approves them, never the same person
+    (:class:`FourEyesError`). They are the successor's maker and approver; the record names
+    ``actor``.
+
+    The successor lends ``outstanding`` (the old loan's principal outstanding on ``on``) to
+    the same borrower, from the same lender, secured by the same pledge, on ``terms``, when
+    :func:`check_reschedule` finds nothing in the way."""
+    if actor == requested_by:
+        raise FourEyesError(
+            f"{actor!r} asked for the reschedule of loan {loan.loan_id}: another person must "
+            "approve it"
+        )
+    check_reschedule(
+        loan,
+        terms,
+        outstanding=outstanding,
+        interest_due=interest_due,
+        on=on,
+        pledge=pledge,
+        valuations=valuations,
+        expiries=expiries,
+        book=book,
+    )
+    target = next_loan_status(loan.status, LoanEvent.RESCHEDULE)
+    successor = _successor(
+        loan, terms, successor_id, outstanding, maker=requested_by, approver=actor
+    )
     record = LoanEventRecord(
         loan_id=loan.loan_id,
         event=LoanEvent.RESCHEDULE,

@@ -11,19 +11,28 @@ due the interest-receivable balance.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import bindparam, case, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from models.enums import DayCount, LoanStatus, PartyKind, RepaymentMethod
+from models.enums import DayCount, LoanStatus, PartyKind, RepaymentMethod, RescheduleStatus
 from models.lending import Loan, Pledge
 from models.money import AMOUNT_LIMIT, Money, within_limit
 from pledge import ledger as postings
 from pledge.ledger import Account, EntryKind, JournalEntry
-from pledge.lifecycle import LoanEvent, RescheduleTerms, apply_loan_event, reschedule_loan
+from pledge.lifecycle import (
+    LoanEvent,
+    RescheduleRequest,
+    RescheduleTerms,
+    apply_loan_event,
+    check_reschedule,
+    reschedule_loan,
+)
+from pledge.policy import PatentValuation
 from pledge.schedule import allocate_payment
 from storage import audit, ledger
 from storage.commands import execute
@@ -34,6 +43,7 @@ from storage.pledges import get_pledge
 from storage.tables import (
     JournalEntryRow,
     JournalLegRow,
+    LoanRescheduleRequestRow,
     LoanRescheduleRow,
     LoanRow,
     RepaymentRow,
@@ -502,52 +512,178 @@ def reverse_entry(
     return execute(session, "ledger.reverse", request, JournalEntry, work, idempotency_key)
 
 
-def reschedule(
+def _reschedule_request(row: LoanRescheduleRequestRow) -> RescheduleRequest:
+    return RescheduleRequest(
+        request_id=row.request_id,
+        loan_id=row.loan_id,
+        terms=RescheduleTerms(
+            annual_rate=row.annual_rate,
+            term_months=row.term_months,
+            repayment=RepaymentMethod(row.repayment),
+            day_count=DayCount(row.day_count),
+        ),
+        on=row.rescheduled_on,
+        note=row.note,
+        status=RescheduleStatus(row.status),
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        decision_note=row.decision_note,
+        successor_id=row.successor_id,
+    )
+
+
+@dataclass(frozen=True)
+class _Pledged:
+    """What a reschedule of a loan is checked against: its pledge, the latest valuations of the
+    pledged patents on the day that the lender may rely on, and their expiries."""
+
+    pledge: Pledge | None = None
+    valuations: tuple[PatentValuation, ...] = ()
+    expiries: dict[str, date] = field(default_factory=dict)
+
+
+def _pledged(session: Session, loan: Loan, on: date) -> _Pledged:
+    if loan.pledge_id is None:
+        return _Pledged()
+    pledge = get_pledge(session, loan.pledge_id)
+    numbers = [p.patent_number for p in pledge.patents]
+    return _Pledged(
+        pledge=pledge,
+        valuations=tuple(latest_valuations(session, numbers, on, relied_on_by=loan.lender_id)),
+        expiries={p.number.patent_number: p.expiry_date for p in get_patents(session, numbers)},
+    )
+
+
+def request_reschedule(
     session: Session,
     loan_id: str,
     terms: RescheduleTerms,
     *,
-    successor_id: str,
+    request_id: str,
     on: date,
     actor: str,
     note: str | None = None,
     idempotency_key: str | None = None,
+) -> RescheduleRequest:
+    """Ask for the active loan to continue on ``terms`` from ``on``: a request another officer
+    approves (:func:`approve_reschedule`) or anyone of the lender rejects. It is checked now as
+    the approval will check it (:func:`pledge.lifecycle.check_reschedule`), so a reschedule that
+    cannot be done is refused at once; a loan has one request awaiting a decision at most."""
+
+    def work() -> RescheduleRequest:
+        row = _locked(session, loan_id)
+        _active(row, "a reschedule")
+        _dated(row, on, "on")
+        pending = session.execute(
+            select(LoanRescheduleRequestRow.request_id).where(
+                LoanRescheduleRequestRow.loan_id == loan_id,
+                LoanRescheduleRequestRow.status == RescheduleStatus.SUBMITTED.value,
+            )
+        ).scalar_one_or_none()
+        if pending is not None:
+            raise RefusedError(
+                "loan_id",
+                f"loan {loan_id} has reschedule request {pending} awaiting a decision: approve "
+                "or reject it first",
+                code="RESCHEDULE_PENDING",
+            )
+        if session.get(LoanRescheduleRequestRow, request_id) is not None:
+            raise AlreadyExistsError("request_id", f"reschedule request {request_id} exists")
+        current, owed = loan_of(row), _position(session, row)
+        held = _pledged(session, current, on)
+        check_reschedule(
+            current,
+            terms,
+            outstanding=owed.principal,
+            interest_due=owed.interest,
+            on=on,
+            pledge=held.pledge,
+            valuations=held.valuations,
+            expiries=held.expiries,
+        )
+        stored = LoanRescheduleRequestRow(
+            request_id=request_id,
+            loan_id=loan_id,
+            annual_rate=terms.annual_rate,
+            term_months=terms.term_months,
+            repayment=terms.repayment.value,
+            day_count=terms.day_count.value,
+            rescheduled_on=on,
+            note=note,
+            status=RescheduleStatus.SUBMITTED.value,
+            requested_by=actor,
+            requested_at=datetime.now(UTC),
+        )
+        session.add(stored)
+        session.flush()
+        request = _reschedule_request(stored)
+        _record(session, actor, "loan.reschedule_request", loan_id, request)
+        return request
+
+    request = {"loan_id": loan_id, "terms": terms, "on": on, "actor": actor, "note": note}
+    return execute(
+        session, "loan.reschedule_request", request, RescheduleRequest, work, idempotency_key
+    )
+
+
+def _undecided(session: Session, request_id: str) -> tuple[LoanRow, LoanRescheduleRequestRow]:
+    """The loan's row, locked, and the reschedule request awaiting a decision on it."""
+    found = session.get(LoanRescheduleRequestRow, request_id)
+    if found is None:
+        raise NotFoundError("request_id", f"no reschedule request {request_id!r}")
+    row = _locked(session, found.loan_id)
+    session.refresh(found)  # decided in between by another officer?
+    if found.status != RescheduleStatus.SUBMITTED.value:
+        raise RefusedError(
+            "status",
+            f"reschedule request {request_id} is {found.status} already",
+            code="RESCHEDULE_DECIDED",
+        )
+    return row, found
+
+
+def approve_reschedule(
+    session: Session,
+    request_id: str,
+    *,
+    successor_id: str,
+    actor: str,
+    note: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Loan:
-    """Close the active loan as RESCHEDULED and open its successor on ``terms``, ACTIVE from
-    ``on``, lending the principal outstanding (see :func:`pledge.lifecycle.reschedule_loan`:
-    interest due is paid first; the pledge, valuations, LTV and patent lives are checked as at a
-    disbursement). The principal moves in two entries posted on ``on``
+    """Approve a reschedule request (``actor`` is not the officer who asked): the loan closes as
+    RESCHEDULED and its successor opens on the request's terms, ACTIVE from its day, lending the
+    principal outstanding (see :func:`pledge.lifecycle.reschedule_loan`: interest due is paid
+    first; the pledge, valuations, LTV and patent lives are checked again, as at a
+    disbursement). The principal moves in two entries posted on that day
     (:func:`pledge.ledger.reschedule_out` and :func:`pledge.ledger.reschedule_in`), so the old
     loan owes nothing and the successor owes what the old one did; returns the successor."""
 
     def work() -> Loan:
-        row = _locked(session, loan_id)
+        row, asked = _undecided(session, request_id)
+        wanted = _reschedule_request(asked)
+        on = wanted.on
         _active(row, "a reschedule")
         _dated(row, on, "on")
         if session.get(LoanRow, successor_id) is not None:
             raise AlreadyExistsError("loan_id", f"loan {successor_id} exists")
-        current = loan_of(row)
-        owed = _position(session, row)
-        pledge = valuations = None
-        expiries: dict[str, date] = {}
-        if current.pledge_id is not None:
-            pledge = get_pledge(session, current.pledge_id)
-            numbers = [p.patent_number for p in pledge.patents]
-            valuations = latest_valuations(session, numbers, on, relied_on_by=current.lender_id)
-            patents = get_patents(session, numbers)
-            expiries = {p.number.patent_number: p.expiry_date for p in patents}
+        current, owed = loan_of(row), _position(session, row)
+        held = _pledged(session, current, on)
         closed, successor, record = reschedule_loan(
             current,
-            terms,
+            wanted.terms,
             successor_id=successor_id,
             outstanding=owed.principal,
             interest_due=owed.interest,
             on=on,
+            requested_by=wanted.requested_by,
             actor=actor,
             note=note,
-            pledge=pledge,
-            valuations=valuations or (),
-            expiries=expiries,
+            pledge=held.pledge,
+            valuations=held.valuations,
+            expiries=held.expiries,
         )
         session.add(
             LoanRow(
@@ -571,20 +707,62 @@ def reschedule(
         row.status, row.ended_on = closed.status.value, on
         session.flush()
         session.add(
-            LoanRescheduleRow(loan_id=loan_id, successor_id=successor_id, rescheduled_on=on)
+            LoanRescheduleRow(loan_id=row.loan_id, successor_id=successor_id, rescheduled_on=on)
         )
+        asked.status, asked.successor_id = RescheduleStatus.APPROVED.value, successor_id
+        asked.decided_by, asked.decided_at, asked.decision_note = actor, datetime.now(UTC), note
         out = postings.reschedule_out(
-            next_entry_id(session, row), loan_id, owed.principal, on, successor_id
+            next_entry_id(session, row), row.loan_id, owed.principal, on, successor_id
         )
         _post(session, out, actor)
         into = postings.reschedule_in(
-            ledger.next_entry_id(session, successor_id), successor_id, owed.principal, on, loan_id
+            ledger.next_entry_id(session, successor_id),
+            successor_id,
+            owed.principal,
+            on,
+            row.loan_id,
         )
         _post(session, into, actor)
         session.flush()
-        _record(session, actor, "loan.reschedule", loan_id, record)
+        _record(session, actor, "loan.reschedule", row.loan_id, record)
         _record(session, actor, "loan.create", successor_id, {"loan": successor, "on": on})
         return successor
 
-    request = {"loan_id": loan_id, "terms": terms, "on": on, "actor": actor, "note": note}
+    request = {"request_id": request_id, "actor": actor, "note": note}
     return execute(session, "loan.reschedule", request, Loan, work, idempotency_key)
+
+
+def reject_reschedule(
+    session: Session, request_id: str, *, actor: str, note: str | None = None
+) -> RescheduleRequest:
+    """Reject a reschedule request awaiting a decision (by the officer who asked too: a request
+    withdrawn); the loan stays as it is."""
+
+    def work() -> RescheduleRequest:
+        row, asked = _undecided(session, request_id)
+        asked.status = RescheduleStatus.REJECTED.value
+        asked.decided_by, asked.decided_at, asked.decision_note = actor, datetime.now(UTC), note
+        session.flush()
+        decided = _reschedule_request(asked)
+        _record(session, actor, "loan.reschedule_reject", row.loan_id, decided)
+        return decided
+
+    return execute(session, "loan.reschedule_reject", None, RescheduleRequest, work)
+
+
+def get_reschedule_request(session: Session, request_id: str) -> RescheduleRequest:
+    """A reschedule request by its id."""
+    row = session.get(LoanRescheduleRequestRow, request_id)
+    if row is None:
+        raise NotFoundError("request_id", f"no reschedule request {request_id!r}")
+    return _reschedule_request(row)
+
+
+def reschedule_requests(session: Session, loan_id: str) -> list[RescheduleRequest]:
+    """The reschedule requests of a loan, oldest first."""
+    rows = session.execute(
+        select(LoanRescheduleRequestRow)
+        .where(LoanRescheduleRequestRow.loan_id == loan_id)
+        .order_by(LoanRescheduleRequestRow.requested_at, LoanRescheduleRequestRow.request_id)
+    ).scalars()
+    return [_reschedule_request(row) for row in rows]

@@ -39,6 +39,7 @@ from models.enums import (
     PatentType,
     PledgeStatus,
     RepaymentMethod,
+    RescheduleStatus,
     Role,
     ValueType,
 )
@@ -269,6 +270,51 @@ class LoanRescheduleRow(Base):
     loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), primary_key=True)
     successor_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), unique=True)
     rescheduled_on: Mapped[date] = mapped_column(Date)
+
+
+PENDING_RESCHEDULE = f"status = '{RescheduleStatus.SUBMITTED.value}'"
+"""A reschedule request not yet decided: a loan has one at most."""
+
+
+class LoanRescheduleRequestRow(Base):
+    """A request to reschedule a loan on new terms from a day, by one officer of the lender;
+    another approves it (the successor then exists) or it is rejected."""
+
+    __tablename__ = "loan_reschedule_requests"
+    __table_args__ = (
+        CheckConstraint(one_of("status", RescheduleStatus), name="status"),
+        CheckConstraint(one_of("repayment", RepaymentMethod), name="repayment"),
+        CheckConstraint(one_of("day_count", DayCount), name="day_count"),
+        CheckConstraint("term_months BETWEEN 1 AND 360", name="term_months"),
+        CheckConstraint(
+            "status <> 'approved' OR (decided_by <> requested_by AND successor_id IS NOT NULL)",
+            name="four_eyes",
+        ),
+        CheckConstraint("(status = 'submitted') = (decided_at IS NULL)", name="decided"),
+        Index(
+            "uq_loan_reschedule_requests_pending",
+            "loan_id",
+            unique=True,
+            sqlite_where=literal_column(PENDING_RESCHEDULE),
+            postgresql_where=literal_column(PENDING_RESCHEDULE),
+        ),
+    )
+
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.loan_id"), index=True)
+    annual_rate: Mapped[Decimal] = mapped_column(ExactDecimal(12, 8))
+    term_months: Mapped[int] = mapped_column(Integer)
+    repayment: Mapped[str] = mapped_column(String(24))
+    day_count: Mapped[str] = mapped_column(String(8))
+    rescheduled_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    successor_id: Mapped[str | None] = mapped_column(ForeignKey("loans.loan_id"), unique=True)
 
 
 class JournalEntryRow(Base):

@@ -26,6 +26,8 @@ from api.schemas.financing import (
     RepaymentCreate,
     RepaymentRead,
     RescheduleCreate,
+    RescheduleDecisionCreate,
+    RescheduleRead,
     ScheduleRead,
 )
 from api.services import loans, pledges
@@ -35,6 +37,7 @@ from pledge.lifecycle import LoanEvent, PledgeEvent
 router = APIRouter(prefix="/v1", tags=["financing"], route_class=CommittingRoute)
 PledgeId = Annotated[str, Path(max_length=64)]
 LoanId = Annotated[str, Path(max_length=64)]
+RequestId = Annotated[str, Path(max_length=64)]
 PLEDGE_EVENTS = tuple(
     e for e in PledgeEvent if e not in (PledgeEvent.PRECHECK_PASSED, PledgeEvent.PRECHECK_FAILED)
 )
@@ -162,17 +165,55 @@ for _loan_event_kind in (e for e in LoanEvent if e is not LoanEvent.RESCHEDULE):
     _event_route("loan", _loan_event_kind, _who, _loan_event(_loan_event_kind))
 
 
-@router.post("/loans/{loan_id}/reschedule", status_code=201)
-def loan_reschedule(
+@router.post("/loans/{loan_id}/reschedules", status_code=201)
+def request_reschedule(
     loan_id: LoanId,
     body: RescheduleCreate,
     session: SessionDep,
     caller: Bank,
     key: IdempotencyKey = None,
+) -> RescheduleRead:
+    """Ask for the active loan to continue on new terms from ``on`` (by the lender): checked now
+    as the approval will check it; another officer of the lender approves or rejects it."""
+    return loans.request_reschedule(session, caller, loan_id, body, key)
+
+
+@router.get("/loans/{loan_id}/reschedules")
+def list_reschedules(
+    loan_id: LoanId, session: ReadSessionDep, caller: Borrowing
+) -> list[RescheduleRead]:
+    """The loan's reschedule requests, oldest first, with their decisions."""
+    return loans.reschedule_requests(session, caller, loan_id)
+
+
+@router.post("/loans/{loan_id}/reschedules/{request_id}/approve", status_code=201)
+def approve_reschedule(
+    loan_id: LoanId,
+    request_id: RequestId,
+    session: SessionDep,
+    caller: Bank,
+    key: IdempotencyKey = None,
+    body: RescheduleDecisionCreate | None = None,
 ) -> LoanRead:
-    """Loan event reschedule (by the lender): the loan closes as rescheduled and a successor
-    loan, active from ``on`` on the new terms, carries its outstanding principal."""
-    return loans.reschedule(session, caller, loan_id, body, key)
+    """Loan event reschedule (by an officer of the lender other than the one who asked): the
+    loan closes as rescheduled and a successor loan, active from the request's day on its
+    terms, carries its outstanding principal."""
+    decision = body or RescheduleDecisionCreate()
+    return loans.approve_reschedule(session, caller, loan_id, request_id, decision, key)
+
+
+@router.post("/loans/{loan_id}/reschedules/{request_id}/reject")
+def reject_reschedule(
+    loan_id: LoanId,
+    request_id: RequestId,
+    session: SessionDep,
+    caller: Bank,
+    body: RescheduleDecisionCreate | None = None,
+) -> RescheduleRead:
+    """Reject a reschedule request (by any officer of the lender: the one who asked withdraws
+    it so); the loan stays as it is."""
+    decision = body or RescheduleDecisionCreate()
+    return loans.reject_reschedule(session, caller, loan_id, request_id, decision)
 
 
 @router.post("/loans/{loan_id}/repayments", status_code=201)

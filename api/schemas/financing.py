@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -19,13 +19,14 @@ from api.schemas.common import (
     rate_text,
 )
 from api.schemas.eligibility import EligibilityRead, ProposedLoanIn
-from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod
+from models.enums import DayCount, LoanStatus, PledgeStatus, RepaymentMethod, RescheduleStatus
 from models.lending import Loan, Pledge
 from pledge.ledger import JournalEntry
 from pledge.lifecycle import (
     ImpairmentReason,
     LoanEvent,
     PledgeEvent,
+    RescheduleRequest,
     allowed_loan_events,
     allowed_pledge_events,
 )
@@ -173,14 +174,65 @@ class LoanEventCreate(Strict):
 
 
 class RescheduleCreate(Strict):
-    """The terms of the successor loan that continues a rescheduled one: its principal is the
-    outstanding balance, its parties and pledge those of the old loan."""
+    """A request to reschedule a loan: the terms of the successor loan that would continue it
+    from ``on``, its principal the outstanding balance, its parties and pledge those of the old
+    loan."""
 
     annual_rate: LoanRate
     term_months: Annotated[int, Field(ge=1, le=360)]
     repayment: RepaymentMethod = RepaymentMethod.EQUAL_INSTALMENTS
     day_count: DayCount = DayCount.ACT_365
     on: Day
+    note: Annotated[str, Field(max_length=500)] | None = None
+
+
+class RescheduleRead(BaseModel):
+    """A request to reschedule a loan, and its decision once taken."""
+
+    request_id: str
+    loan_id: str
+    annual_rate: str
+    term_months: int
+    repayment: RepaymentMethod
+    day_count: DayCount
+    on: date
+    note: str | None
+    status: RescheduleStatus
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None = Field(
+        None, description="Who approved or rejected it; an approver is never the requester."
+    )
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    successor_id: str | None = Field(None, description="The loan that continues it, approved.")
+
+    @classmethod
+    def of(cls, request: RescheduleRequest) -> RescheduleRead:
+        """The HTTP shape of a reschedule request."""
+        terms = request.terms
+        return cls(
+            request_id=request.request_id,
+            loan_id=request.loan_id,
+            annual_rate=rate_text(terms.annual_rate),
+            term_months=terms.term_months,
+            repayment=terms.repayment,
+            day_count=terms.day_count,
+            on=request.on,
+            note=request.note,
+            status=request.status,
+            requested_by=request.requested_by,
+            requested_at=request.requested_at,
+            decided_by=request.decided_by,
+            decided_at=request.decided_at,
+            decision_note=request.decision_note,
+            successor_id=request.successor_id,
+        )
+
+
+class RescheduleDecisionCreate(Strict):
+    """The approval or rejection of a reschedule request."""
+
     note: Annotated[str, Field(max_length=500)] | None = None
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from api.errors import not_found
 from api.idempotency import idempotent, new_id
 from api.schemas.common import MoneyRead, PageRead
 from api.schemas.financing import (
@@ -19,6 +20,8 @@ from api.schemas.financing import (
     RepaymentCreate,
     RepaymentRead,
     RescheduleCreate,
+    RescheduleDecisionCreate,
+    RescheduleRead,
     ScheduleRead,
 )
 from api.security import Principal
@@ -29,7 +32,7 @@ from models.money import Money
 from pledge.lifecycle import LoanEvent, RescheduleTerms
 from pledge.schedule import schedule_for_loan
 from storage import listings, loans
-from storage.errors import DomainError, domain_errors, request_paths
+from storage.errors import DomainError, NotFoundError, domain_errors, request_paths
 from storage.parties import get_party
 
 
@@ -117,26 +120,80 @@ def transition(
     return _read(session, updated)
 
 
-def reschedule(
+def _terms(body: RescheduleCreate) -> RescheduleTerms:
+    return RescheduleTerms.model_validate(
+        body.model_dump(include={"annual_rate", "term_months", "repayment", "day_count"})
+    )
+
+
+def request_reschedule(
     session: Session, principal: Principal, loan_id: str, body: RescheduleCreate, key: str | None
-) -> LoanRead:
-    """Close the loan as rescheduled and return the successor that continues its debt on the
-    new terms (with the old loan named in ``rescheduled_from``)."""
+) -> RescheduleRead:
+    """Ask for the loan to continue on new terms: another officer of the lender approves."""
     visible_loan(session, principal, loan_id)
     request = {"loan_id": loan_id, **body.model_dump(mode="json")}
-    fields = request_paths(RescheduleCreate.model_fields)
 
-    def work(storage_key: str | None) -> LoanRead:
-        with domain_errors(fields):
-            terms = RescheduleTerms.model_validate(
-                body.model_dump(include={"annual_rate", "term_months", "repayment", "day_count"})
-            )
-            successor = loans.reschedule(
+    def work(storage_key: str | None) -> RescheduleRead:
+        with domain_errors(_RESCHEDULE_FIELDS):
+            asked = loans.request_reschedule(
                 session,
                 loan_id,
-                terms,
-                successor_id=new_id("ln", storage_key),
+                _terms(body),
+                request_id=new_id("rs", storage_key),
                 on=body.on,
+                actor=principal.actor,
+                note=body.note,
+                idempotency_key=storage_key,
+            )
+        return RescheduleRead.of(asked)
+
+    return idempotent(
+        session, principal, key, "loan.reschedule_request", request, RescheduleRead, work
+    )
+
+
+_RESCHEDULE_FIELDS = request_paths(RescheduleCreate.model_fields)
+"""Where a reschedule request's fields come from (for its errors)."""
+
+
+def _reschedule_of(session: Session, principal: Principal, loan_id: str, request_id: str) -> None:
+    """404 unless ``request_id`` is a reschedule request of a loan the caller is a party to."""
+    visible_loan(session, principal, loan_id)
+    try:
+        asked = loans.get_reschedule_request(session, request_id)
+    except NotFoundError:
+        asked = None
+    if asked is None or asked.loan_id != loan_id:
+        raise not_found("request_id", f"loan {loan_id} has no reschedule request {request_id!r}")
+
+
+def reschedule_requests(
+    session: Session, principal: Principal, loan_id: str
+) -> list[RescheduleRead]:
+    """The reschedule requests of a loan, oldest first."""
+    visible_loan(session, principal, loan_id)
+    return [RescheduleRead.of(r) for r in loans.reschedule_requests(session, loan_id)]
+
+
+def approve_reschedule(
+    session: Session,
+    principal: Principal,
+    loan_id: str,
+    request_id: str,
+    body: RescheduleDecisionCreate,
+    key: str | None,
+) -> LoanRead:
+    """Approve a reschedule another officer asked for: the loan closes as rescheduled; returns
+    the successor that continues its debt on the new terms (``rescheduled_from`` names it)."""
+    _reschedule_of(session, principal, loan_id, request_id)
+    request = {"loan_id": loan_id, "request_id": request_id, **body.model_dump(mode="json")}
+
+    def work(storage_key: str | None) -> LoanRead:
+        with domain_errors(_RESCHEDULE_FIELDS):
+            successor = loans.approve_reschedule(
+                session,
+                request_id,
+                successor_id=new_id("ln", storage_key),
                 actor=principal.actor,
                 note=body.note,
                 idempotency_key=storage_key,
@@ -144,6 +201,19 @@ def reschedule(
         return _read(session, successor)
 
     return idempotent(session, principal, key, "loan.reschedule", request, LoanRead, work)
+
+
+def reject_reschedule(
+    session: Session,
+    principal: Principal,
+    loan_id: str,
+    request_id: str,
+    body: RescheduleDecisionCreate,
+) -> RescheduleRead:
+    """Reject a reschedule request (the officer who asked withdraws it so); the loan stays."""
+    _reschedule_of(session, principal, loan_id, request_id)
+    decided = loans.reject_reschedule(session, request_id, actor=principal.actor, note=body.note)
+    return RescheduleRead.of(decided)
 
 
 def repay(

@@ -15,7 +15,7 @@ BANK, ENTERPRISE, REGULATOR, ADMIN = "bank", "enterprise", "regulator", "admin"
 BORROWING = frozenset({BANK, ENTERPRISE})
 EVERY_ROLE = frozenset({BANK, ENTERPRISE, REGULATOR, ADMIN})
 ON = {"on": "2025-06-02"}
-RECORD_PARAMS = ("number", "appraisal_id", "pledge_id", "loan_id")
+RECORD_PARAMS = ("number", "appraisal_id", "pledge_id", "loan_id", "request_id")
 PLEDGEE_EVENTS = (
     "request-correction",
     "register",
@@ -148,8 +148,16 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
             frozenset({BANK}), {"amount": money("100.00"), "paid_on": "2025-07-01"}
         ),
         ("GET", "/v1/loans/{loan_id}/repayments"): Case(BORROWING),
-        ("POST", "/v1/loans/{loan_id}/reschedule"): Case(
+        ("POST", "/v1/loans/{loan_id}/reschedules"): Case(
             frozenset({BANK}), {"annual_rate": "0.0385", "term_months": 24, **ON}
+        ),
+        ("GET", "/v1/loans/{loan_id}/reschedules"): Case(BORROWING),
+        # the world's request was rejected: a bank is served a 409 RESCHEDULE_DECIDED
+        ("POST", "/v1/loans/{loan_id}/reschedules/{request_id}/approve"): Case(
+            frozenset({BANK}), {}
+        ),
+        ("POST", "/v1/loans/{loan_id}/reschedules/{request_id}/reject"): Case(
+            frozenset({BANK}), {"note": "示例"}
         ),
         ("POST", "/v1/loans/{loan_id}/interest-accruals"): Case(
             frozenset({BANK}), {"amount": money("10.00"), **ON}
@@ -196,6 +204,7 @@ def path_values(world: World, side: str) -> dict[str, str]:
         "appraisal_id": records["appraisal"],
         "pledge_id": records["pledge"],
         "loan_id": records["loan"],
+        "request_id": records["reschedule"],
         "party_id": f"ent-{side}",
         "credential_id": world.records["spare"]["credential"],
     }

@@ -1,6 +1,7 @@
 """A small world for the HTTP tests, built through the service itself: two banks and their two
 enterprises, a regulator and an admin, one registered patent each, an appraisal, a registered
-pledge and an active loan per bank; a key for every role (two for bank A, for four eyes)."""
+pledge and an active loan per bank, with a reschedule request rejected; a key for every role (two
+for each bank, for four eyes)."""
 
 from __future__ import annotations
 
@@ -177,11 +178,23 @@ def _side(client: TestClient, world: World, side: str, serial: int) -> None:
     _expect(client.post(f"/v1/loans/{loan_id}/approve", json=on, headers=h(officer2)), 200)
     paid = _expect(client.post(f"/v1/loans/{loan_id}/disburse", json=on, headers=h(bank)), 200)
     assert (paid["disbursed_on"], paid["ended_on"]) == (AS_OF.isoformat(), None)
+    asked = _expect(
+        client.post(
+            f"/v1/loans/{loan_id}/reschedules",
+            json={"annual_rate": "0.0385", "term_months": 24, **on},
+            headers=h(bank),
+        ),
+        201,
+    )
+    reschedule = asked["request_id"]
+    url = f"/v1/loans/{loan_id}/reschedules/{reschedule}/reject"
+    _expect(client.post(url, json={"note": "示例"}, headers=h(officer2)), 200)
     world.records[side] = {
         "patent": number,
         "appraisal": appraisal["appraisal_id"],
         "pledge": pledge_id,
         "loan": loan_id,
+        "reschedule": reschedule,
         "principal": principal,
     }
 

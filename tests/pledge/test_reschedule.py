@@ -9,6 +9,7 @@ import pytest
 from models import Loan, LoanStatus, Money, Pledge, PledgeStatus
 from models.enums import DayCount, RepaymentMethod
 from pledge.lifecycle import (
+    FourEyesError,
     InterestUnpaidError,
     LoanEvent,
     LtvExceedsPolicyError,
@@ -18,6 +19,7 @@ from pledge.lifecycle import (
     TermExceedsPatentLifeError,
     ValuationNotValidError,
     apply_loan_event,
+    check_reschedule,
     reschedule_loan,
 )
 from tests.pledge.builders import AT, make_patent, make_valuation
@@ -66,6 +68,7 @@ def rescheduled(terms: RescheduleTerms = TERMS, **given: Any) -> tuple[Loan, Loa
         "outstanding": Money.of("150000"),
         "interest_due": ZERO,
         "on": AT,
+        "requested_by": "dave",
         "actor": "carol",
         "pledge": REGISTERED,
         "valuations": VALUED,
@@ -81,8 +84,10 @@ def test_the_old_loan_ends_rescheduled_and_the_successor_carries_the_outstanding
     assert successor.principal == Money.of("150000")  # what was outstanding, not the 200,000
     assert (successor.annual_rate, successor.term_months) == (TERMS.annual_rate, 36)
     assert (successor.repayment, successor.day_count) == (TERMS.repayment, TERMS.day_count)
-    same = ("borrower_id", "lender_id", "pledge_id", "maker", "approver")
+    same = ("borrower_id", "lender_id", "pledge_id")
     assert [getattr(successor, f) for f in same] == [getattr(old, f) for f in same]
+    # a new credit decision: the officer who asked made it and the one who approved approved it
+    assert (successor.maker, successor.approver) == ("dave", "carol")
     assert (record.event, record.from_status, record.to_status) == (
         LoanEvent.RESCHEDULE,
         LoanStatus.ACTIVE,
@@ -93,6 +98,35 @@ def test_the_old_loan_ends_rescheduled_and_the_successor_carries_the_outstanding
         "L2",
         "carol",
     )
+
+
+def test_the_officer_who_asked_does_not_approve() -> None:
+    with pytest.raises(FourEyesError, match="'dave' asked for the reschedule of loan L1"):
+        rescheduled(actor="dave")
+
+
+def test_the_check_of_a_request_refuses_what_the_approval_would() -> None:
+    def check(**given: Any) -> None:
+        subject = given.pop("loan", active())
+        args: dict[str, Any] = {
+            "outstanding": Money.of("150000"),
+            "interest_due": ZERO,
+            "on": AT,
+            "pledge": REGISTERED,
+            "valuations": VALUED,
+            "expiries": EXPIRIES,
+        } | given
+        check_reschedule(subject, TERMS, **args)
+
+    check()  # nothing in the way
+    with pytest.raises(InterestUnpaidError):
+        check(interest_due=Money.of("0.01"))
+    with pytest.raises(LtvExceedsPolicyError, match="at most CNY 250,000"):
+        check(outstanding=Money.of("250000.01"))
+    with pytest.raises(ValueError, match="owes no principal"):
+        check(outstanding=ZERO)
+    with pytest.raises(ValueError, match="'closed' cannot take event 'reschedule'"):
+        check(loan=active().model_copy(update={"status": LoanStatus.CLOSED}))
 
 
 def test_interest_due_is_paid_before_a_reschedule() -> None:

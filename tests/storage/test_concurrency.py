@@ -1,9 +1,11 @@
 """Concurrent commands on separate connections: one application for registration of a patent
 wins and the others get ALREADY_PLEDGED; concurrent repayments on one loan keep its balances
-exact; requests repeated concurrently under one idempotency key run once."""
+exact; requests repeated concurrently under one idempotency key run once; of concurrent
+reschedule requests of a loan one is taken, and of concurrent approvals of it one is done."""
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 from threading import Barrier
 from typing import TypeVar
@@ -13,11 +15,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Money
-from pledge.lifecycle import PledgeEvent
+from pledge.lifecycle import PledgeEvent, RescheduleTerms
 from storage import ledger, loans, pledges
 from storage.database import transaction
-from storage.errors import AlreadyPledgedError
-from storage.tables import AuditEventRow, PledgedPatentRow, RepaymentRow
+from storage.errors import AlreadyPledgedError, RefusedError
+from storage.tables import AuditEventRow, LoanRescheduleRow, PledgedPatentRow, RepaymentRow
 from tests.storage.builders import CLERK, ON, active_loan, draft, stored_parties, stored_patent
 
 T = TypeVar("T")
@@ -131,3 +133,38 @@ def test_without_the_code_check_the_index_still_refuses(
     assert all("already in a live pledge" in o.reason for o in lost)
     with transaction(fresh_engine) as session:
         assert len(pledges.live_pledges(session)) == 1
+
+
+def test_concurrent_reschedules_of_one_loan_one_is_asked_and_one_approved(
+    fresh_engine: Engine,
+) -> None:
+    later = date(2025, 9, 1)
+    terms = RescheduleTerms(annual_rate=Decimal("0.0385"), term_months=36)
+    with transaction(fresh_engine) as session:
+        active_loan(session)
+
+    def ask(session: Session, i: int) -> str:
+        asked = loans.request_reschedule(
+            session, "L-1", terms, request_id=f"R-{i}", on=later, actor=f"clerk-{i}"
+        )
+        return asked.request_id
+
+    asked = race(fresh_engine, 20, ask)
+    [request_id] = [o for o in asked if isinstance(o, str)]
+    codes = {o.code for o in asked if isinstance(o, RefusedError)}
+    assert (codes, sum(isinstance(o, RefusedError) for o in asked)) == ({"RESCHEDULE_PENDING"}, 19)
+
+    def approve(session: Session, i: int) -> str:
+        successor = loans.approve_reschedule(
+            session, request_id, successor_id=f"L-next-{i}", actor=f"officer-{i}"
+        )
+        return successor.loan_id
+
+    approved = race(fresh_engine, 20, approve)
+    won = [o for o in approved if isinstance(o, str)]
+    codes = {o.code for o in approved if isinstance(o, RefusedError)}
+    assert (len(won), codes) == (1, {"RESCHEDULE_DECIDED"})
+    assert rows(fresh_engine, LoanRescheduleRow) == 1
+    with transaction(fresh_engine) as session:
+        assert loans.position(session, won[0]).principal == Money.of("200000")
+        assert ledger.trial_balance(session) == {"CNY": Decimal("0.00")}

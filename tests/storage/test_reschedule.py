@@ -7,16 +7,17 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Loan, LoanStatus, Money
-from models.enums import DayCount, RepaymentMethod
+from models.enums import DayCount, RepaymentMethod, RescheduleStatus
 from pledge.ledger import Account, EntryKind
-from pledge.lifecycle import LoanEvent, RescheduleTerms
+from pledge.lifecycle import LoanEvent, RescheduleRequest, RescheduleTerms
 from storage import ledger, loans, statistics
 from storage.collateral import collateral_position
 from storage.errors import AlreadyExistsError, RefusedError
-from storage.tables import JournalEntryRow, LoanRescheduleRow, LoanRow
+from storage.tables import JournalEntryRow, LoanRescheduleRequestRow, LoanRescheduleRow, LoanRow
 from tests.storage.builders import CLERK, OFFICER, active_loan
 
 LATER = date(2025, 9, 1)
@@ -28,17 +29,31 @@ TERMS = RescheduleTerms(
 )
 
 
-def rescheduled(session: Session, terms: RescheduleTerms = TERMS, **given: str) -> Loan:
-    return loans.reschedule(
-        session, "L-1", terms, successor_id="L-2", on=LATER, actor=OFFICER, **given
+def asked(session: Session, terms: RescheduleTerms = TERMS, **given: str) -> RescheduleRequest:
+    """The clerk asks for L-1 to continue on ``terms`` from LATER."""
+    request_id = given.pop("request_id", "R-1")
+    return loans.request_reschedule(
+        session, "L-1", terms, request_id=request_id, on=LATER, actor=CLERK, **given
+    )
+
+
+def rescheduled(
+    session: Session, terms: RescheduleTerms = TERMS, *, idempotency_key: str | None = None
+) -> Loan:
+    """The clerk asks for it and the officer approves: the successor L-2."""
+    keys = (None, None) if idempotency_key is None else (f"{idempotency_key}-a", idempotency_key)
+    request = asked(session, terms, idempotency_key=keys[0])  # type: ignore[arg-type]
+    return loans.approve_reschedule(
+        session, request.request_id, successor_id="L-2", actor=OFFICER, idempotency_key=keys[1]
     )
 
 
 def test_the_outstanding_principal_moves_to_the_successor(session: Session) -> None:
     active_loan(session)  # CNY 200,000 disbursed on 2025-06-01
     loans.repay(session, "L-1", Money.of("50000"), on=LATER, actor=CLERK)
-    successor = loans.reschedule(session, "L-1", TERMS, successor_id="L-2", on=LATER, actor=OFFICER)
+    successor = rescheduled(session)
     assert (successor.loan_id, successor.status) == ("L-2", LoanStatus.ACTIVE)
+    assert (successor.maker, successor.approver) == (CLERK, OFFICER)
     assert successor.principal == Money.of("150000")
     assert (successor.annual_rate, successor.term_months) == (Decimal("0.0385"), 36)
     old, new = loans.position(session, "L-1"), loans.position(session, "L-2")
@@ -113,14 +128,84 @@ def test_a_loan_is_rescheduled_once_and_a_repeat_key_answers_the_first(
     session: Session,
 ) -> None:
     active_loan(session)
+    request = asked(session)
     with pytest.raises(AlreadyExistsError):  # the successor is a new loan
-        loans.reschedule(session, "L-1", TERMS, successor_id="L-1", on=LATER, actor=OFFICER)
-    first = rescheduled(session, idempotency_key="k-1")
-    assert rescheduled(session, idempotency_key="k-1") == first
+        loans.approve_reschedule(session, request.request_id, successor_id="L-1", actor=OFFICER)
+    first = loans.approve_reschedule(
+        session, request.request_id, successor_id="L-2", actor=OFFICER, idempotency_key="k-1"
+    )
+    again = loans.approve_reschedule(
+        session, request.request_id, successor_id="L-9", actor=OFFICER, idempotency_key="k-1"
+    )
+    assert again == first
+    with pytest.raises(RefusedError) as decided:
+        loans.approve_reschedule(session, request.request_id, successor_id="L-3", actor=OFFICER)
+    assert decided.value.code == "RESCHEDULE_DECIDED"
     with pytest.raises(RefusedError) as twice:
-        loans.reschedule(session, "L-1", TERMS, successor_id="L-3", on=LATER, actor=OFFICER)
+        asked(session, request_id="R-2")
     assert twice.value.code == "LOAN_NOT_ACTIVE"
     assert session.execute(select(func.count()).select_from(LoanRescheduleRow)).scalar_one() == 1
+    [stored] = loans.reschedule_requests(session, "L-1")
+    assert (stored.status, stored.successor_id, stored.decided_by) == (
+        RescheduleStatus.APPROVED,
+        "L-2",
+        OFFICER,
+    )
+
+
+def test_the_clerk_who_asked_does_not_approve_and_nothing_is_written(session: Session) -> None:
+    active_loan(session)
+    request = asked(session)
+    entries = session.execute(select(func.count()).select_from(JournalEntryRow)).scalar_one()
+    with pytest.raises(RefusedError) as same:
+        loans.approve_reschedule(session, request.request_id, successor_id="L-2", actor=CLERK)
+    assert (same.value.code, same.value.field) == ("FOUR_EYES", "approver")
+    assert session.get(LoanRow, "L-2") is None
+    assert (
+        session.execute(select(func.count()).select_from(JournalEntryRow)).scalar_one() == entries
+    )
+    assert loans.get_reschedule_request(session, "R-1").status is RescheduleStatus.SUBMITTED
+    # the clerk may withdraw it (a rejection); then it is decided
+    withdrawn = loans.reject_reschedule(session, "R-1", actor=CLERK, note="terms changed")
+    assert (withdrawn.status, withdrawn.decided_by) == (RescheduleStatus.REJECTED, CLERK)
+    assert withdrawn.decision_note == "terms changed"
+    assert loans.get_loan(session, "L-1").status is LoanStatus.ACTIVE
+
+
+def test_one_request_awaits_a_decision_at_a_time(session: Session) -> None:
+    active_loan(session)
+    asked(session)
+    with pytest.raises(RefusedError) as pending:
+        asked(session, request_id="R-2")
+    assert (pending.value.code, pending.value.field) == ("RESCHEDULE_PENDING", "loan_id")
+    loans.reject_reschedule(session, "R-1", actor=OFFICER)
+    assert asked(session, request_id="R-2").status is RescheduleStatus.SUBMITTED
+    assert [r.request_id for r in loans.reschedule_requests(session, "L-1")] == ["R-1", "R-2"]
+
+
+def test_the_database_holds_the_four_eyes_and_one_pending_request(session: Session) -> None:
+    active_loan(session)
+    asked(session)
+    row = session.get(LoanRescheduleRequestRow, "R-1")
+    assert row is not None
+    twin = LoanRescheduleRequestRow(
+        **{c.key: getattr(row, c.key) for c in LoanRescheduleRequestRow.__table__.columns}
+    )
+    twin.request_id = "R-2"
+    session.expunge(row)
+    savepoint = session.begin_nested()
+    session.add(twin)  # a second request awaiting a decision on L-1
+    with pytest.raises(IntegrityError, match=r"pending|loan_reschedule_requests\.loan_id"):
+        session.flush()
+    savepoint.rollback()
+    row = session.get(LoanRescheduleRequestRow, "R-1")
+    assert row is not None
+    savepoint = session.begin_nested()
+    row.status, row.decided_by, row.decided_at = "approved", CLERK, row.requested_at
+    row.successor_id = "L-1"  # approved by the clerk who asked
+    with pytest.raises(IntegrityError, match="four_eyes"):
+        session.flush()
+    savepoint.rollback()
 
 
 def test_totals_before_and_after_a_reschedule_are_equal(session: Session) -> None:

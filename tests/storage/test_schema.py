@@ -16,13 +16,14 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
-from models.enums import PledgeStatus
+from models.enums import DayCount, PledgeStatus, RepaymentMethod, RescheduleStatus
 from pledge.lifecycle import PledgeEvent
 from storage import patents, pledges
 from storage.errors import AlreadyPledgedError
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.tables import (
     LIVE_PLEDGE_STATUSES,
+    PENDING_RESCHEDULE,
     AppraisalRequestRow,
     Base,
     ValuationRow,
@@ -34,11 +35,13 @@ from tests.storage.conftest import POSTGRES_URL_VARIABLE
 
 INITIAL = import_module("storage.migrations.versions.0001_initial_schema")
 HOLD = import_module("storage.migrations.versions.0008_pledge_holds_from_submission")
+RESCHEDULE = import_module("storage.migrations.versions.0009_loan_reschedule_requests")
+HEAD = "0009"
 
 
 def test_migrations_reach_the_head_and_match_the_mappings(fresh_engine: Engine) -> None:
-    assert current_revision(fresh_engine) == head_revision() == "0008"
-    assert upgrade(fresh_engine) == "0008"  # a second run is a no-op
+    assert current_revision(fresh_engine) == head_revision() == HEAD
+    assert upgrade(fresh_engine) == HEAD  # a second run is a no-op
     with fresh_engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
@@ -51,7 +54,7 @@ def test_downgrade_to_nothing_and_back(fresh_engine: Engine) -> None:
         command.downgrade(alembic_config(connection), "base")
     assert set(inspect(fresh_engine).get_table_names()) == {"alembic_version"}
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0008"
+    assert current_revision(fresh_engine) == HEAD
 
 
 def test_the_requester_of_each_valuation_is_filled_in_from_the_requests(
@@ -108,7 +111,7 @@ def test_two_drafts_of_a_patent_stand_until_a_downgrade_would_hold_both(
             pledges.create_pledge(session, draft(pledge_id, number), on=ON, actor=CLERK)
     with pytest.raises(IntegrityError), fresh_engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0007")
-    assert current_revision(fresh_engine) == "0008"
+    assert current_revision(fresh_engine) == HEAD
     with Session(fresh_engine) as session, session.begin():
         pledges.transition(session, "P-2", PledgeEvent.WITHDRAW, on=ON, actor=CLERK)
     with fresh_engine.begin() as connection:
@@ -117,7 +120,14 @@ def test_two_drafts_of_a_patent_stand_until_a_downgrade_would_hold_both(
     with Session(fresh_engine) as session, session.begin(), pytest.raises(AlreadyPledgedError):
         pledges.create_pledge(session, draft("P-3", number), on=ON, actor=CLERK)
     upgrade(fresh_engine)
-    assert current_revision(fresh_engine) == "0008"
+    assert current_revision(fresh_engine) == HEAD
+
+
+def test_the_checks_of_the_reschedule_requests_are_those_of_the_code() -> None:
+    assert one_of("status", RescheduleStatus) == RESCHEDULE.STATUS
+    assert one_of("repayment", RepaymentMethod) == RESCHEDULE.REPAYMENT
+    assert one_of("day_count", DayCount) == RESCHEDULE.DAY_COUNT
+    assert RESCHEDULE.PENDING == PENDING_RESCHEDULE
 
 
 def test_money_is_exact_to_the_fen_in_and_out(session: Session) -> None:
