@@ -189,7 +189,8 @@ def approve_reschedule(
     request = {"loan_id": loan_id, "request_id": request_id, **body.model_dump(mode="json")}
 
     def work(storage_key: str | None) -> LoanRead:
-        with domain_errors(_RESCHEDULE_FIELDS):
+        # a refusal names the request's field (``term_months``, ``on``): the body has none
+        with domain_errors():
             successor = loans.approve_reschedule(
                 session,
                 request_id,

@@ -238,7 +238,12 @@ def test_the_approval_checks_again(client: TestClient, own_world: World) -> None
     assert accrued.status_code == 201, accrued.text
     before = _rows(own_world)
     response = _decide(client, own_world, request_id)
-    assert (response.status_code, response.json()["error"]["code"]) == (409, "INTEREST_UNPAID")
+    error = response.json()["error"]
+    assert (response.status_code, error["code"], error["field"]) == (
+        409,
+        "INTEREST_UNPAID",
+        "interest",
+    )
     assert _rows(own_world) == before
     shown = client.get(f"/v1/loans/{_loan(own_world)}", headers=own_world.headers("bank-a"))
     assert (shown.json()["status"], shown.json()["rescheduled_to"]) == ("active", None)
