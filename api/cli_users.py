@@ -81,7 +81,8 @@ def revoke(
 
 
 def demo_credentials(database_url: DatabaseOption = None) -> None:
-    """Create (once) and print the demo API keys, one per role (development only)."""
+    """Create (once) and print the demo API keys, a key per role and a second bank officer's
+    (development only)."""
     from api.cli import _database, _domain, _url
 
     settings = Settings()
@@ -93,4 +94,4 @@ def demo_credentials(database_url: DatabaseOption = None) -> None:
         found = ensure_demo_credentials(session, secret)
     typer.echo("demo API keys (development only; send as Authorization: Bearer KEY):")
     for c in found:
-        typer.echo(f"  {c.role.value:<10} {c.party_id:<28} {c.key}")
+        typer.echo(f"  {c.role.value:<10} {c.party_id:<28} {c.label:<20} {c.key}")

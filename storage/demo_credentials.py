@@ -1,7 +1,8 @@
-"""Demo credentials: one key per role for parties of the demo portfolio, derived from a demo
+"""Demo credentials: a key per role for parties of the demo portfolio, derived from a demo
 secret (:func:`storage.credentials.demo_key`) so that every start prints the same keys.
 
-The bank is the lender of the portfolio's first financing, the enterprise its borrower (so the
+The bank is the lender of the portfolio's first financing, with two officers (what one asks, a
+loan or a reschedule, the other approves: four eyes); the enterprise is its borrower (so the
 two see one another's pledge and loan); the regulator and the admin act for a demo market
 supervision bureau, added as a party. Issuing them again changes nothing.
 """
@@ -49,12 +50,23 @@ def demo_parties() -> dict[Role, str]:
     }
 
 
+DEMO_KEYS = (
+    (Role.BANK, "demo bank"),
+    (Role.BANK, "demo bank officer 2"),
+    (Role.ENTERPRISE, "demo enterprise"),
+    (Role.REGULATOR, "demo regulator"),
+    (Role.ADMIN, "demo admin"),
+)
+"""The demo keys, by role and label: two officers of the bank."""
+
+
 def ensure_demo_credentials(session: Session, demo_secret: str) -> list[DemoCredential]:
     """Issue the demo keys that are not there yet; return every demo key."""
     parties.save_party(session, REGULATOR, actor=ACTOR)
     found = []
-    for role, party_id in demo_parties().items():
-        label = f"demo {role.value}"
+    acting = demo_parties()
+    for role, label in DEMO_KEYS:
+        party_id = acting[role]
         key = credentials.demo_key(demo_secret, f"{party_id}/{label}")
         parsed = credentials.parse_key(key)
         assert parsed is not None

@@ -128,10 +128,12 @@ def test_demo_credentials_print_the_same_keys_and_only_in_development(own_world:
     keys = [line.split()[-1] for line in first.stdout.splitlines()[1:]]
     assert [line.split()[0] for line in first.stdout.splitlines()[1:]] == [
         "bank",
+        "bank",
         "enterprise",
         "regulator",
         "admin",
     ]
+    assert len(set(keys)) == 5  # the bank's two officers have keys of their own
     again = invoke(own_world, "demo", "credentials", env={"PATENTVAL_ENVIRONMENT": "development"})
     assert again.stdout == first.stdout
     with in_database(own_world) as session:
