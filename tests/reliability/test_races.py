@@ -1,10 +1,11 @@
 """Races through HTTP, on ``patentval serve --workers 2`` against PostgreSQL: many clients
-pledging one patent at once, and many repaying one loan at once.
+applying to register pledges of one patent at once, and many repaying one loan at once.
 
 Each race starts its requests together (a barrier) on fresh connections, which the kernel
-spreads over both workers. Exactly one pledge wins and every other request gets 409
-``ALREADY_PLEDGED`` in the one error format; every repayment is applied once, to the fen, and of
-several requests paying off the rest of the loan exactly one is taken.
+spreads over both workers. Every draft stands; exactly one application for registration wins
+and every other gets 409 ``ALREADY_PLEDGED`` in the one error format; every repayment is
+applied once, to the fen, and of several requests paying off the rest of the loan exactly one is
+taken.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.world import money
+from tests.api.world import PARTIES, money
 from tests.reliability import servers
 from tests.reliability.conftest import postgres_database
 from tests.reliability.consistency import problems
@@ -69,12 +70,22 @@ def _workers(server: servers.Server) -> set[int]:
     return seen
 
 
-def test_of_many_concurrent_pledges_of_one_patent_exactly_one_wins(
+def test_of_many_concurrent_pledges_of_one_patent_exactly_one_is_submitted(
     seeded: Seeded, server: servers.Server
 ) -> None:
+    """Drafts hold no patent, so all of them stand; of their applications for registration,
+    sent together, exactly one is taken."""
     patent = seeded.patents[0]
+    bank, ent = seeded.headers("bank"), seeded.headers("enterprise")
+    appraisal = {
+        "patent_number": patent,
+        "base_date": ON,
+        "financials": {"revenue": money("80000000"), "royalty_rate": "0.04"},
+    }
+    valued = httpx.post(f"{server.base}/v1/appraisals", json=appraisal, headers=bank)
+    assert valued.status_code == 201, valued.text
 
-    def pledge(http: httpx.Client, n: int) -> httpx.Response:
+    def draft(http: httpx.Client, n: int) -> httpx.Response:
         by_bank = n % 2 == 0
         body: dict[str, Any] = {
             "patents": [patent],
@@ -87,9 +98,31 @@ def test_of_many_concurrent_pledges_of_one_patent_exactly_one_wins(
         )
         return http.post(f"{server.base}/v1/pledges", json=body, headers=headers)
 
-    answers = together(CLIENTS, pledge)
+    drafts = together(CLIENTS, draft)
+    assert [a.status_code for a in drafts] == [201] * CLIENTS, [a.text for a in drafts]
+    ids = [a.json()["pledge_id"] for a in drafts]
+    for n, pledge_id in enumerate(ids):
+        amount = money(f"{10000 + n}.00")
+        contract = {
+            "pledgor": next(p.name for p in PARTIES if p.party_id == "ent-a"),
+            "pledgee": "bank-a",
+            "secured_amount": amount,
+            "term_months": 12,
+            "patents": [patent],
+            "scope": "本金、利息、违约金及实现质权的费用",
+        }
+        loan = {"amount": amount, "term_months": 12, "contract": contract}
+        url = f"{server.base}/v1/pledges/{pledge_id}/precheck"
+        checked = httpx.post(url, json={"loan": loan, "on": ON}, headers=bank, timeout=60)
+        assert checked.json()["pledge"]["status"] == "ready", checked.text
+
+    def submit(http: httpx.Client, n: int) -> httpx.Response:
+        url = f"{server.base}/v1/pledges/{ids[n]}/submit"
+        return http.post(url, json={"on": ON}, headers=ent)
+
+    answers = together(CLIENTS, submit)
     statuses = sorted(a.status_code for a in answers)
-    assert statuses == [201] + [409] * (CLIENTS - 1), [a.text for a in answers]
+    assert statuses == [200] + [409] * (CLIENTS - 1), [a.text for a in answers]
     for answer in answers:
         if answer.status_code == 409:
             assert answer.json() == {
@@ -99,11 +132,14 @@ def test_of_many_concurrent_pledges_of_one_patent_exactly_one_wins(
                     "field": "patents",
                 }
             }
-    [winner] = [a.json() for a in answers if a.status_code == 201]
+    [winner] = [a.json() for a in answers if a.status_code == 200]
     listed = httpx.get(
-        f"{server.base}/v1/pledges", params={"patent": patent}, headers=seeded.headers("bank")
+        f"{server.base}/v1/pledges",
+        params={"patent": patent, "limit": 100},
+        headers=seeded.headers("bank"),
     ).json()
-    assert [p["pledge_id"] for p in listed["items"]] == [winner["pledge_id"]]
+    statuses_of = {p["pledge_id"]: p["status"] for p in listed["items"]}
+    assert statuses_of == {i: "submitted" if i == winner["pledge_id"] else "ready" for i in ids}
     assert len(_workers(server)) == 2
     assert problems(seeded.url) == []
 
