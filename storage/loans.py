@@ -544,16 +544,22 @@ class _Pledged:
     expiries: dict[str, date] = field(default_factory=dict)
 
 
-def _pledged(session: Session, loan: Loan, on: date) -> _Pledged:
+def _reschedulable(session: Session, row: LoanRow, on: date) -> tuple[Loan, LoanPosition, _Pledged]:
+    """The locked loan ``row`` as a loan, what it owes and what it is pledged with, for a
+    reschedule from ``on``; refused unless it is active and ``on`` is not before it began."""
+    _active(row, "a reschedule")
+    _dated(row, on, "on")
+    loan = loan_of(row)
     if loan.pledge_id is None:
-        return _Pledged()
+        return loan, _position(session, row), _Pledged()
     pledge = get_pledge(session, loan.pledge_id)
     numbers = [p.patent_number for p in pledge.patents]
-    return _Pledged(
+    held = _Pledged(
         pledge=pledge,
         valuations=tuple(latest_valuations(session, numbers, on, relied_on_by=loan.lender_id)),
         expiries={p.number.patent_number: p.expiry_date for p in get_patents(session, numbers)},
     )
+    return loan, _position(session, row), held
 
 
 def request_reschedule(
@@ -574,8 +580,7 @@ def request_reschedule(
 
     def work() -> RescheduleRequest:
         row = _locked(session, loan_id)
-        _active(row, "a reschedule")
-        _dated(row, on, "on")
+        current, owed, held = _reschedulable(session, row, on)
         pending = session.execute(
             select(LoanRescheduleRequestRow.request_id).where(
                 LoanRescheduleRequestRow.loan_id == loan_id,
@@ -591,8 +596,6 @@ def request_reschedule(
             )
         if session.get(LoanRescheduleRequestRow, request_id) is not None:
             raise AlreadyExistsError("request_id", f"reschedule request {request_id} exists")
-        current, owed = loan_of(row), _position(session, row)
-        held = _pledged(session, current, on)
         check_reschedule(
             current,
             terms,
@@ -665,12 +668,9 @@ def approve_reschedule(
         row, asked = _undecided(session, request_id)
         wanted = _reschedule_request(asked)
         on = wanted.on
-        _active(row, "a reschedule")
-        _dated(row, on, "on")
+        current, owed, held = _reschedulable(session, row, on)
         if session.get(LoanRow, successor_id) is not None:
             raise AlreadyExistsError("loan_id", f"loan {successor_id} exists")
-        current, owed = loan_of(row), _position(session, row)
-        held = _pledged(session, current, on)
         closed, successor, record = reschedule_loan(
             current,
             wanted.terms,

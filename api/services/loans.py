@@ -120,6 +120,10 @@ def transition(
     return _read(session, updated)
 
 
+_RESCHEDULE_FIELDS = request_paths(RescheduleCreate.model_fields)
+"""Where a reschedule request's fields come from (for its errors)."""
+
+
 def _terms(body: RescheduleCreate) -> RescheduleTerms:
     return RescheduleTerms.model_validate(
         body.model_dump(include={"annual_rate", "term_months", "repayment", "day_count"})
@@ -150,10 +154,6 @@ def request_reschedule(
     return idempotent(
         session, principal, key, "loan.reschedule_request", request, RescheduleRead, work
     )
-
-
-_RESCHEDULE_FIELDS = request_paths(RescheduleCreate.model_fields)
-"""Where a reschedule request's fields come from (for its errors)."""
 
 
 def _reschedule_of(session: Session, principal: Principal, loan_id: str, request_id: str) -> None:
