@@ -4,10 +4,11 @@
 setup:
 	@bash scripts/setup.sh
 
+# The demo portfolio describes 2019-11-30 (pledge.demo.AS_OF): the pages start from that day.
 run: setup
 	.venv/bin/patentval demo load
 	.venv/bin/patentval demo credentials
-	.venv/bin/patentval serve --host 127.0.0.1 --port 8000
+	.venv/bin/patentval serve --host 127.0.0.1 --port 8000 --business-date 2019-11-30
 
 test:
 	@bash scripts/setup.sh

@@ -86,6 +86,13 @@ def serve(
         str | None, typer.Option(help="SQLAlchemy URL; default from PATENTVAL_DATABASE_URL.")
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    business_date: Annotated[
+        str | None,
+        typer.Option(
+            help="The day the pages' forms and dashboards start from, YYYY-MM-DD (default: "
+            "PATENTVAL_BUSINESS_DATE, else today in China)."
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service and its pages.
 
@@ -93,6 +100,8 @@ def serve(
     app from the environment (PATENTVAL_*) without migrating."""
     if database_url:
         os.environ["PATENTVAL_DATABASE_URL"] = database_url
+    if business_date:
+        os.environ["PATENTVAL_BUSINESS_DATE"] = day("--business-date", business_date).isoformat()
     url = _url(database_url)
     try:
         open_database(url).dispose()

@@ -6,10 +6,14 @@ derived from it and printed at start-up) and the demo credentials themselves.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.schemas.common import Day
+from reports.info import REPORT_ZONE
 
 DEFAULT_DEMO_SECRET = "patentval-demo-not-a-secret"  # noqa: S105 - documented, demo only
 """The documented demo secret: the demo keys printed by ``make run`` derive from it."""
@@ -49,6 +53,11 @@ class Settings(BaseSettings):
     requests mostly wait on a remote database; more workers are the way to use more cores."""
     session_hours: int = Field(default=8, gt=0, le=24 * 30)
     """How long a browser stays signed in to the pages."""
+    business_date: Day | None = None
+    """The day the pages' forms and dashboards start from when they are given none (default:
+    today in China). Set it to the day a dataset describes: ``make run`` sets the demo
+    portfolio's, 2019-11-30, whose history ends that year. The JSON API always takes its days
+    from the request."""
 
     @model_validator(mode="after")
     def _no_demo_outside_development(self) -> Self:
@@ -63,6 +72,10 @@ class Settings(BaseSettings):
     def development(self) -> bool:
         """Whether demo conveniences (demo keys) are allowed."""
         return self.environment == "development"
+
+    def today(self) -> date:
+        """The business date when one is set, else today in China."""
+        return self.business_date or datetime.now(REPORT_ZONE).date()
 
     def demo_secret_or_default(self) -> str:
         """The demo secret (the documented default when none is set); refused outside

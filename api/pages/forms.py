@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,6 @@ from models.dates import FIRST_DAY, LAST_DAY, in_service_range
 from models.money import AMOUNT_LIMIT
 from pledge.proposal import normalise_number
 from reports.i18n import N_
-from reports.info import REPORT_ZONE
 
 MAX_PATENTS = 50
 MAX_TEXT = 2_000
@@ -174,11 +173,6 @@ class Form:
         return numbers
 
 
-def today() -> date:
-    """Today in China, the default date of the forms."""
-    return datetime.now(REPORT_ZONE).date()
-
-
 ELIGIBILITY_FIELDS = ("patents", "amount", "term_months", "lender", "as_of")
 APPRAISAL_FIELDS = (
     "patent_number",
@@ -222,30 +216,32 @@ class EligibilityInput:
         }
 
 
-def eligibility_input(form: Form) -> EligibilityInput | None:
-    """The eligibility form read; None when a field is wrong (the errors are in ``form``)."""
+def eligibility_input(form: Form, today: date) -> EligibilityInput | None:
+    """The eligibility form read, its day ``today`` when it gives none; None when a field is
+    wrong (the errors are in ``form``)."""
     patents = form.patent_numbers("patents")
     amount = form.money("amount")
     term = form.whole("term_months", low=1, high=360)
     if amount is not None and term is None and form.error_of("term_months") is None:
         form.fail("term_months", N_("Give the loan's term with its amount."))
     lender = form.text("lender", limit=64)
-    as_of = form.day("as_of", default=today())
+    as_of = form.day("as_of", default=today)
     if not form.ok or as_of is None:
         return None
     return EligibilityInput(patents, amount, term or SCREENING_TERM_MONTHS, lender, as_of)
 
 
-def appraisal_body(form: Form, draws: int, seed: int) -> dict[str, Any] | None:
+def appraisal_body(form: Form, draws: int, seed: int, today: date) -> dict[str, Any] | None:
     """The JSON API's appraisal request (``AppraisalCreate``) of the appraisal form, with
-    ``draws`` and ``seed`` for the value range; None when a field is wrong."""
+    ``draws`` and ``seed`` for the value range and base date ``today`` when it gives none; None
+    when a field is wrong."""
     number = form.text("patent_number", required=True, limit=PATENT_NUMBER_LENGTH)
     if number is not None:
         try:
             number = normalise_number(number)
         except ValueError:
             form.fail("patent_number", N_("%(value)s is not a patent number."), value=number)
-    base_date = form.day("base_date", default=today())
+    base_date = form.day("base_date", default=today)
     revenue = form.money("revenue")
     rd_cost = form.money("rd_cost")
     growth = form.percent("revenue_growth", low=Decimal(-50), high=Decimal(100))

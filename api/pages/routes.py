@@ -42,6 +42,7 @@ from api.pages.web import (
     PageRefused,
     PageUser,
     SignInRequired,
+    business_day,
     check_csrf,
     current_user,
     language_of,
@@ -171,7 +172,7 @@ def signout(request: Request, session: SessionDep, data: Posted) -> Response:
 def enterprise(request: Request, session: SessionDep) -> HTMLResponse:
     """The eligibility form."""
     user = require(request, session, Role.ENTERPRISE)
-    form = forms.Form({"as_of": forms.today().isoformat()})
+    form = forms.Form({"as_of": business_day(request).isoformat()})
     return _eligibility(request, session, user, form)
 
 
@@ -206,7 +207,7 @@ def eligibility(request: Request, session: SessionDep, data: Posted) -> HTMLResp
     """The verdict per patent, with reasons, fixes and the indicative loan amount."""
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
-    given = forms.eligibility_input(form)
+    given = forms.eligibility_input(form, business_day(request))
     found = (
         None
         if given is None
@@ -222,7 +223,7 @@ def certificate(request: Request, session: SessionDep, data: Posted) -> Response
     """The eligibility certificate of the form, as a PDF."""
     user = require(request, session, Role.ENTERPRISE)
     form = _eligibility_form(data, user)
-    given = forms.eligibility_input(form)
+    given = forms.eligibility_input(form, business_day(request))
     found = (
         None
         if given is None
@@ -271,7 +272,7 @@ def new_appraisal(request: Request, session: SessionDep) -> HTMLResponse:
     """The appraisal form (a registered patent and its financials), the patent filled in when
     the address names one (``?patent_number=``, the bank page's links to a loan's collateral)."""
     user = require(request, session, Role.BANK)
-    values = {"base_date": forms.today().isoformat(), "form_id": new_token()}
+    values = {"base_date": business_day(request).isoformat(), "form_id": new_token()}
     # a link from a loan's collateral names the patent; the form checks it when it is sent
     chosen = request.query_params.get("patent_number", "")[: forms.PATENT_NUMBER_LENGTH]
     form = forms.Form({**values, "patent_number": chosen} if chosen else values)
@@ -284,7 +285,9 @@ def appraise(request: Request, session: SessionDep, data: Posted) -> Response:
     user = require(request, session, Role.BANK)
     check_csrf(data.get("csrf_token"), user.csrf_token)
     form = forms.Form.of(data, forms.APPRAISAL_FIELDS)
-    body = forms.appraisal_body(form, draws=default_draws(), seed=default_seed())
+    body = forms.appraisal_body(
+        form, draws=default_draws(), seed=default_seed(), today=business_day(request)
+    )
     made = (
         None
         if body is None
@@ -339,12 +342,21 @@ def appraisal_report(request: Request, session: SessionDep, appraisal_id: Apprai
 # -- regulator and navigation --------------------------------------------------------------------
 
 
+def _dashboard_day(request: Request) -> tuple[forms.Form, date | None]:
+    """A dashboard's form and its day: the address's ``as_of``, else the business date, which
+    the form then shows; None when the address's is wrong (the error is in the form)."""
+    form = forms.Form.of(request.query_params, ("as_of",))
+    as_of = form.day("as_of", default=business_day(request))
+    if as_of is not None and not form.values["as_of"]:
+        form.values["as_of"] = as_of.isoformat()
+    return form, as_of
+
+
 @router.get("/regulator", response_class=HTMLResponse)
 def regulator(request: Request, session: SessionDep) -> HTMLResponse:
     """Pledge statistics as of a day: totals, by bank, industry, type and period."""
     user = require(request, session, Role.REGULATOR)
-    form = forms.Form.of(request.query_params, ("as_of",))
-    as_of = form.day("as_of", default=forms.today())
+    form, as_of = _dashboard_day(request)
     if as_of is None:
         return render(
             request, "regulator.html", language_of(request), user=user, form=form, status=422
@@ -358,7 +370,7 @@ def _download_day(request: Request) -> date:
     """The ``as_of`` day of a download (today when not given); 422 when it is not a date or
     not one the service accepts."""
     form = forms.Form.of(request.query_params, ("as_of",))
-    as_of = form.day("as_of", default=forms.today())
+    as_of = form.day("as_of", default=business_day(request))
     error = form.error_of("as_of")  # day() records why it gives no day
     if as_of is None and error is not None:
         raise PageRefused(422, error.message, **error.params)
@@ -383,8 +395,7 @@ def regulator_statement(request: Request, session: SessionDep) -> Response:
 def navigation(request: Request, session: SessionDep) -> HTMLResponse:
     """The navigation dashboard of the database's patents as of a day."""
     user = require(request, session, Role.REGULATOR, Role.ADMIN)
-    form = forms.Form.of(request.query_params, ("as_of",))
-    as_of = form.day("as_of", default=forms.today())
+    form, as_of = _dashboard_day(request)
     language = language_of(request)
     if as_of is None:
         return render(request, "navigation.html", language, user=user, form=form, status=422)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -152,6 +152,13 @@ def home_of(request: Request) -> str:
     return request.url.path.rsplit("/", 1)[0] or "/"
 
 
+def business_day(request: Request) -> date:
+    """The day a form or dashboard given no day starts from: the service's business date
+    (:attr:`api.settings.Settings.business_date`), else today in China."""
+    settings: Settings = request.app.state.settings
+    return settings.today()
+
+
 def render(
     request: Request,
     template: str,
@@ -169,6 +176,7 @@ def render(
             user=user,
             version=ENGINE_VERSION,
             path=request.url.path,
+            business_date=request.app.state.settings.business_date,
             switch={lang.value: _switch(request, lang) for lang in Language},
             **context,
         )

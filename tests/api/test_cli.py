@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from models.patent_number import check_character
+from pledge.demo import AS_OF
 
 runner = CliRunner()
 
@@ -84,6 +85,19 @@ def test_value_refuses_bad_options_with_a_message(tmp_path: Path) -> None:
         result = runner.invoke(app, arguments)
         assert result.exit_code == 2, arguments
         assert message in result.output, result.output
+
+
+def test_serve_refuses_a_bad_business_date_naming_it() -> None:
+    for text, message in (("2019-13-01", "YYYY-MM-DD"), ("3019-01-01", "outside the days")):
+        result = runner.invoke(app, ["serve", "--business-date", text])
+        assert result.exit_code == 2, text
+        assert f"--business-date {text}" in result.output.replace("'", "")
+        assert message in result.output
+
+
+def test_make_run_serves_the_demo_on_the_day_it_describes() -> None:
+    makefile = (Path(__file__).parents[2] / "Makefile").read_text(encoding="utf-8")
+    assert f"serve --host 127.0.0.1 --port 8000 --business-date {AS_OF.isoformat()}" in makefile
 
 
 def test_calibrate_then_value_with_the_fitted_model(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -430,6 +432,36 @@ def test_the_regulator_dashboards_show_aggregates_and_refuse_a_bad_day(
     )
     assert browser.get("/navigation/download", params={**day, "format": "docx"}).status_code == 404
     assert browser.get("/navigation", params={"as_of": "soon"}).status_code == 422
+
+
+def test_a_business_date_is_where_the_forms_and_dashboards_start(own_world: World) -> None:
+    """The service's business date, not today, fills the forms' days and is the dashboards'
+    day when the address gives none; every page says so."""
+    day = date(2025, 6, 30)
+    settings = Settings(database_url=own_world.url, business_date=day)
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        sign_in(client, own_world.keys["ent-a"])
+        form = client.get("/enterprise", params={"lang": "en"}).text
+        assert 'name="as_of" value="2025-06-30"' in form
+        assert "YYYY-MM-DD; the business date, June 30, 2025, by default." in form
+        assert 'id="business-date"' in form
+        sign_in(client, own_world.keys["bank-a"])
+        assert 'name="base_date" value="2025-06-30"' in client.get("/bank/appraisals/new").text
+        sign_in(client, own_world.keys["regulator"])
+        given = client.get("/regulator", params={"as_of": "2025-06-30"}).text
+        default = client.get("/regulator").text
+        assert "June 30, 2025" in default
+        assert 'name="as_of" value="2025-06-30"' in default
+        assert default.count("甲示例银行") == given.count("甲示例银行") > 0
+    with TestClient(
+        create_app(Settings(database_url=own_world.url)), base_url="https://testserver"
+    ) as plain:
+        sign_in(plain, own_world.keys["ent-a"])
+        form = plain.get("/enterprise", params={"lang": "en"}).text
+        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        assert f'name="as_of" value="{today.isoformat()}"' in form
+        assert "YYYY-MM-DD; today by default." in form
+        assert 'id="business-date"' not in form
 
 
 def test_each_refusal_a_page_translates_reads_as_the_service_writes_it() -> None:
